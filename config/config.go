@@ -1,0 +1,438 @@
+// Package config reads and validates slipway.yaml. Errors name the file, the
+// line and the field, and say what to write instead.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole of slipway.yaml.
+type Config struct {
+	// App is the application source repository (Conventional Commits, tags).
+	App App `yaml:"app"`
+	// GitOps is the repository whose pins say what runs where.
+	GitOps GitOps `yaml:"gitops"`
+	// Registry holds OCI registry options shared by all services.
+	Registry Registry `yaml:"registry"`
+	// Groups maps a group name (used by approval rules) to its members.
+	Groups map[string][]string `yaml:"groups"`
+	// Services are the deployable components.
+	Services []Service `yaml:"services"`
+	// Environments in promotion order: each promotes from the one before it.
+	Environments []Environment `yaml:"environments"`
+
+	path string     // the file it was read from
+	root *yaml.Node // for line numbers in later validation errors
+}
+
+// App locates the application repository.
+type App struct {
+	Repo string `yaml:"repo"` // path of the app repository; relative to the config file
+}
+
+// GitOps locates the GitOps repository.
+type GitOps struct {
+	Remote string `yaml:"remote"` // URL or path of the GitOps remote (a bare repo works)
+	Branch string `yaml:"branch"` // default branch for environments that name none (default main)
+	Author string `yaml:"author"` // commit identity for pin commits, "Name <email>" (default Slipway <slipway@localhost>)
+}
+
+// Registry holds OCI client options.
+type Registry struct {
+	// Insecure allows plain HTTP to registries on loopback addresses.
+	Insecure bool `yaml:"insecure"`
+}
+
+// Service is one deployable component.
+type Service struct {
+	Name        string   `yaml:"name"`
+	Paths       []string `yaml:"paths"`       // source paths in the app repo (empty: the whole repo)
+	Image       string   `yaml:"image"`       // image repository, e.g. ghcr.io/acme/api
+	TagFormat   string   `yaml:"tagFormat"`   // v{version} (default), {component}-v{version}, {component}/v{version}
+	Preset      string   `yaml:"preset"`      // release-please (default), semantic-release, conventionalcommits
+	Keys        []string `yaml:"keys"`        // PEM public keys trusted to sign its images; relative to the config file
+	Application string   `yaml:"application"` // Argo CD application name for sync windows (default: the service name)
+}
+
+// Environment is one stage of promotion.
+type Environment struct {
+	Name   string `yaml:"name"`
+	Branch string `yaml:"branch"` // GitOps branch holding this environment's pins (default gitops.branch)
+	Pin    Pin    `yaml:"pin"`
+	// Promotion is how a pin reaches the branch: direct (push) or pull-request.
+	Promotion string `yaml:"promotion"`
+	// Auto promotes without a person: for the first environment on build
+	// register, for the others once the previous environment is green and
+	// every gate passes.
+	Auto bool `yaml:"auto"`
+	// AutoMerge merges the promotion's pull request as soon as it is open and
+	// the gates pass (a review by approval); otherwise a person merges it.
+	AutoMerge bool  `yaml:"autoMerge"`
+	Gates     Gates `yaml:"gates"`
+	// Canary, when set, runs a canary with analysis after the pin is synced.
+	Canary yaml.Node `yaml:"canary"`
+	// Namespace and Cluster are the Argo CD destination used to match sync windows.
+	Namespace     string `yaml:"namespace"`
+	ClusterName   string `yaml:"clusterName"`
+	ClusterServer string `yaml:"clusterServer"`
+}
+
+// Pin is where an environment's digest for a service is written.
+type Pin struct {
+	File string `yaml:"file"` // path template in the GitOps repo: {service}, {env}
+	Path string `yaml:"path"` // YAML path of the field, e.g. image.digest
+	Mode string `yaml:"mode"` // digest (default) or image
+}
+
+// Gates guard promotion into an environment.
+type Gates struct {
+	Approvals Approvals `yaml:"approvals"`
+	// Verifications are the checks that must have passed for the digest in the
+	// previous environment (e.g. e2e, load, soak).
+	Verifications []string `yaml:"verifications"`
+	// Soak is how long the digest must have run in the previous environment.
+	Soak Duration `yaml:"soak"`
+	// Windows are Argo CD syncWindows, inline.
+	Windows yaml.Node `yaml:"windows"`
+	// WindowsFile is a file of windows or an AppProject manifest (relative to the config file).
+	WindowsFile string `yaml:"windowsFile"`
+}
+
+// Approvals is the approval rule of an environment.
+type Approvals struct {
+	Required          int      `yaml:"required"`
+	Groups            []string `yaml:"groups"` // approvers must belong to one of these (empty: anyone)
+	AllowSelfApproval bool     `yaml:"allowSelfApproval"`
+	ExpiresAfter      Duration `yaml:"expiresAfter"`
+}
+
+// Duration is a time.Duration written as "72h", "10m", "30s".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a duration must be a string such as \"30m\" or \"72h\"", n.Line)
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration: write it as \"30m\", \"2h\" or \"72h\"", n.Line, n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes the duration back in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Path is the file the configuration was read from.
+func (c *Config) Path() string { return c.path }
+
+// Dir is the directory relative paths in the configuration are resolved from.
+func (c *Config) Dir() string { return filepath.Dir(c.path) }
+
+// Resolve makes a path from the configuration absolute.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
+		return p
+	}
+	return filepath.Join(c.Dir(), p)
+}
+
+// Service returns the named service or an error listing the known ones.
+func (c *Config) Service(name string) (*Service, error) {
+	for i := range c.Services {
+		if c.Services[i].Name == name {
+			return &c.Services[i], nil
+		}
+	}
+	return nil, fmt.Errorf("unknown service %q: %s defines %s", name, c.path, list(c.serviceNames()))
+}
+
+// Environment returns the named environment and its position in the order.
+func (c *Config) Environment(name string) (*Environment, int, error) {
+	for i := range c.Environments {
+		if c.Environments[i].Name == name {
+			return &c.Environments[i], i, nil
+		}
+	}
+	return nil, -1, fmt.Errorf("unknown environment %q: %s defines %s", name, c.path, list(c.envNames()))
+}
+
+// Previous returns the environment promoted from into env, or nil for the first.
+func (c *Config) Previous(env string) *Environment {
+	_, i, err := c.Environment(env)
+	if err != nil || i == 0 {
+		return nil
+	}
+	return &c.Environments[i-1]
+}
+
+// Next returns the environment after env, or nil for the last.
+func (c *Config) Next(env string) *Environment {
+	_, i, err := c.Environment(env)
+	if err != nil || i+1 >= len(c.Environments) {
+		return nil
+	}
+	return &c.Environments[i+1]
+}
+
+// Branch is the GitOps branch of env.
+func (c *Config) Branch(e *Environment) string {
+	if e.Branch != "" {
+		return e.Branch
+	}
+	return c.GitOps.Branch
+}
+
+// InGroup reports whether user is a member of any of groups.
+func (c *Config) InGroup(user string, groups []string) bool {
+	for _, g := range groups {
+		for _, m := range c.Groups[g] {
+			if m == user {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// GroupsOf lists the groups user belongs to.
+func (c *Config) GroupsOf(user string) []string {
+	var out []string
+	for g, members := range c.Groups {
+		for _, m := range members {
+			if m == user {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}
+
+func (c *Config) serviceNames() []string {
+	var n []string
+	for _, s := range c.Services {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+func (c *Config) envNames() []string {
+	var n []string
+	for _, e := range c.Environments {
+		n = append(n, e.Name)
+	}
+	return n
+}
+
+func list(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no such file: create it (see `slipway config example`) or pass --config", path)
+		}
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(abs, data)
+}
+
+// Parse decodes and validates configuration bytes; path is used in errors and
+// to resolve relative paths.
+func Parse(path string, data []byte) (*Config, error) {
+	c := &Config{path: path}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: the file is empty: it needs services: and environments:", path)
+	}
+	c.root = root.Content[0]
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt field is an error, not a silently ignored gate
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n ", ""), "yaml: unmarshal errors:"))
+	}
+	c.applyDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.GitOps.Branch == "" {
+		c.GitOps.Branch = "main"
+	}
+	if c.GitOps.Author == "" {
+		c.GitOps.Author = "Slipway <slipway@localhost>"
+	}
+	if c.App.Repo == "" {
+		c.App.Repo = "."
+	}
+	for i := range c.Services {
+		s := &c.Services[i]
+		if s.TagFormat == "" {
+			s.TagFormat = "v{version}"
+		}
+		if s.Preset == "" {
+			s.Preset = "release-please"
+		}
+		if s.Application == "" {
+			s.Application = s.Name
+		}
+	}
+	for i := range c.Environments {
+		e := &c.Environments[i]
+		if e.Promotion == "" {
+			e.Promotion = "direct"
+		}
+		if e.Pin.Mode == "" {
+			e.Pin.Mode = "digest"
+		}
+		if e.Namespace == "" {
+			e.Namespace = e.Name
+		}
+	}
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// fieldError names the file, line and field of a problem and how to fix it.
+func (c *Config) fieldError(line int, field, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s: %s", c.path, line, field, fmt.Sprintf(format, args...))
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if len(c.Services) == 0 {
+		errs = append(errs, c.fieldError(c.line("services"), "services", "at least one service is required"))
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Services {
+		at := func(f string) int { return c.line("services", i, f) }
+		field := func(f string) string { return fmt.Sprintf("services[%d].%s", i, f) }
+		if !nameRE.MatchString(s.Name) {
+			errs = append(errs, c.fieldError(at("name"), field("name"), "%q is not a valid name: use lowercase letters, digits and dashes (e.g. api)", s.Name))
+		}
+		if seen[s.Name] {
+			errs = append(errs, c.fieldError(at("name"), field("name"), "service %q is defined twice", s.Name))
+		}
+		seen[s.Name] = true
+		if s.Image == "" || strings.ContainsAny(s.Image, "@ ") {
+			errs = append(errs, c.fieldError(at("image"), field("image"), "%q: give the image repository without tag or digest, e.g. ghcr.io/acme/%s", s.Image, s.Name))
+		}
+		if !strings.Contains(s.TagFormat, "{version}") {
+			errs = append(errs, c.fieldError(at("tagFormat"), field("tagFormat"), "%q must contain {version}, e.g. v{version} or {component}/v{version}", s.TagFormat))
+		}
+		switch s.Preset {
+		case "release-please", "semantic-release", "conventionalcommits":
+		default:
+			errs = append(errs, c.fieldError(at("preset"), field("preset"), "%q is not a preset: use release-please, semantic-release or conventionalcommits", s.Preset))
+		}
+		if len(s.Keys) == 0 {
+			errs = append(errs, c.fieldError(at("name"), field("keys"), "service %q trusts no signing key: add keys: [path/to/cosign.pub]; unsigned images are never promoted", s.Name))
+		}
+	}
+	if len(c.Environments) == 0 {
+		errs = append(errs, c.fieldError(c.line("environments"), "environments", "at least one environment is required (e.g. dev, staging, prod)"))
+	}
+	seenEnv := map[string]bool{}
+	for i, e := range c.Environments {
+		at := func(f ...any) int { return c.line(append([]any{"environments", i}, f...)...) }
+		field := func(f string) string { return fmt.Sprintf("environments[%d].%s", i, f) }
+		if !nameRE.MatchString(e.Name) {
+			errs = append(errs, c.fieldError(at("name"), field("name"), "%q is not a valid name: use lowercase letters, digits and dashes", e.Name))
+		}
+		if seenEnv[e.Name] {
+			errs = append(errs, c.fieldError(at("name"), field("name"), "environment %q is defined twice", e.Name))
+		}
+		seenEnv[e.Name] = true
+		switch e.Promotion {
+		case "direct", "pull-request":
+		default:
+			errs = append(errs, c.fieldError(at("promotion"), field("promotion"), "%q: use direct or pull-request", e.Promotion))
+		}
+		if e.Pin.File == "" || e.Pin.Path == "" {
+			errs = append(errs, c.fieldError(at("pin"), field("pin"), "a pin needs file: (e.g. envs/{env}/{service}/values.yaml) and path: (e.g. image.digest)"))
+		}
+		switch e.Pin.Mode {
+		case "digest", "image":
+		default:
+			errs = append(errs, c.fieldError(at("pin", "mode"), field("pin.mode"), "%q: use digest (the field holds sha256:…) or image (the field holds repo@sha256:…)", e.Pin.Mode))
+		}
+		a := e.Gates.Approvals
+		if a.Required < 0 {
+			errs = append(errs, c.fieldError(at("gates", "approvals", "required"), field("gates.approvals.required"), "must be 0 or more"))
+		}
+		for _, g := range a.Groups {
+			if _, ok := c.Groups[g]; !ok {
+				errs = append(errs, c.fieldError(at("gates", "approvals", "groups"), field("gates.approvals.groups"), "group %q is not defined under groups:", g))
+			}
+		}
+		if i == 0 && (a.Required > 0 || len(e.Gates.Verifications) > 0 || e.Gates.Soak.Duration > 0) {
+			errs = append(errs, c.fieldError(at("gates"), field("gates"), "the first environment has no previous one to verify or soak in; move these gates to a later environment"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// line finds the line of a node by a path of mapping keys and sequence indices;
+// the deepest existing node's line when the path is partly absent.
+func (c *Config) line(path ...any) int {
+	n := c.root
+	if n == nil {
+		return 0
+	}
+	line := n.Line
+	for _, p := range path {
+		var next *yaml.Node
+		switch k := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for j := 0; j+1 < len(n.Content); j += 2 {
+					if n.Content[j].Value == k {
+						next = n.Content[j+1]
+						line = n.Content[j].Line
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && k < len(n.Content) {
+				next = n.Content[k]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+// Line exposes line lookup to packages that validate embedded documents
+// (windows, canary), so their errors can point into slipway.yaml too.
+func (c *Config) Line(path ...any) int { return c.line(path...) }

@@ -1,0 +1,16 @@
+package slipway
+
+import "time"
+
+// Release is a version of a service bound to exactly one build. The tag names
+// the build's commit and its annotation names the digest; nothing is rebuilt.
+type Release struct {
+	Service string
+	Version string    // SemVer without a leading v
+	Tag     string    // the git tag, e.g. v1.2.0 or api/v1.2.0
+	BuildID string    // the build it names
+	Commit  string    // the build's source commit (the tag's target)
+	Notes   string    // the changelog section, Markdown
+	Authors []string  // authors, committers and co-authors of the commits in the release (for the self-approval rule)
+	Created time.Time //
+}
