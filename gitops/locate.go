@@ -1,0 +1,428 @@
+package gitops
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// target is the scalar a path resolved to.
+type target struct {
+	node *yaml.Node
+	// key is the mapping key whose value node is; nil for list items.
+	key *yaml.Node
+}
+
+// walkResult is the outcome of following a path through one document.
+type walkResult struct {
+	target
+	// depth counts the steps that matched before the walk stopped.
+	depth int
+	// last is the deepest node reached.
+	last *yaml.Node
+	err  *PathError
+}
+
+// resolved reports whether every step matched. A document where the path
+// fully resolves is the one the user meant, even if the end is not a
+// scalar: that is an error about this document, not a reason to look on.
+func (r walkResult) resolved(p Path) bool {
+	return r.err == nil || r.depth == len(p.Steps) || r.err.Err != ErrNotFound
+}
+
+// locate finds the one scalar p names among docs.
+func locate(docs []*yaml.Node, p Path) (target, *PathError) {
+	if len(docs) == 0 {
+		return target{}, &PathError{Path: p.String(), Err: ErrNotFound,
+			Detail: "the file holds no YAML document; write the pinned field into it"}
+	}
+	if p.Doc != nil {
+		doc, err := selectDocument(docs, p)
+		if err != nil {
+			return target{}, err
+		}
+		r := walk(doc, p)
+		return r.target, r.err
+	}
+	if len(docs) == 1 {
+		r := walk(docs[0], p)
+		return r.target, r.err
+	}
+	return locateAcrossDocuments(docs, p)
+}
+
+// locateAcrossDocuments resolves a path without a document selector in a
+// multi-document file: exactly one document may hold it.
+func locateAcrossDocuments(docs []*yaml.Node, p Path) (target, *PathError) {
+	var hits []int
+	var results []walkResult
+	best := -1
+	for i, doc := range docs {
+		r := walk(doc, p)
+		results = append(results, r)
+		if r.resolved(p) {
+			hits = append(hits, i)
+		}
+		if best < 0 || r.depth > results[best].depth {
+			best = i
+		}
+	}
+	switch len(hits) {
+	case 0:
+		err := results[best].err
+		err.Detail += fmt.Sprintf(" (closest match in document %d of %d)", best, len(docs))
+		return target{}, err
+	case 1:
+		return results[hits[0]].target, results[hits[0]].err
+	}
+	return target{}, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docs[hits[0]].Line,
+		Detail: fmt.Sprintf("the path exists in %s of this multi-document file; put a document selector in front of it, e.g. %s.%s",
+			describeDocs(docs, hits), suggestDocSelector(docs, hits[0]), p.String())}
+}
+
+func describeDocs(docs []*yaml.Node, idx []int) string {
+	parts := make([]string, len(idx))
+	for i, d := range idx {
+		parts[i] = fmt.Sprintf("document %d (line %d)", d, docs[d].Line)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// suggestDocSelector proposes the most readable selector for docs[i]:
+// kind and metadata.name when the document is a Kubernetes object, its
+// index otherwise.
+func suggestDocSelector(docs []*yaml.Node, i int) string {
+	root := docRoot(docs[i])
+	kind, okKind := scalarAt(root, []string{"kind"})
+	name, okName := scalarAt(root, []string{"metadata", "name"})
+	if okKind && okName {
+		sel := Step{Kind: SelectStep, Match: []Condition{
+			{Field: []string{"kind"}, Value: kind},
+			{Field: []string{"metadata", "name"}, Value: name},
+		}}
+		if n := len(matchingItems(rootsOf(docs), sel.Match)); n == 1 {
+			return "doc" + sel.bracket()
+		}
+	}
+	return "doc[" + strconv.Itoa(i) + "]"
+}
+
+func rootsOf(docs []*yaml.Node) []*yaml.Node {
+	roots := make([]*yaml.Node, len(docs))
+	for i, d := range docs {
+		roots[i] = docRoot(d)
+	}
+	return roots
+}
+
+// docRoot returns the content of a DocumentNode (nil for an empty one).
+func docRoot(doc *yaml.Node) *yaml.Node {
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return nil
+		}
+		return doc.Content[0]
+	}
+	return doc
+}
+
+// selectDocument applies p.Doc.
+func selectDocument(docs []*yaml.Node, p Path) (*yaml.Node, *PathError) {
+	sel := *p.Doc
+	docPath := "doc" + sel.bracket()
+	if sel.Kind == IndexStep {
+		if sel.Index >= len(docs) {
+			return nil, &PathError{Path: p.String(), Err: ErrNotFound,
+				Detail: fmt.Sprintf("%s: the file has %d documents, numbered from 0", docPath, len(docs))}
+		}
+		return docs[sel.Index], nil
+	}
+	hits := matchingItems(rootsOf(docs), sel.Match)
+	switch len(hits) {
+	case 0:
+		return nil, &PathError{Path: p.String(), Err: ErrNotFound,
+			Detail: fmt.Sprintf("no document matches %s; documents here: %s", docPath, summarizeDocs(docs, sel.Match))}
+	case 1:
+		return docs[hits[0]], nil
+	}
+	return nil, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docs[hits[1]].Line,
+		Detail: fmt.Sprintf("%s matches %s; add conditions (e.g. metadata.name=...) or use doc[N]", docPath, describeDocs(docs, hits))}
+}
+
+// summarizeDocs lists, per document, the values of the fields a selector
+// looked at, so the user can see what to select on.
+func summarizeDocs(docs []*yaml.Node, conds []Condition) string {
+	parts := make([]string, len(docs))
+	for i, d := range docs {
+		parts[i] = fmt.Sprintf("%d: %s", i, describeFields(docRoot(d), conds))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func describeFields(n *yaml.Node, conds []Condition) string {
+	fields := make([]string, len(conds))
+	for i, c := range conds {
+		v, ok := scalarAt(n, c.Field)
+		if !ok {
+			v = "(none)"
+		}
+		fields[i] = strings.Join(c.Field, ".") + "=" + v
+	}
+	return strings.Join(fields, ",")
+}
+
+// walk follows p.Steps from the root of doc.
+func walk(doc *yaml.Node, p Path) walkResult {
+	cur := docRoot(doc)
+	r := walkResult{last: doc}
+	fail := func(kind error, line int, format string, args ...any) walkResult {
+		r.err = &PathError{Path: p.String(), Found: p.prefix(r.depth), Line: line, Err: kind,
+			Detail: fmt.Sprintf(format, args...)}
+		return r
+	}
+	if cur == nil {
+		return fail(ErrNotFound, doc.Line, "the document is empty")
+	}
+	here := place{name: "the document root", line: cur.Line, top: true}
+	for i, st := range p.Steps {
+		if cur.Kind == yaml.AliasNode {
+			return fail(ErrAlias, cur.Line, "%s is the alias *%s; Slipway does not edit through aliases because the edit would change every place that uses &%s; point the path at the anchored original",
+				here, cur.Value, cur.Value)
+		}
+		var next, key *yaml.Node
+		var err walkResult
+		var ok bool
+		switch st.Kind {
+		case KeyStep:
+			next, key, err, ok = stepKey(cur, st, here, fail)
+		case IndexStep:
+			next, err, ok = stepIndex(cur, st, here, fail)
+		case SelectStep:
+			next, err, ok = stepSelect(cur, st, here, fail)
+		}
+		if !ok {
+			return err
+		}
+		cur, r.key, r.last = next, key, next
+		r.depth = i + 1
+		here = place{name: "`" + p.prefix(i+1) + "`", line: next.Line}
+		if key != nil {
+			here.line, here.isKey = key.Line, true
+		}
+	}
+	return finish(r, cur, p, fail)
+}
+
+type failFunc func(kind error, line int, format string, args ...any) walkResult
+
+// place names the node a walk has reached, for messages: the path prefix
+// and the line where it is written (the key's line for mapping values).
+type place struct {
+	name  string
+	line  int
+	top   bool
+	isKey bool
+}
+
+func (pl place) String() string {
+	return fmt.Sprintf("%s (line %d)", pl.name, pl.line)
+}
+
+// under says where a missing key belongs, for the "add ..." hint.
+func (pl place) under() string {
+	switch {
+	case pl.top:
+		return "at the top level of the document"
+	case pl.isKey:
+		return "under " + strings.TrimSuffix(pl.name, "`") + ":`"
+	}
+	return "in " + pl.name
+}
+
+func stepKey(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node, *yaml.Node, walkResult, bool) {
+	if cur.Kind != yaml.MappingNode {
+		return nil, nil, fail(ErrNotFound, here.line, "%s is %s, not a mapping, so it has no key %q%s",
+			here, kindName(cur), st.Key, indexHint(cur)), false
+	}
+	var hits []int
+	for i := 0; i+1 < len(cur.Content); i += 2 {
+		k := cur.Content[i]
+		if k.Kind == yaml.ScalarNode && k.Value == st.Key {
+			hits = append(hits, i)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, nil, fail(ErrNotFound, here.line, "%s has no key %q; add `%s: \"\"` %s or fix `path:` of the pin in slipway.yaml%s",
+			here, st.Key, formatYAMLKey(st.Key), here.under(), mergeHint(cur)), false
+	case 1:
+		return cur.Content[hits[0]+1], cur.Content[hits[0]], walkResult{}, true
+	}
+	return nil, nil, fail(ErrAmbiguous, cur.Content[hits[1]].Line, "%s has the key %q twice (lines %d and %d); remove the duplicate",
+		here, st.Key, cur.Content[hits[0]].Line, cur.Content[hits[1]].Line), false
+}
+
+func stepIndex(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node, walkResult, bool) {
+	if cur.Kind != yaml.SequenceNode {
+		return nil, fail(ErrNotFound, here.line, "%s is %s, not a list, so [%d] does not apply",
+			here, kindName(cur), st.Index), false
+	}
+	if st.Index >= len(cur.Content) {
+		return nil, fail(ErrNotFound, here.line, "%s has %d items, numbered from 0, so [%d] does not exist",
+			here, len(cur.Content), st.Index), false
+	}
+	return cur.Content[st.Index], walkResult{}, true
+}
+
+func stepSelect(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node, walkResult, bool) {
+	if cur.Kind != yaml.SequenceNode {
+		return nil, fail(ErrNotFound, here.line, "%s is %s, not a list, so the selector %s does not apply",
+			here, kindName(cur), st.bracket()), false
+	}
+	hits := matchingItems(cur.Content, st.Match)
+	switch len(hits) {
+	case 0:
+		return nil, fail(ErrNotFound, here.line, "no item of %s matches %s; the items have: %s",
+			here, st.bracket(), summarizeItems(cur.Content, st.Match)), false
+	case 1:
+		return cur.Content[hits[0]], walkResult{}, true
+	}
+	return nil, fail(ErrAmbiguous, cur.Content[hits[1]].Line, "%s matches %d items of %s (lines %d and %d); add a condition such as [name=api,kind=x] or use an index",
+		st.bracket(), len(hits), here, cur.Content[hits[0]].Line, cur.Content[hits[1]].Line), false
+}
+
+// finish checks that the node a walk ended on can be edited in place.
+func finish(r walkResult, cur *yaml.Node, p Path, fail failFunc) walkResult {
+	whole := "`" + p.String() + "`"
+	switch {
+	case cur.Kind == yaml.AliasNode:
+		return fail(ErrAlias, cur.Line, "%s at line %d is the alias *%s; editing it would change every place that uses &%s; give this field its own value",
+			whole, cur.Line, cur.Value, cur.Value)
+	case cur.Kind != yaml.ScalarNode:
+		return fail(ErrNotScalar, cur.Line, "%s at line %d is %s; point the path at the field that holds the value, e.g. %s.digest",
+			whole, cur.Line, kindName(cur), p.String())
+	case cur.Anchor != "":
+		return fail(ErrAlias, cur.Line, "%s at line %d carries the anchor &%s; editing it would change every alias *%s too; give this field its own value",
+			whole, cur.Line, cur.Anchor, cur.Anchor)
+	}
+	r.node = cur
+	return r
+}
+
+// matchingItems returns the indices of the nodes that satisfy all conds.
+func matchingItems(items []*yaml.Node, conds []Condition) []int {
+	var hits []int
+	for i, it := range items {
+		if matches(it, conds) {
+			hits = append(hits, i)
+		}
+	}
+	return hits
+}
+
+func matches(n *yaml.Node, conds []Condition) bool {
+	for _, c := range conds {
+		if v, ok := scalarAt(n, c.Field); !ok || v != c.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// scalarAt reads the scalar at a chain of mapping keys below n. Reading
+// through aliases is harmless, so unlike an edit it follows them.
+func scalarAt(n *yaml.Node, keys []string) (string, bool) {
+	for _, k := range keys {
+		n = deref(n)
+		if n == nil || n.Kind != yaml.MappingNode {
+			return "", false
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if kn := n.Content[i]; kn.Kind == yaml.ScalarNode && kn.Value == k {
+				next = n.Content[i+1]
+				break
+			}
+		}
+		n = next
+	}
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return "", false
+	}
+	return scalarValue(n), true
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < 100; depth++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// scalarValue is the string a scalar holds; null reads as "".
+func scalarValue(n *yaml.Node) string {
+	if n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+func summarizeItems(items []*yaml.Node, conds []Condition) string {
+	const max = 8
+	var parts []string
+	for i, it := range items {
+		if i == max {
+			parts = append(parts, fmt.Sprintf("... (%d more)", len(items)-max))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("[%d] %s", i, describeFields(it, conds)))
+	}
+	if len(parts) == 0 {
+		return "(the list is empty)"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	if n.Tag == "!!null" {
+		return "an empty value"
+	}
+	return fmt.Sprintf("the scalar %q", n.Value)
+}
+
+func indexHint(n *yaml.Node) string {
+	if n.Kind == yaml.SequenceNode {
+		return "; use an index like [0] or a selector like [name=api]"
+	}
+	return ""
+}
+
+func mergeHint(n *yaml.Node) string {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "<<" {
+			return "; Slipway does not follow merge keys (<<), write the field in this mapping"
+		}
+	}
+	return ""
+}
+
+// formatYAMLKey renders a key for a "add `key: \"\"`" hint.
+func formatYAMLKey(k string) string {
+	if isBareKey(k) && !strings.ContainsAny(k, ":#{}&*!|>%@`") {
+		return k
+	}
+	return strconv.Quote(k)
+}
