@@ -38,3 +38,9 @@ func rankAverage(v []float64) ranking {
 	}
 	return r
 }
+
+// RankSumOf is the sum of the average ranks of the first k values of v
+// among all of v (the rank sum of sample x when v is x followed by y).
+func RankSumOf(v []float64, k int) float64 {
+	return sum(rankAverage(v).ranks[:k])
+}
