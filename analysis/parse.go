@@ -148,16 +148,16 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 // list items). Paths absent here (metadata, provider configs) are free-form
 // or checked elsewhere.
 var knownFields = map[string][]string{
-	"":                                     {"apiVersion", "kind", "metadata", "spec"},
-	"spec":                                 {"metrics", "args", "dryRun", "measurementRetention", "templates"},
-	"spec.args[]":                          {"name", "value", "valueFrom"},
-	"spec.args[].valueFrom":                {"secretKeyRef", "podTemplateHashValue", "fieldRef"},
-	"spec.args[].valueFrom.secretKeyRef":   {"name", "key"},
-	"spec.args[].valueFrom.fieldRef":       {"fieldPath"},
-	"spec.dryRun[]":                        {"metricName"},
-	"spec.measurementRetention[]":          {"metricName", "limit"},
-	"spec.templates[]":                     {"templateName", "clusterScope"},
-	"spec.metrics[]":                       {"name", "interval", "initialDelay", "count", "successCondition", "failureCondition", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "consecutiveSuccessLimit", "provider", "dryRun", "noData"},
+	"":                                   {"apiVersion", "kind", "metadata", "spec"},
+	"spec":                               {"metrics", "args", "dryRun", "measurementRetention", "templates"},
+	"spec.args[]":                        {"name", "value", "valueFrom"},
+	"spec.args[].valueFrom":              {"secretKeyRef", "podTemplateHashValue", "fieldRef"},
+	"spec.args[].valueFrom.secretKeyRef": {"name", "key"},
+	"spec.args[].valueFrom.fieldRef":     {"fieldPath"},
+	"spec.dryRun[]":                      {"metricName"},
+	"spec.measurementRetention[]":        {"metricName", "limit"},
+	"spec.templates[]":                   {"templateName", "clusterScope"},
+	"spec.metrics[]":                     {"name", "interval", "initialDelay", "count", "successCondition", "failureCondition", "failureLimit", "inconclusiveLimit", "consecutiveErrorLimit", "consecutiveSuccessLimit", "provider", "dryRun", "noData"},
 }
 
 func checkKnownFields(n *yaml.Node, pattern string) []FieldError {
