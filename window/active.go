@@ -19,6 +19,9 @@ func (w *Window) activeUntil(t, limit time.Time) (time.Time, bool) {
 	if w.sched == nil {
 		return w.end, true
 	}
+	if w.alwaysOn {
+		return time.Time{}, false
+	}
 	s, ok := w.sched.prev(t, t.Add(-w.dur))
 	if !ok {
 		return t, true
@@ -54,4 +57,47 @@ func (w *Window) toggleAfter(t time.Time, active bool, limit time.Time) (time.Ti
 		return w.activeUntil(t, limit)
 	}
 	return w.opensAt(t, limit)
+}
+
+// dstSlack bounds how much a DST change can lengthen the elapsed time
+// between two firings (a skipped hour, Lord Howe's half hour, Troll's two).
+const dstSlack = 3 * time.Hour
+
+// coversEverything reports whether a recurring window, once open, never
+// closes: it fires every day and its duration outlasts the longest gap
+// between firings. activeUntil uses it to avoid walking a year of firings.
+func coversEverything(s *schedule, dur time.Duration) bool {
+	if s.dom&starBit == 0 || s.dow&starBit == 0 || s.month&starBit == 0 {
+		return false
+	}
+	var firstMin, lastMin, prevMin, maxGap = -1, -1, -1, 0
+	for h := 0; h < 24; h++ {
+		if s.hour&(1<<uint(h)) == 0 {
+			continue
+		}
+		for mi := 0; mi < 60; mi++ {
+			if s.minute&(1<<uint(mi)) == 0 {
+				continue
+			}
+			m := h*60 + mi
+			if firstMin < 0 {
+				firstMin = m
+			}
+			if prevMin >= 0 && m-prevMin > maxGap {
+				maxGap = m - prevMin
+			}
+			prevMin, lastMin = m, m
+		}
+	}
+	if firstMin < 0 {
+		return false
+	}
+	if wrap := firstMin + 24*60 - lastMin; wrap > maxGap {
+		maxGap = wrap
+	}
+	slack := dstSlack
+	if s.loc == time.UTC {
+		slack = 0
+	}
+	return dur >= time.Duration(maxGap)*time.Minute+slack
 }

@@ -83,7 +83,7 @@ func (s *Set) Evaluate(q Query) Decision {
 		return d
 	}
 	e := evaluator{windows: matched, manual: q.Manual, started: q.OperationStartedAt}
-	v := e.decide(at)
+	v := e.decide(e.activity(at))
 	d.CanSync, d.Reason = v.can, e.explain(v, at)
 	if next, ok := e.nextChange(at, v.can); ok {
 		next = next.UTC()
@@ -97,6 +97,18 @@ type evaluator struct {
 	windows []*Window
 	manual  bool
 	started *time.Time
+
+	startChecked, startAllowed bool // memo of allowedAtStart
+}
+
+// allowedAtStart reports whether the running operation was allowed when it
+// started (a condition of syncOverrun); computed once per query.
+func (e *evaluator) allowedAtStart() bool {
+	if !e.startChecked {
+		e.startChecked = true
+		e.startAllowed = e.base(e.activity(*e.started)).can
+	}
+	return e.startAllowed
 }
 
 // verdict is a decision at one instant with what decided it.
@@ -119,17 +131,25 @@ const (
 	ruleOnlyInactiveDenies
 )
 
-// base is Argo CD's CanSync over the matched windows' activity at t.
-func (e *evaluator) base(t time.Time) verdict {
-	v := verdict{active: make([]bool, len(e.windows))}
+// activity returns whether each matched window is active at t.
+func (e *evaluator) activity(t time.Time) []bool {
+	active := make([]bool, len(e.windows))
+	for i, w := range e.windows {
+		active[i] = w.activeAt(t)
+	}
+	return active
+}
+
+// base is Argo CD's CanSync over the matched windows' activity.
+func (e *evaluator) base(active []bool) verdict {
+	v := verdict{active: active}
 	if len(e.windows) == 0 {
 		return verdict{can: true, rule: ruleNoWindows}
 	}
 	var firstDeny, firstBlockingDeny, firstAllow, firstInactiveAllow, firstInactiveDeny *Window
 	allInactiveAllowsManual := true
 	for i, w := range e.windows {
-		a := w.activeAt(t)
-		v.active[i] = a
+		a := active[i]
 		switch {
 		case a && Kind(w.Kind) == Deny:
 			firstDeny = first(firstDeny, w)
@@ -174,12 +194,12 @@ func first(cur, w *Window) *Window {
 // decide adds syncOverrun to base: a running operation that was allowed when
 // it started may go on when every window now blocking it (the active denies,
 // or the inactive allows) has syncOverrun.
-func (e *evaluator) decide(t time.Time) verdict {
-	v := e.base(t)
+func (e *evaluator) decide(active []bool) verdict {
+	v := e.base(active)
 	if v.can || e.started == nil {
 		return v
 	}
-	if started := e.base(*e.started); !started.can {
+	if !e.allowedAtStart() {
 		v.why = "the running operation was not allowed when it started at " + formatTime(*e.started)
 		return v
 	}
@@ -203,10 +223,11 @@ func (e *evaluator) nextChange(at time.Time, can bool) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	limit := at.Add(Horizon)
+	active := e.activity(at)
 	toggles := make([]time.Time, len(e.windows))
 	has := make([]bool, len(e.windows))
 	for i, w := range e.windows {
-		toggles[i], has[i] = w.toggleAfter(at, w.activeAt(at), limit)
+		toggles[i], has[i] = w.toggleAfter(at, active[i], limit)
 	}
 	for {
 		soonest := -1
@@ -219,13 +240,14 @@ func (e *evaluator) nextChange(at time.Time, can bool) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		t := toggles[soonest]
-		if e.decide(t).can != can {
-			return t, true
-		}
 		for i, w := range e.windows {
 			if has[i] && toggles[i].Equal(t) {
-				toggles[i], has[i] = w.toggleAfter(t, w.activeAt(t), limit)
+				active[i] = !active[i]
+				toggles[i], has[i] = w.toggleAfter(t, active[i], limit)
 			}
+		}
+		if e.decide(active).can != can {
+			return t, true
 		}
 	}
 }

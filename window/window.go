@@ -54,6 +54,7 @@ type Window struct {
 	fieldLines map[string]int
 	sched      *schedule // nil for one-off windows
 	dur        time.Duration
+	alwaysOn   bool      // once open never closes (see coversEverything)
 	start, end time.Time // one-off windows
 	apps       []*glob
 	namespaces []*glob
@@ -122,6 +123,9 @@ func compile(index int, sp Spec, line int, fieldLines map[string]int) *Window {
 		w.compileDuration()
 	}
 	w.compileSelectors()
+	if w.sched != nil && w.dur > 0 {
+		w.alwaysOn = coversEverything(w.sched, w.dur)
+	}
 	return w
 }
 
