@@ -28,10 +28,10 @@ func input(control, experiment []float64, edits ...func(*Input)) Input {
 }
 
 func TestClassifyMannWhitneyRules(t *testing.T) {
-	base := series(100, 1, 20)           // 100..119
-	higher := series(130, 1, 20)         // clearly above
-	lower := series(70, 1, 20)           // clearly below
-	slightly := series(100.5, 1, 20)     // overlaps the baseline
+	base := series(100, 1, 20)       // 100..119
+	higher := series(130, 1, 20)     // clearly above
+	lower := series(70, 1, 20)       // clearly below
+	slightly := series(100.5, 1, 20) // overlaps the baseline
 	withNaN := append(series(130, 1, 10), series(math.NaN(), 0, 10)...)
 	dir := func(d Direction) func(*Input) { return func(in *Input) { in.Direction = d } }
 	critical := func(in *Input) { in.Critical = true }
