@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/slipway/slipway/gitops"
 )
 
 // Config is the whole of slipway.yaml.
@@ -67,7 +69,8 @@ type Service struct {
 type Environment struct {
 	Name   string `yaml:"name"`
 	Branch string `yaml:"branch"` // GitOps branch holding this environment's pins (default gitops.branch)
-	Pin    Pin    `yaml:"pin"`
+	// Pin is where this environment's digest of each service is written.
+	Pin gitops.Pin `yaml:"pin"`
 	// Promotion is how a pin reaches the branch: direct (push) or pull-request.
 	Promotion string `yaml:"promotion"`
 	// Auto promotes without a person: for the first environment on build
@@ -76,8 +79,11 @@ type Environment struct {
 	Auto bool `yaml:"auto"`
 	// AutoMerge merges the promotion's pull request as soon as it is open and
 	// the gates pass (a review by approval); otherwise a person merges it.
-	AutoMerge bool  `yaml:"autoMerge"`
-	Gates     Gates `yaml:"gates"`
+	AutoMerge bool `yaml:"autoMerge"`
+	// Release: only released builds (a vX.Y.Z tag) may enter. Default: true
+	// for every environment after the first.
+	Release *bool `yaml:"requireRelease"`
+	Gates   Gates `yaml:"gates"`
 	// Canary, when set, runs a canary with analysis after the pin is synced.
 	Canary yaml.Node `yaml:"canary"`
 	// Namespace and Cluster are the Argo CD destination used to match sync windows.
@@ -86,12 +92,11 @@ type Environment struct {
 	ClusterServer string `yaml:"clusterServer"`
 }
 
-// Pin is where an environment's digest for a service is written.
-type Pin struct {
-	File string `yaml:"file"` // path template in the GitOps repo: {service}, {env}
-	Path string `yaml:"path"` // YAML path of the field, e.g. image.digest
-	Mode string `yaml:"mode"` // digest (default) or image
-}
+// RequireRelease reports whether only released builds may enter.
+func (e *Environment) RequireRelease() bool { return e.Release != nil && *e.Release }
+
+// HasCanary reports whether a canary runs after the pin syncs.
+func (e *Environment) HasCanary() bool { return e.Canary.Kind != 0 }
 
 // Gates guard promotion into an environment.
 type Gates struct {
@@ -309,11 +314,13 @@ func (c *Config) applyDefaults() {
 		if e.Promotion == "" {
 			e.Promotion = "direct"
 		}
-		if e.Pin.Mode == "" {
-			e.Pin.Mode = "digest"
-		}
 		if e.Namespace == "" {
 			e.Namespace = e.Name
+		}
+		if e.Release == nil {
+			first := i == 0
+			require := !first
+			e.Release = &require
 		}
 	}
 }
@@ -378,10 +385,10 @@ func (c *Config) validate() error {
 		if e.Pin.File == "" || e.Pin.Path == "" {
 			errs = append(errs, c.fieldError(at("pin"), field("pin"), "a pin needs file: (e.g. envs/{env}/{service}/values.yaml) and path: (e.g. image.digest)"))
 		}
-		switch e.Pin.Mode {
-		case "digest", "image":
-		default:
-			errs = append(errs, c.fieldError(at("pin", "mode"), field("pin.mode"), "%q: use digest (the field holds sha256:…) or image (the field holds repo@sha256:…)", e.Pin.Mode))
+		if e.Pin.File != "" && e.Pin.Path != "" {
+			if err := e.Pin.Validate(); err != nil {
+				errs = append(errs, c.fieldError(at("pin"), field("pin"), "%v", err))
+			}
 		}
 		a := e.Gates.Approvals
 		if a.Required < 0 {
