@@ -92,3 +92,11 @@ func TestContract(t *testing.T) {
 		}
 	}
 }
+
+func mustTime(s string) time.Time {
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
