@@ -2,7 +2,9 @@ package analysis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -120,5 +122,20 @@ func decodeStrict(n *yaml.Node, out any) error {
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	dec.KnownFields(true)
-	return dec.Decode(out)
+	err = dec.Decode(out)
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs := make([]string, len(te.Errors))
+		for i, e := range te.Errors {
+			msgs[i] = unknownFieldRe.ReplaceAllString(e, `unknown field "$1"`)
+			msgs[i] = lineRe.ReplaceAllString(msgs[i], "")
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
+	return err
 }
+
+var (
+	unknownFieldRe = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	lineRe         = regexp.MustCompile(`^line \d+: `)
+)

@@ -187,7 +187,8 @@ func validateMetric(m Metric, path string, lenient bool) []FieldError {
 	if known["consecutiveSuccessLimit"] && ints["consecutiveSuccessLimit"] < 0 {
 		add("consecutiveSuccessLimit", "consecutiveSuccessLimit must be >= 0")
 	}
-	for field, v := range map[string]string{"interval": m.Interval, "initialDelay": m.InitialDelay} {
+	for _, f := range [][2]string{{"interval", m.Interval}, {"initialDelay", m.InitialDelay}} {
+		field, v := f[0], f[1]
 		if v == "" || (lenient && templated(v)) {
 			continue
 		}
@@ -195,7 +196,8 @@ func validateMetric(m Metric, path string, lenient bool) []FieldError {
 			add(field, "%q is not a duration such as 30s, 5m or 1h", v)
 		}
 	}
-	for field, c := range map[string]string{"successCondition": m.SuccessCondition, "failureCondition": m.FailureCondition} {
+	for _, f := range [][2]string{{"successCondition", m.SuccessCondition}, {"failureCondition", m.FailureCondition}} {
+		field, c := f[0], f[1]
 		if c == "" || (lenient && templated(c)) {
 			continue
 		}
