@@ -1,0 +1,213 @@
+package versioning
+
+import (
+	"context"
+	"net/mail"
+	"path"
+	"strings"
+
+	"github.com/slipway/slipway/changelog"
+	"github.com/slipway/slipway/conventional"
+	"github.com/slipway/slipway/git"
+)
+
+// Person is an author, committer or co-author of a commit.
+type Person struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Commit is one git commit of a release, with what matters downstream:
+// its Conventional Commits (several for squash merges) and every person
+// who wrote or committed it (the "no self-approval" gate needs them all).
+type Commit struct {
+	SHA       string   `json:"sha"`
+	Author    Person   `json:"author"`
+	Committer Person   `json:"committer"`
+	CoAuthors []Person `json:"coAuthors,omitempty"`
+	// Time is the committer date, Unix seconds.
+	Time int64 `json:"time"`
+	// Entries are the message's Conventional Commits, extra ones first and
+	// the header's last (release-please's order); a non-conforming
+	// message has one entry with Conventional == false.
+	Entries []conventional.Commit `json:"entries"`
+	// Reverted is set on both a revert and the commit it cancels when
+	// both are in the range (and reverts are not kept).
+	Reverted bool `json:"reverted,omitempty"`
+
+	files   []string
+	parents []string
+	// reach has bit i set when the commit is reachable from base i (so
+	// outside component i's range). Only history-wide passes set it.
+	reach uint64
+}
+
+func newCommit(e *git.LogEntry) Commit {
+	msg := conventional.Parse(e.Message)
+	c := Commit{
+		SHA:       e.SHA,
+		Author:    Person{Name: e.AuthorName, Email: e.AuthorEmail},
+		Committer: Person{Name: e.CommitterName, Email: e.CommitterEmail},
+		Time:      e.Time,
+		Entries:   msg.Commits,
+		files:     e.Files,
+		parents:   e.Parents,
+	}
+	for _, v := range msg.Main().FooterValues("Co-authored-by") {
+		if a, err := mail.ParseAddress(strings.TrimSpace(v)); err == nil {
+			c.CoAuthors = append(c.CoAuthors, Person{Name: a.Name, Email: a.Address})
+		}
+	}
+	return c
+}
+
+// cancelReverts marks a revert and the commit it reverts when both are in
+// commits (newest first). Walking newest first makes a revert of a revert
+// cancel the first revert and leave the original in.
+func cancelReverts(commits []Commit) {
+	index := make(map[string]int, len(commits))
+	for i, c := range commits {
+		index[c.SHA] = i
+	}
+	find := func(sha string) int {
+		if i, ok := index[sha]; ok {
+			return i
+		}
+		if len(sha) < 40 {
+			for i, c := range commits {
+				if strings.HasPrefix(c.SHA, sha) {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	for i := range commits {
+		c := &commits[i]
+		if c.Reverted || len(c.Entries) == 0 {
+			continue
+		}
+		r := c.Entries[len(c.Entries)-1].Revert
+		if r == nil || r.SHA == "" {
+			continue
+		}
+		if j := find(r.SHA); j > i && !commits[j].Reverted {
+			c.Reverted = true
+			commits[j].Reverted = true
+		}
+	}
+}
+
+// live drops cancelled commits.
+func live(commits []Commit) []Commit {
+	out := commits[:0:0]
+	for _, c := range commits {
+		if !c.Reverted {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// entries flattens commits into changelog entries.
+func entries(commits []Commit) []changelog.Entry {
+	var out []changelog.Entry
+	for _, c := range commits {
+		for _, e := range c.Entries {
+			out = append(out, changelog.Entry{SHA: c.SHA, Commit: e})
+		}
+	}
+	return out
+}
+
+// pathFilter decides whether a commit's files touch a component.
+type pathFilter struct {
+	include []string // empty: the whole repository
+	exclude []string
+}
+
+func cleanPaths(ps []string) []string {
+	var out []string
+	for _, p := range ps {
+		p = strings.Trim(path.Clean(strings.TrimSpace(p)), "/")
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func under(file, dir string) bool {
+	return dir == "." || file == dir || strings.HasPrefix(file, dir+"/")
+}
+
+func (f pathFilter) active() bool { return len(f.include) > 0 || len(f.exclude) > 0 }
+
+// touches reports whether any changed file is inside include and outside
+// exclude. A commit that changes no files (merges, empty commits) touches
+// a path-limited component only when it has no include paths.
+func (f pathFilter) touches(files []string) bool {
+	if !f.active() {
+		return true
+	}
+	for _, file := range files {
+		in := len(f.include) == 0
+		for _, p := range f.include {
+			if under(file, p) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			continue
+		}
+		excluded := false
+		for _, p := range f.exclude {
+			if under(file, p) {
+				excluded = true
+				break
+			}
+		}
+		if !excluded {
+			return true
+		}
+	}
+	return false
+}
+
+// readRange reads the commits of revs, keeping those filter accepts.
+// total is every commit of the range (the count guard's figure).
+func readRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter) (commits []Commit, total int, err error) {
+	total, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active()}, func(e *git.LogEntry) error {
+		if filter.touches(e.Files) {
+			c := newCommit(e)
+			c.files = nil
+			commits = append(commits, c)
+		}
+		return nil
+	})
+	return commits, total, err
+}
+
+// uniquePeople lists every distinct person (by e-mail, case-insensitive)
+// of the commits: authors, committers and co-authors.
+func uniquePeople(commits []Commit) []Person {
+	seen := map[string]bool{}
+	var out []Person
+	add := func(p Person) {
+		k := strings.ToLower(p.Email)
+		if p.Email == "" || seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, p)
+	}
+	for _, c := range commits {
+		add(c.Author)
+		add(c.Committer)
+		for _, p := range c.CoAuthors {
+			add(p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,321 @@
+// Package versioning computes the next SemVer of a component from the
+// Conventional Commits since its last release, with the exact rules of
+// release-please (default) or semantic-release, offline, from the local
+// clone, in one pass over the range.
+package versioning
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/slipway/slipway/changelog"
+	"github.com/slipway/slipway/git"
+)
+
+// Request asks for the next version of one component.
+type Request struct {
+	// Dir is the repository (a work tree or a bare clone).
+	Dir string
+	// Component names the component ("" for a single-package repository).
+	Component string
+	// Paths limit the component to commits touching them (a service's
+	// source paths in a monorepo); empty means the whole repository.
+	Paths []string
+	// ExcludePaths are ignored when deciding whether a commit touches
+	// the component (release-please's exclude-paths).
+	ExcludePaths []string
+	// TagFormat, e.g. "v{version}" (default), "{component}-v{version}",
+	// "{component}/v{version}".
+	TagFormat string
+	Rules     Rules
+	// Prerelease is "", "rc", "beta", "alpha" (any SemVer identifier).
+	Prerelease string
+	// Target is the commit to release (default HEAD): history is read up
+	// to it, and the tag would go on it.
+	Target string
+	// LastReleaseSHA overrides the last release found from tags
+	// (release-please's last-release-sha / bootstrap-sha): the range
+	// starts after it.
+	LastReleaseSHA string
+	// CurrentVersion is used when no tag of the component is reachable
+	// (a release-please manifest's version, or with LastReleaseSHA).
+	CurrentVersion string
+}
+
+// Result is the next version and everything it was computed from.
+type Result struct {
+	Component string `json:"component"`
+	Current   string `json:"current"`
+	Next      string `json:"next"`
+	Bump      string `json:"bump"`
+	Tag       string `json:"tag"`
+	// Commits counts the git commits of the component's range.
+	Commits  int  `json:"commits"`
+	Breaking bool `json:"breaking"`
+	// PreviousTag is the tag of Current ("" before the first release).
+	PreviousTag string `json:"previousTag,omitempty"`
+	// TargetSHA is the full hash of the commit the release is for.
+	TargetSHA string `json:"targetSha"`
+	// Released is false when nothing releasable is in the range.
+	Released bool `json:"released"`
+
+	// History is every git commit of the range, newest first, including
+	// cancelled reverts (marked Reverted).
+	History []Commit `json:"-"`
+	// Entries are the Conventional Commits that count (reverts cancelled).
+	Entries []changelog.Entry `json:"-"`
+	// Dependencies lists workspace dependencies released along (set by
+	// Plan for node-workspace components).
+	Dependencies []changelog.DependencyUpdate `json:"-"`
+}
+
+// People are every author, committer and Co-authored-by of the range,
+// unique by e-mail: whoever may not approve this release's promotion.
+func (r *Result) People() []Person { return uniquePeople(r.History) }
+
+// ChangelogRelease is the changelog input for this result, dated date.
+func (r *Result) ChangelogRelease(date time.Time) changelog.Release {
+	return changelog.Release{
+		Version: r.Next, Tag: r.Tag, PreviousTag: r.PreviousTag, Date: date,
+		Entries: r.Entries, Dependencies: r.Dependencies,
+	}
+}
+
+// lastRelease is a component's starting point.
+type lastRelease struct {
+	version *semver.Version // nil before the first release
+	tag     string
+	sha     string
+}
+
+// componentTags are the SemVer tags of one component.
+type componentTags struct {
+	format    TagFormat
+	reachable []versionTag // from the target, highest first
+	all       []versionTag // every tag, highest first (prerelease numbering)
+}
+
+type versionTag struct {
+	v   *semver.Version
+	tag git.Tag
+}
+
+func loadTags(ctx context.Context, repo *git.Repo, format TagFormat, target string) (componentTags, error) {
+	ct := componentTags{format: format}
+	all, err := repo.Tags(ctx, "")
+	if err != nil {
+		return ct, err
+	}
+	reach, err := repo.Tags(ctx, target)
+	if err != nil {
+		return ct, err
+	}
+	pick := func(tags []git.Tag) []versionTag {
+		var out []versionTag
+		for _, t := range tags {
+			if v, ok := format.Version(t.Name); ok {
+				out = append(out, versionTag{v, t})
+			}
+		}
+		sort.SliceStable(out, func(i, j int) bool { return out[i].v.GreaterThan(out[j].v) })
+		return out
+	}
+	ct.all, ct.reachable = pick(all), pick(reach)
+	return ct, nil
+}
+
+// latestStable is the highest stable version reachable from the target.
+func (ct componentTags) latestStable() (versionTag, bool) {
+	for _, t := range ct.reachable {
+		if t.v.Prerelease() == "" {
+			return t, true
+		}
+	}
+	return versionTag{}, false
+}
+
+// Next computes the next version of one component.
+func Next(ctx context.Context, req Request) (*Result, error) {
+	repo := git.Open(req.Dir)
+	target := req.Target
+	if target == "" {
+		target = "HEAD"
+	}
+	targetSHA, err := repo.ResolveCommit(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	format, err := ParseTagFormat(req.TagFormat, req.Component)
+	if err != nil {
+		return nil, err
+	}
+	if req.Prerelease != "" && !prereleaseIDRe.MatchString(req.Prerelease) {
+		return nil, fmt.Errorf("prerelease %q: use a SemVer identifier such as rc, beta or alpha", req.Prerelease)
+	}
+	tags, err := loadTags(ctx, repo, format, targetSHA)
+	if err != nil {
+		return nil, err
+	}
+	last, err := findLastRelease(ctx, repo, req, tags)
+	if err != nil {
+		return nil, err
+	}
+	revs := []string{targetSHA}
+	if last.sha != "" {
+		revs = append(revs, "^"+last.sha)
+	}
+	filter := pathFilter{include: cleanPaths(req.Paths), exclude: cleanPaths(req.ExcludePaths)}
+	commits, total, err := readRange(ctx, repo, revs, filter)
+	if err != nil {
+		return nil, err
+	}
+	if !filter.active() && len(commits) != total {
+		return nil, fmt.Errorf("internal error: %d of %d commits kept without a path filter", len(commits), total)
+	}
+	return decideResult(req, format, tags, last, targetSHA, commits)
+}
+
+var prereleaseIDRe = regexp.MustCompile(`^[0-9A-Za-z-]+$`)
+
+// findLastRelease applies the overrides, then the tags.
+func findLastRelease(ctx context.Context, repo *git.Repo, req Request, tags componentTags) (lastRelease, error) {
+	var manifest *semver.Version
+	if req.CurrentVersion != "" {
+		v, err := semver.StrictNewVersion(strings.TrimPrefix(req.CurrentVersion, "v"))
+		if err != nil {
+			return lastRelease{}, fmt.Errorf("current version %q of component %q is not SemVer (x.y.z): fix the manifest", req.CurrentVersion, req.Component)
+		}
+		manifest = v
+	}
+	if req.LastReleaseSHA != "" {
+		sha, err := repo.ResolveCommit(ctx, req.LastReleaseSHA)
+		if err != nil {
+			return lastRelease{}, fmt.Errorf("last-release-sha: %w", err)
+		}
+		lr := lastRelease{sha: sha, version: manifest}
+		// A tag on that commit names its version, if any.
+		for _, t := range tags.all {
+			if t.tag.Commit == sha && t.v.Prerelease() == "" {
+				lr.version, lr.tag = t.v, t.tag.Name
+				break
+			}
+		}
+		return lr, nil
+	}
+	if t, ok := tags.latestStable(); ok {
+		return lastRelease{version: t.v, tag: t.tag.Name, sha: t.tag.Commit}, nil
+	}
+	return lastRelease{version: manifest}, nil
+}
+
+// decideResult turns the range into a Result.
+func decideResult(req Request, format TagFormat, tags componentTags, last lastRelease, targetSHA string, commits []Commit) (*Result, error) {
+	res := &Result{
+		Component:   req.Component,
+		Commits:     len(commits),
+		TargetSHA:   targetSHA,
+		History:     commits,
+		PreviousTag: last.tag,
+	}
+	counted := commits
+	if !req.Rules.KeepReverts {
+		cancelReverts(commits)
+		counted = live(commits)
+	}
+	res.Entries = entries(counted)
+	d := req.Rules.decide(last.version, counted)
+	res.Breaking = d.breaking
+
+	cur := last.version
+	zero := semver.MustParse("0.0.0")
+	if cur == nil {
+		cur = zero
+	}
+	res.Current = cur.String()
+	next, bump, err := nextStable(req, last.version, d)
+	if err != nil {
+		return nil, err
+	}
+	if bump == BumpNone {
+		res.Next, res.Bump, res.Tag = res.Current, BumpNone.String(), last.tag
+		return res, nil
+	}
+	res.Released = true
+	res.Bump = bump.String()
+	if req.Prerelease != "" {
+		pre, current := nextPrerelease(next, req.Prerelease, tags, targetSHA)
+		if current != nil {
+			res.Current = current.v.String()
+			res.PreviousTag = current.tag.Name
+		}
+		next = pre
+	}
+	res.Next = next.String()
+	res.Tag = format.Tag(next)
+	return res, nil
+}
+
+// nextStable applies the decision to the last stable version.
+func nextStable(req Request, cur *semver.Version, d decision) (*semver.Version, Bump, error) {
+	if d.releaseAs != "" {
+		v, err := semver.StrictNewVersion(strings.TrimPrefix(d.releaseAs, "v"))
+		if err != nil {
+			return nil, BumpNone, fmt.Errorf("release-as %q of component %q is not a SemVer version (x.y.z): fix the Release-As footer or the release-as setting", d.releaseAs, req.Component)
+		}
+		if cur != nil && v.Equal(cur) {
+			return cur, BumpNone, nil
+		}
+		return v, bumpBetween(cur, v), nil
+	}
+	if d.bump == BumpNone {
+		return cur, BumpNone, nil
+	}
+	if cur == nil {
+		// First release: release-please and semantic-release both start
+		// at 1.0.0 whatever the commits say.
+		return semver.MustParse("1.0.0"), BumpMajor, nil
+	}
+	return apply(cur, d.bump), d.bump, nil
+}
+
+// nextPrerelease numbers X.Y.Z-id.N on from the highest existing
+// prerelease of that target and id (any tag, reachable or not), starting
+// at 1. When that highest prerelease already tags the target commit, it
+// is returned again (idempotent). current is the highest existing
+// prerelease of the target, if any.
+func nextPrerelease(target *semver.Version, id string, tags componentTags, targetSHA string) (*semver.Version, *versionTag) {
+	highest, n := -1, 0
+	var current *versionTag
+	prefix := id + "."
+	for i, t := range tags.all {
+		if t.v.Major() != target.Major() || t.v.Minor() != target.Minor() || t.v.Patch() != target.Patch() {
+			continue
+		}
+		pre := t.v.Prerelease()
+		if !strings.HasPrefix(pre, prefix) {
+			continue
+		}
+		k, err := strconv.Atoi(pre[len(prefix):])
+		if err != nil || k < 0 {
+			continue
+		}
+		if k > highest {
+			highest, current = k, &tags.all[i]
+		}
+	}
+	if current != nil && current.tag.Commit == targetSHA {
+		return current.v, current
+	}
+	n = highest + 1
+	if n < 1 {
+		n = 1
+	}
+	v := semver.New(target.Major(), target.Minor(), target.Patch(), fmt.Sprintf("%s.%d", id, n), "")
+	return v, current
+}
