@@ -129,8 +129,8 @@ func (in ScoreInput) Validate() error {
 			return &InputError{fmt.Sprintf("metricResults[%d].classification", i), fmt.Sprintf("%q is not one of Pass, High, Low, Nodata, NodataFailMetric, Error", m.Classification)}
 		}
 	}
-	if total := sumWeights(in.GroupWeights); total > 100 && len(in.unweightedGroups()) > 0 {
-		return &InputError{"groupWeights", fmt.Sprintf("weights add up to %v%%, leaving nothing for the groups without a weight (%v); make them add up to at most 100", total, in.unweightedGroups())}
+	if total := sumWeights(in.GroupWeights); total > 100 {
+		return &InputError{"groupWeights", fmt.Sprintf("weights add up to %v%%; make them add up to at most 100 (groups without a weight share what is left)", total)}
 	}
 	return nil
 }

@@ -59,4 +59,8 @@ add("separated-60x60", as.numeric(101:160), as.numeric(1:60), 0.98)
 add("buckets-70x70", as.numeric(sample(c(5, 10, 25, 50, 100), 70, TRUE)),
     as.numeric(sample(c(5, 10, 25, 50, 100), 70, TRUE, prob = c(3, 3, 2, 1, 1))), 0.98)
 
+# Heavy ties at a low level: R's root finder stops within tol.root of the flat
+# steps, and the two limits cross by less than that tolerance.
+add("ties-crossed-limits", c(1542, 192.75, 192.75), c(rep(192.75, 8), 1030), 0.5)
+
 cat("[\n", paste(unlist(cases), collapse = ",\n"), "\n]\n", sep = "")
