@@ -70,7 +70,7 @@ func TestHandlerRejects(t *testing.T) {
 	base := serve(t, Handler(rt, WithAuthToken("t0k")))
 	tests := []struct {
 		name, method, path, body, auth string
-		want                            int
+		want                           int
 	}{
 		{"no token", "POST", "/promote", `{"service":"a","canaryDigest":"d"}`, "", 401},
 		{"wrong token", "POST", "/promote", `{"service":"a","canaryDigest":"d"}`, "Bearer x", 401},
