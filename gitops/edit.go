@@ -10,10 +10,12 @@ import (
 
 // Get returns the string value of the scalar that path names in content.
 // An empty value ("key:", "key: ~", "key: null", "key: \"\"") reads as "".
+// Unlike Set, Get follows aliases (*name): it reads what a YAML consumer
+// such as Helm would see.
 //
 // Errors: *PathSyntaxError for a malformed path, *SyntaxError when content
 // is not YAML, *PathError (ErrNotFound, ErrAmbiguous, ErrNotScalar, ErrAlias)
-// when the path does not name exactly one plain value.
+// when the path does not name exactly one scalar.
 func Get(content []byte, path string) (string, error) {
 	p, err := ParsePath(path)
 	if err != nil {
@@ -23,7 +25,7 @@ func Get(content []byte, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t, perr := locate(docs, p)
+	t, perr := locate(docs, p, forRead)
 	if perr != nil {
 		return "", perr
 	}
@@ -59,7 +61,7 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 	if err != nil {
 		return nil, span{}, false, err
 	}
-	t, perr := locate(docs, p)
+	t, perr := locate(docs, p, forWrite)
 	if perr != nil {
 		return nil, span{}, false, perr
 	}
@@ -88,7 +90,7 @@ func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value strin
 	if err != nil || len(after) != len(before) {
 		return false
 	}
-	t, perr := locate(after, p)
+	t, perr := locate(after, p, forWrite)
 	if perr != nil || scalarValue(t.node) != value || !acceptableTag(old, t.node) {
 		return false
 	}

@@ -72,7 +72,9 @@ func (e *PathError) Unwrap() error { return e.Err }
 type SyntaxError struct {
 	// File is the file the content came from; empty until a caller sets it.
 	File string
-	// Line is the 1-based line yaml.v3 complained about; 0 if it did not say.
+	// Line is the 1-based line yaml.v3 complained about; 0 if it did not
+	// say. The parser names where the broken construct starts, which may
+	// be a line or two before the typo.
 	Line int
 	// Msg is the parser's message without its "yaml: line N:" prefix.
 	Msg string
@@ -84,7 +86,7 @@ func (e *SyntaxError) Error() string {
 		where = e.File
 	}
 	if e.Line > 0 {
-		return fmt.Sprintf("%s is not valid YAML at line %d: %s; fix the file so that a YAML parser accepts it", where, e.Line, e.Msg)
+		return fmt.Sprintf("%s is not valid YAML near line %d: %s; fix the file so that a YAML parser accepts it", where, e.Line, e.Msg)
 	}
 	return fmt.Sprintf("%s is not valid YAML: %s; fix the file so that a YAML parser accepts it", where, e.Msg)
 }

@@ -32,8 +32,18 @@ func (r walkResult) resolved(p Path) bool {
 	return r.err == nil || r.depth == len(p.Steps) || r.err.Err != ErrNotFound
 }
 
+// access says what a lookup is for. Reading may follow aliases and read
+// anchored values, since that reads what the tools downstream see; writing
+// may not, because the edit would reach every place sharing the value.
+type access int
+
+const (
+	forRead access = iota
+	forWrite
+)
+
 // locate finds the one scalar p names among docs.
-func locate(docs []*yaml.Node, p Path) (target, *PathError) {
+func locate(docs []*yaml.Node, p Path, acc access) (target, *PathError) {
 	if len(docs) == 0 {
 		return target{}, &PathError{Path: p.String(), Err: ErrNotFound,
 			Detail: "the file holds no YAML document; write the pinned field into it"}
@@ -43,24 +53,24 @@ func locate(docs []*yaml.Node, p Path) (target, *PathError) {
 		if err != nil {
 			return target{}, err
 		}
-		r := walk(doc, p)
+		r := walk(doc, p, acc)
 		return r.target, r.err
 	}
 	if len(docs) == 1 {
-		r := walk(docs[0], p)
+		r := walk(docs[0], p, acc)
 		return r.target, r.err
 	}
-	return locateAcrossDocuments(docs, p)
+	return locateAcrossDocuments(docs, p, acc)
 }
 
 // locateAcrossDocuments resolves a path without a document selector in a
 // multi-document file: exactly one document may hold it.
-func locateAcrossDocuments(docs []*yaml.Node, p Path) (target, *PathError) {
+func locateAcrossDocuments(docs []*yaml.Node, p Path, acc access) (target, *PathError) {
 	var hits []int
 	var results []walkResult
 	best := -1
 	for i, doc := range docs {
-		r := walk(doc, p)
+		r := walk(doc, p, acc)
 		results = append(results, r)
 		if r.resolved(p) {
 			hits = append(hits, i)
@@ -77,7 +87,7 @@ func locateAcrossDocuments(docs []*yaml.Node, p Path) (target, *PathError) {
 	case 1:
 		return results[hits[0]].target, results[hits[0]].err
 	}
-	return target{}, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docs[hits[0]].Line,
+	return target{}, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docLine(docs[hits[0]]),
 		Detail: fmt.Sprintf("the path exists in %s of this multi-document file; put a document selector in front of it, e.g. %s.%s",
 			describeDocs(docs, hits), suggestDocSelector(docs, hits[0]), p.String())}
 }
@@ -85,7 +95,7 @@ func locateAcrossDocuments(docs []*yaml.Node, p Path) (target, *PathError) {
 func describeDocs(docs []*yaml.Node, idx []int) string {
 	parts := make([]string, len(idx))
 	for i, d := range idx {
-		parts[i] = fmt.Sprintf("document %d (line %d)", d, docs[d].Line)
+		parts[i] = fmt.Sprintf("document %d (line %d)", d, docLine(docs[d]))
 	}
 	return strings.Join(parts, " and ")
 }
@@ -115,6 +125,14 @@ func rootsOf(docs []*yaml.Node) []*yaml.Node {
 		roots[i] = docRoot(d)
 	}
 	return roots
+}
+
+// docLine is the line where a document's content starts (after "---").
+func docLine(doc *yaml.Node) int {
+	if root := docRoot(doc); root != nil {
+		return root.Line
+	}
+	return doc.Line
 }
 
 // docRoot returns the content of a DocumentNode (nil for an empty one).
@@ -147,7 +165,7 @@ func selectDocument(docs []*yaml.Node, p Path) (*yaml.Node, *PathError) {
 	case 1:
 		return docs[hits[0]], nil
 	}
-	return nil, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docs[hits[1]].Line,
+	return nil, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docLine(docs[hits[1]]),
 		Detail: fmt.Sprintf("%s matches %s; add conditions (e.g. metadata.name=...) or use doc[N]", docPath, describeDocs(docs, hits))}
 }
 
@@ -174,7 +192,7 @@ func describeFields(n *yaml.Node, conds []Condition) string {
 }
 
 // walk follows p.Steps from the root of doc.
-func walk(doc *yaml.Node, p Path) walkResult {
+func walk(doc *yaml.Node, p Path, acc access) walkResult {
 	cur := docRoot(doc)
 	r := walkResult{last: doc}
 	fail := func(kind error, line int, format string, args ...any) walkResult {
@@ -187,6 +205,9 @@ func walk(doc *yaml.Node, p Path) walkResult {
 	}
 	here := place{name: "the document root", line: cur.Line, top: true}
 	for i, st := range p.Steps {
+		if cur.Kind == yaml.AliasNode && acc == forRead {
+			cur = deref(cur)
+		}
 		if cur.Kind == yaml.AliasNode {
 			return fail(ErrAlias, cur.Line, "%s is the alias *%s; Slipway does not edit through aliases because the edit would change every place that uses &%s; point the path at the anchored original",
 				here, cur.Value, cur.Value)
@@ -212,7 +233,10 @@ func walk(doc *yaml.Node, p Path) walkResult {
 			here.line, here.isKey = key.Line, true
 		}
 	}
-	return finish(r, cur, p, fail)
+	if acc == forRead {
+		cur = deref(cur)
+	}
+	return finish(r, cur, p, acc, fail)
 }
 
 type failFunc func(kind error, line int, format string, args ...any) walkResult
@@ -294,7 +318,7 @@ func stepSelect(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node,
 }
 
 // finish checks that the node a walk ended on can be edited in place.
-func finish(r walkResult, cur *yaml.Node, p Path, fail failFunc) walkResult {
+func finish(r walkResult, cur *yaml.Node, p Path, acc access, fail failFunc) walkResult {
 	whole := "`" + p.String() + "`"
 	switch {
 	case cur.Kind == yaml.AliasNode:
@@ -303,7 +327,7 @@ func finish(r walkResult, cur *yaml.Node, p Path, fail failFunc) walkResult {
 	case cur.Kind != yaml.ScalarNode:
 		return fail(ErrNotScalar, cur.Line, "%s at line %d is %s; point the path at the field that holds the value, e.g. %s.digest",
 			whole, cur.Line, kindName(cur), p.String())
-	case cur.Anchor != "":
+	case cur.Anchor != "" && acc == forWrite:
 		return fail(ErrAlias, cur.Line, "%s at line %d carries the anchor &%s; editing it would change every alias *%s too; give this field its own value",
 			whole, cur.Line, cur.Anchor, cur.Anchor)
 	}

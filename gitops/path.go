@@ -333,6 +333,9 @@ func (p *pathParser) bracketStep(isDoc bool) (Step, error) {
 	p.skipSpace()
 	var st Step
 	switch c := p.peek(); {
+	case p.eof():
+		p.pos = open
+		return st, p.fail("'[' is not closed; add a ']'")
 	case c >= '0' && c <= '9':
 		n, err := p.index()
 		if err != nil {
