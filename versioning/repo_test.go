@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fixture is a real git repository built by a test.
@@ -80,3 +81,6 @@ func (f *fixture) next(req Request) *Result {
 	}
 	return res
 }
+
+// day0 is a fixed changelog date.
+var day0 = time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
