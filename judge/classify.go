@@ -183,17 +183,17 @@ func (v verdict) classify() {
 	switch {
 	case in.Direction.allowsHigh() && above && (esUnknown || v.es >= thr[1]):
 		r.Classification = High
-		r.Reason = fmt.Sprintf("High: %s lies above the tolerance band %s%s", interval, bandText, v.effectText(thr[1], "reaches the allowed increase"))
+		r.Reason = fmt.Sprintf("High: %s lies above the tolerance band %s%s", interval, bandText, v.effectText(thr[1], "is at least the allowed increase"))
 		if in.Critical && (esUnknown || v.es >= crit[1]) {
 			r.Critical = true
-			r.Reason = fmt.Sprintf("High (critical): %s lies above the tolerance band %s%s", interval, bandText, v.effectText(crit[1], "reaches the critical increase"))
+			r.Reason = fmt.Sprintf("High (critical): %s lies above the tolerance band %s%s", interval, bandText, v.effectText(crit[1], "is at least the critical increase"))
 		}
 	case in.Direction.allowsLow() && below && (esUnknown || v.es <= thr[0]):
 		r.Classification = Low
-		r.Reason = fmt.Sprintf("Low: %s lies below the tolerance band %s%s", interval, bandText, v.effectText(thr[0], "reaches the allowed decrease"))
+		r.Reason = fmt.Sprintf("Low: %s lies below the tolerance band %s%s", interval, bandText, v.effectText(thr[0], "is at most the allowed decrease"))
 		if in.Critical && (esUnknown || v.es <= crit[0]) {
 			r.Critical = true
-			r.Reason = fmt.Sprintf("Low (critical): %s lies below the tolerance band %s%s", interval, bandText, v.effectText(crit[0], "reaches the critical decrease"))
+			r.Reason = fmt.Sprintf("Low (critical): %s lies below the tolerance band %s%s", interval, bandText, v.effectText(crit[0], "is at most the critical decrease"))
 		}
 	default:
 		r.Classification = Pass
@@ -203,9 +203,9 @@ func (v verdict) classify() {
 		case below && !in.Direction.allowsLow():
 			r.Reason = fmt.Sprintf("Pass: %s lies below the tolerance band %s, but direction %s ignores decreases", interval, bandText, in.Direction)
 		case above:
-			r.Reason = fmt.Sprintf("Pass: %s lies above the tolerance band %s, but the %s %s stays under the allowed increase %s", interval, bandText, measure, num(v.es), num(thr[1]))
+			r.Reason = fmt.Sprintf("Pass: %s lies above the tolerance band %s, but the %s %s is under the allowed increase %s", interval, bandText, measure, num(v.es), num(thr[1]))
 		case below:
-			r.Reason = fmt.Sprintf("Pass: %s lies below the tolerance band %s, but the %s %s stays over the allowed decrease %s", interval, bandText, measure, num(v.es), num(thr[0]))
+			r.Reason = fmt.Sprintf("Pass: %s lies below the tolerance band %s, but the %s %s is over the allowed decrease %s", interval, bandText, measure, num(v.es), num(thr[0]))
 		default:
 			r.Reason = fmt.Sprintf("Pass: %s overlaps the tolerance band %s", interval, bandText)
 		}

@@ -56,10 +56,10 @@ func TestClassifyMannWhitneyRules(t *testing.T) {
 		{"decrease ignores an increase", input(base, higher, dir(Decrease)), Pass, false, "ignores increases"},
 		{"decrease catches a decrease", input(base, lower, dir(Decrease)), Low, false, ""},
 		// mean ratio of higher/base is 139.5/109.5 = 1.27
-		{"effect size below the allowed increase", input(base, higher, thresholds(0.8, 1.3)), Pass, false, "stays under the allowed increase 1.3"},
-		{"effect size reaches the allowed increase", input(base, higher, thresholds(0.8, 1.2)), High, false, "reaches the allowed increase 1.2"},
+		{"effect size below the allowed increase", input(base, higher, thresholds(0.8, 1.3)), Pass, false, "is under the allowed increase 1.3"},
+		{"effect size reaches the allowed increase", input(base, higher, thresholds(0.8, 1.2)), High, false, "is at least the allowed increase 1.2"},
 		// lower/base = 79.5/109.5 = 0.73
-		{"effect size above the allowed decrease", input(base, lower, thresholds(0.7, 1.3)), Pass, false, "stays over the allowed decrease 0.7"},
+		{"effect size above the allowed decrease", input(base, lower, thresholds(0.7, 1.3)), Pass, false, "is over the allowed decrease 0.7"},
 		{"critical High", input(base, higher, critical), High, true, "High (critical)"},
 		{"critical Low", input(base, lower, critical), Low, true, "Low (critical)"},
 		{"critical metric under the critical increase", input(base, higher, critical, criticalAt(0.5, 2)), High, false, "High:"},

@@ -285,13 +285,14 @@ func nodataShare(metrics []MetricResult) float64 {
 	return float64(n) / float64(len(metrics)) * 100
 }
 
+// describe names a metric result for a reason: "p99 was High: <reason>".
 func describe(m MetricResult) string {
-	s := string(m.Classification)
+	s := "was " + string(m.Classification)
 	if m.Name != "" {
-		s = m.Name + " was " + s
+		s = m.Name + " " + s
 	}
 	if m.Reason != "" {
-		s += " (" + m.Reason + ")"
+		s += ": " + m.Reason
 	}
 	return s
 }
