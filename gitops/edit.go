@@ -25,11 +25,11 @@ func Get(content []byte, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t, perr := locate(docs, p, forRead)
+	node, perr := locate(docs, p, forRead)
 	if perr != nil {
 		return "", perr
 	}
-	return scalarValue(t.node), nil
+	return scalarValue(node), nil
 }
 
 // Set writes value into the scalar that path names and returns the new
@@ -61,25 +61,25 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 	if err != nil {
 		return nil, span{}, false, err
 	}
-	t, perr := locate(docs, p, forWrite)
+	node, perr := locate(docs, p, forWrite)
 	if perr != nil {
 		return nil, span{}, false, perr
 	}
-	if scalarValue(t.node) == value {
+	if scalarValue(node) == value {
 		return content, span{}, false, nil
 	}
-	sp, st, err := locateScalar(content, t.node, p.String())
+	sp, st, err := locateScalar(content, node, p.String())
 	if err != nil {
 		return nil, span{}, false, err
 	}
 	for _, text := range renderings(value, st) {
 		out := splice(content, sp, text)
-		if verify(out, docs, t.node, p, value) {
+		if verify(out, docs, node, p, value) {
 			return out, sp, true, nil
 		}
 	}
-	return nil, span{}, false, &PathError{Path: p.String(), Line: t.node.Line, Err: ErrUnsupported,
-		Detail: fmt.Sprintf("writing %q at line %d would not read back as the same value; write the value on its own line as `key: \"...\"`", value, t.node.Line)}
+	return nil, span{}, false, &PathError{Path: p.String(), Line: node.Line, Err: ErrUnsupported,
+		Detail: fmt.Sprintf("writing %q at line %d would not read back as the same value; write the value on its own line as `key: \"...\"`", value, node.Line)}
 }
 
 // verify re-parses an edited file and checks that the edit landed and
@@ -90,8 +90,8 @@ func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value strin
 	if err != nil || len(after) != len(before) {
 		return false
 	}
-	t, perr := locate(after, p, forWrite)
-	if perr != nil || scalarValue(t.node) != value || !acceptableTag(old, t.node) {
+	node, perr := locate(after, p, forWrite)
+	if perr != nil || scalarValue(node) != value || !acceptableTag(old, node) {
 		return false
 	}
 	for i := range before {

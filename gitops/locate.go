@@ -8,26 +8,20 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// target is the scalar a path resolved to.
-type target struct {
-	node *yaml.Node
-	// key is the mapping key whose value node is; nil for list items.
-	key *yaml.Node
-}
-
 // walkResult is the outcome of following a path through one document.
 type walkResult struct {
-	target
+	// node is the scalar the path names; nil when err is set.
+	node *yaml.Node
 	// depth counts the steps that matched before the walk stopped.
 	depth int
-	// last is the deepest node reached.
-	last *yaml.Node
-	err  *PathError
+	err   *PathError
 }
 
-// resolved reports whether every step matched. A document where the path
-// fully resolves is the one the user meant, even if the end is not a
-// scalar: that is an error about this document, not a reason to look on.
+// resolved reports whether the path reached this document's data: every
+// step matched, or the walk failed for a reason other than a missing part.
+// A document where the path resolves is the one the user meant, even if
+// the end is not a scalar: that is an error about this document, not a
+// reason to look in the next one.
 func (r walkResult) resolved(p Path) bool {
 	return r.err == nil || r.depth == len(p.Steps) || r.err.Err != ErrNotFound
 }
@@ -43,29 +37,29 @@ const (
 )
 
 // locate finds the one scalar p names among docs.
-func locate(docs []*yaml.Node, p Path, acc access) (target, *PathError) {
+func locate(docs []*yaml.Node, p Path, acc access) (*yaml.Node, *PathError) {
 	if len(docs) == 0 {
-		return target{}, &PathError{Path: p.String(), Err: ErrNotFound,
+		return nil, &PathError{Path: p.String(), Err: ErrNotFound,
 			Detail: "the file holds no YAML document; write the pinned field into it"}
 	}
 	if p.Doc != nil {
 		doc, err := selectDocument(docs, p)
 		if err != nil {
-			return target{}, err
+			return nil, err
 		}
 		r := walk(doc, p, acc)
-		return r.target, r.err
+		return r.node, r.err
 	}
 	if len(docs) == 1 {
 		r := walk(docs[0], p, acc)
-		return r.target, r.err
+		return r.node, r.err
 	}
 	return locateAcrossDocuments(docs, p, acc)
 }
 
 // locateAcrossDocuments resolves a path without a document selector in a
 // multi-document file: exactly one document may hold it.
-func locateAcrossDocuments(docs []*yaml.Node, p Path, acc access) (target, *PathError) {
+func locateAcrossDocuments(docs []*yaml.Node, p Path, acc access) (*yaml.Node, *PathError) {
 	var hits []int
 	var results []walkResult
 	best := -1
@@ -83,11 +77,11 @@ func locateAcrossDocuments(docs []*yaml.Node, p Path, acc access) (target, *Path
 	case 0:
 		err := results[best].err
 		err.Detail += fmt.Sprintf(" (closest match in document %d of %d)", best, len(docs))
-		return target{}, err
+		return nil, err
 	case 1:
-		return results[hits[0]].target, results[hits[0]].err
+		return results[hits[0]].node, results[hits[0]].err
 	}
-	return target{}, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docLine(docs[hits[0]]),
+	return nil, &PathError{Path: p.String(), Err: ErrAmbiguous, Line: docLine(docs[hits[0]]),
 		Detail: fmt.Sprintf("the path exists in %s of this multi-document file; put a document selector in front of it, e.g. %s.%s",
 			describeDocs(docs, hits), suggestDocSelector(docs, hits[0]), p.String())}
 }
@@ -193,61 +187,148 @@ func describeFields(n *yaml.Node, conds []Condition) string {
 
 // walk follows p.Steps from the root of doc.
 func walk(doc *yaml.Node, p Path, acc access) walkResult {
+	w := walker{p: p, acc: acc}
 	cur := docRoot(doc)
-	r := walkResult{last: doc}
-	fail := func(kind error, line int, format string, args ...any) walkResult {
-		r.err = &PathError{Path: p.String(), Found: p.prefix(r.depth), Line: line, Err: kind,
-			Detail: fmt.Sprintf(format, args...)}
-		return r
-	}
 	if cur == nil {
-		return fail(ErrNotFound, doc.Line, "the document is empty")
+		return walkResult{err: w.fail(ErrNotFound, doc.Line, "the document is empty")}
 	}
-	here := place{name: "the document root", line: cur.Line, top: true}
-	for i, st := range p.Steps {
-		if cur.Kind == yaml.AliasNode && acc == forRead {
-			cur = deref(cur)
+	w.here = place{name: "the document root", line: cur.Line, top: true}
+	for _, st := range p.Steps {
+		next, err := w.step(cur, st)
+		if err != nil {
+			return walkResult{depth: w.depth, err: err}
 		}
-		if cur.Kind == yaml.AliasNode {
-			return fail(ErrAlias, cur.Line, "%s is the alias *%s; Slipway does not edit through aliases because the edit would change every place that uses &%s; point the path at the anchored original",
-				here, cur.Value, cur.Value)
-		}
-		var next, key *yaml.Node
-		var err walkResult
-		var ok bool
-		switch st.Kind {
-		case KeyStep:
-			next, key, err, ok = stepKey(cur, st, here, fail)
-		case IndexStep:
-			next, err, ok = stepIndex(cur, st, here, fail)
-		case SelectStep:
-			next, err, ok = stepSelect(cur, st, here, fail)
-		}
-		if !ok {
-			return err
-		}
-		cur, r.key, r.last = next, key, next
-		r.depth = i + 1
-		here = place{name: "`" + p.prefix(i+1) + "`", line: next.Line}
-		if key != nil {
-			here.line, here.isKey = key.Line, true
-		}
+		cur = next
 	}
-	if acc == forRead {
-		cur = deref(cur)
-	}
-	return finish(r, cur, p, acc, fail)
+	node, err := w.finish(cur)
+	return walkResult{node: node, depth: w.depth, err: err}
 }
 
-type failFunc func(kind error, line int, format string, args ...any) walkResult
+// walker carries the state of one walk, so that every error can say how
+// far the path got and where that is in the file.
+type walker struct {
+	p     Path
+	acc   access
+	depth int   // steps matched so far
+	here  place // the node those steps reached
+}
+
+func (w *walker) fail(kind error, line int, format string, args ...any) *PathError {
+	return &PathError{Path: w.p.String(), Found: w.p.prefix(w.depth), Line: line, Err: kind,
+		Detail: fmt.Sprintf(format, args...)}
+}
+
+// step applies one step to cur and advances the walker.
+func (w *walker) step(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
+	if cur.Kind == yaml.AliasNode {
+		if w.acc == forWrite {
+			return nil, w.fail(ErrAlias, cur.Line, "%s is the alias *%s; Slipway does not edit through aliases because the edit would change every place that uses &%s; point the path at the anchored original",
+				w.here, cur.Value, cur.Value)
+		}
+		cur = deref(cur)
+	}
+	var next, key *yaml.Node
+	var err *PathError
+	switch st.Kind {
+	case KeyStep:
+		next, key, err = w.key(cur, st)
+	case IndexStep:
+		next, err = w.index(cur, st)
+	default:
+		next, err = w.selectItem(cur, st)
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.depth++
+	w.here = place{name: "`" + w.p.prefix(w.depth) + "`", line: next.Line}
+	if key != nil {
+		w.here.line, w.here.isKey = key.Line, true
+	}
+	return next, nil
+}
+
+func (w *walker) key(cur *yaml.Node, st Step) (value, key *yaml.Node, err *PathError) {
+	if cur.Kind != yaml.MappingNode {
+		return nil, nil, w.fail(ErrNotFound, w.here.line, "%s is %s, not a mapping, so it has no key %q%s",
+			w.here, kindName(cur), st.Key, indexHint(cur))
+	}
+	var hits []int
+	for i := 0; i+1 < len(cur.Content); i += 2 {
+		if k := cur.Content[i]; k.Kind == yaml.ScalarNode && k.Value == st.Key {
+			hits = append(hits, i)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, nil, w.fail(ErrNotFound, w.here.line, "%s has no key %q; add `%s: \"\"` %s or fix `path:` of the pin in slipway.yaml%s",
+			w.here, st.Key, formatYAMLKey(st.Key), w.here.under(), mergeHint(cur))
+	case 1:
+		return cur.Content[hits[0]+1], cur.Content[hits[0]], nil
+	}
+	first, second := cur.Content[hits[0]], cur.Content[hits[1]]
+	return nil, nil, w.fail(ErrAmbiguous, second.Line, "%s has the key %q twice (lines %d and %d); remove the duplicate",
+		w.here, st.Key, first.Line, second.Line)
+}
+
+func (w *walker) index(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
+	if cur.Kind != yaml.SequenceNode {
+		return nil, w.fail(ErrNotFound, w.here.line, "%s is %s, not a list, so [%d] does not apply",
+			w.here, kindName(cur), st.Index)
+	}
+	if st.Index >= len(cur.Content) {
+		return nil, w.fail(ErrNotFound, w.here.line, "%s has %d items, numbered from 0, so [%d] does not exist",
+			w.here, len(cur.Content), st.Index)
+	}
+	return cur.Content[st.Index], nil
+}
+
+func (w *walker) selectItem(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
+	if cur.Kind != yaml.SequenceNode {
+		return nil, w.fail(ErrNotFound, w.here.line, "%s is %s, not a list, so the selector %s does not apply",
+			w.here, kindName(cur), st.bracket())
+	}
+	hits := matchingItems(cur.Content, st.Match)
+	switch len(hits) {
+	case 0:
+		return nil, w.fail(ErrNotFound, w.here.line, "no item of %s matches %s; the items have: %s",
+			w.here, st.bracket(), summarizeItems(cur.Content, st.Match))
+	case 1:
+		return cur.Content[hits[0]], nil
+	}
+	first, second := cur.Content[hits[0]], cur.Content[hits[1]]
+	return nil, w.fail(ErrAmbiguous, second.Line, "%s matches %d items of %s (lines %d and %d); add a condition such as [name=api,kind=x] or use an index",
+		st.bracket(), len(hits), w.here, first.Line, second.Line)
+}
+
+// finish checks that the node a walk ended on is a scalar that the access
+// may use: writes refuse aliases and anchored values.
+func (w *walker) finish(cur *yaml.Node) (*yaml.Node, *PathError) {
+	if w.acc == forRead {
+		cur = deref(cur)
+	}
+	whole := "`" + w.p.String() + "`"
+	switch {
+	case cur.Kind == yaml.AliasNode:
+		return nil, w.fail(ErrAlias, cur.Line, "%s at line %d is the alias *%s; editing it would change every place that uses &%s; give this field its own value",
+			whole, cur.Line, cur.Value, cur.Value)
+	case cur.Kind != yaml.ScalarNode:
+		return nil, w.fail(ErrNotScalar, cur.Line, "%s at line %d is %s; point the path at the field that holds the value, e.g. %s.digest",
+			whole, cur.Line, kindName(cur), w.p.String())
+	case cur.Anchor != "" && w.acc == forWrite:
+		return nil, w.fail(ErrAlias, cur.Line, "%s at line %d carries the anchor &%s; editing it would change every alias *%s too; give this field its own value",
+			whole, cur.Line, cur.Anchor, cur.Anchor)
+	}
+	return cur, nil
+}
 
 // place names the node a walk has reached, for messages: the path prefix
 // and the line where it is written (the key's line for mapping values).
 type place struct {
 	name  string
 	line  int
-	top   bool
-	isKey bool
+	top   bool // the document root
+	isKey bool // reached through a mapping key
 }
 
 func (pl place) String() string {
@@ -263,76 +344,6 @@ func (pl place) under() string {
 		return "under " + strings.TrimSuffix(pl.name, "`") + ":`"
 	}
 	return "in " + pl.name
-}
-
-func stepKey(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node, *yaml.Node, walkResult, bool) {
-	if cur.Kind != yaml.MappingNode {
-		return nil, nil, fail(ErrNotFound, here.line, "%s is %s, not a mapping, so it has no key %q%s",
-			here, kindName(cur), st.Key, indexHint(cur)), false
-	}
-	var hits []int
-	for i := 0; i+1 < len(cur.Content); i += 2 {
-		k := cur.Content[i]
-		if k.Kind == yaml.ScalarNode && k.Value == st.Key {
-			hits = append(hits, i)
-		}
-	}
-	switch len(hits) {
-	case 0:
-		return nil, nil, fail(ErrNotFound, here.line, "%s has no key %q; add `%s: \"\"` %s or fix `path:` of the pin in slipway.yaml%s",
-			here, st.Key, formatYAMLKey(st.Key), here.under(), mergeHint(cur)), false
-	case 1:
-		return cur.Content[hits[0]+1], cur.Content[hits[0]], walkResult{}, true
-	}
-	return nil, nil, fail(ErrAmbiguous, cur.Content[hits[1]].Line, "%s has the key %q twice (lines %d and %d); remove the duplicate",
-		here, st.Key, cur.Content[hits[0]].Line, cur.Content[hits[1]].Line), false
-}
-
-func stepIndex(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node, walkResult, bool) {
-	if cur.Kind != yaml.SequenceNode {
-		return nil, fail(ErrNotFound, here.line, "%s is %s, not a list, so [%d] does not apply",
-			here, kindName(cur), st.Index), false
-	}
-	if st.Index >= len(cur.Content) {
-		return nil, fail(ErrNotFound, here.line, "%s has %d items, numbered from 0, so [%d] does not exist",
-			here, len(cur.Content), st.Index), false
-	}
-	return cur.Content[st.Index], walkResult{}, true
-}
-
-func stepSelect(cur *yaml.Node, st Step, here place, fail failFunc) (*yaml.Node, walkResult, bool) {
-	if cur.Kind != yaml.SequenceNode {
-		return nil, fail(ErrNotFound, here.line, "%s is %s, not a list, so the selector %s does not apply",
-			here, kindName(cur), st.bracket()), false
-	}
-	hits := matchingItems(cur.Content, st.Match)
-	switch len(hits) {
-	case 0:
-		return nil, fail(ErrNotFound, here.line, "no item of %s matches %s; the items have: %s",
-			here, st.bracket(), summarizeItems(cur.Content, st.Match)), false
-	case 1:
-		return cur.Content[hits[0]], walkResult{}, true
-	}
-	return nil, fail(ErrAmbiguous, cur.Content[hits[1]].Line, "%s matches %d items of %s (lines %d and %d); add a condition such as [name=api,kind=x] or use an index",
-		st.bracket(), len(hits), here, cur.Content[hits[0]].Line, cur.Content[hits[1]].Line), false
-}
-
-// finish checks that the node a walk ended on can be edited in place.
-func finish(r walkResult, cur *yaml.Node, p Path, acc access, fail failFunc) walkResult {
-	whole := "`" + p.String() + "`"
-	switch {
-	case cur.Kind == yaml.AliasNode:
-		return fail(ErrAlias, cur.Line, "%s at line %d is the alias *%s; editing it would change every place that uses &%s; give this field its own value",
-			whole, cur.Line, cur.Value, cur.Value)
-	case cur.Kind != yaml.ScalarNode:
-		return fail(ErrNotScalar, cur.Line, "%s at line %d is %s; point the path at the field that holds the value, e.g. %s.digest",
-			whole, cur.Line, kindName(cur), p.String())
-	case cur.Anchor != "" && acc == forWrite:
-		return fail(ErrAlias, cur.Line, "%s at line %d carries the anchor &%s; editing it would change every alias *%s too; give this field its own value",
-			whole, cur.Line, cur.Anchor, cur.Anchor)
-	}
-	r.node = cur
-	return r
 }
 
 // matchingItems returns the indices of the nodes that satisfy all conds.
