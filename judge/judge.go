@@ -193,4 +193,4 @@ type InputError struct {
 	Msg   string
 }
 
-func (e *InputError) Error() string { return fmt.Sprintf("judge input %s: %s", e.Field, e.Msg) }
+func (e *InputError) Error() string { return fmt.Sprintf("invalid %s: %s", e.Field, e.Msg) }

@@ -170,11 +170,11 @@ func (in ScoreInput) unweightedGroups() []string {
 //     metrics being Nodata, forces the score to 0.
 func Score(in ScoreInput) (ScoreResult, error) {
 	if err := in.Validate(); err != nil {
-		return ScoreResult{Groups: map[string]float64{}, Weights: map[string]float64{}, Verdict: VerdictFail, Reason: err.Error()}, err
+		return FailedScore(err.Error()), err
 	}
 	metrics := in.scored()
 	groups := groupScores(metrics)
-	res := ScoreResult{Groups: map[string]float64{}, Weights: map[string]float64{}, NodataGroups: []string{}}
+	res := FailedScore("")
 
 	unweighted := in.unweightedGroups()
 	shared := 0.0
@@ -217,6 +217,18 @@ func Score(in ScoreInput) (ScoreResult, error) {
 		res.Verdict = VerdictFail
 	}
 	return res, nil
+}
+
+// FailedScore is a zero score with a fail verdict and the given reason, for
+// a score request that could not be evaluated (fail closed).
+func FailedScore(reason string) ScoreResult {
+	return ScoreResult{
+		Groups:       map[string]float64{},
+		Weights:      map[string]float64{},
+		NodataGroups: []string{},
+		Verdict:      VerdictFail,
+		Reason:       reason,
+	}
 }
 
 type groupScore struct {

@@ -65,7 +65,7 @@ Invalid input prints a fail verdict with the reason and exits with status 2.`,
 					res, err = judge.Score(in)
 				}
 				if err != nil {
-					res = judge.ScoreResult{Groups: map[string]float64{}, Verdict: judge.VerdictFail, Reason: err.Error()}
+					res = judge.FailedScore(err.Error())
 				}
 				if perr := writeJudgeJSON(cmd.OutOrStdout(), res); perr != nil {
 					return perr
@@ -79,12 +79,13 @@ Invalid input prints a fail verdict with the reason and exits with status 2.`,
 	})
 }
 
-// writeJudgeJSON prints one JSON document and a newline.
+// writeJudgeJSON prints one JSON document and a newline, without escaping
+// the <, > and & that reasons may contain.
 func writeJudgeJSON(w io.Writer, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode the result: %w", err)
 	}
-	_, err = fmt.Fprintf(w, "%s\n", b)
-	return err
+	return nil
 }
