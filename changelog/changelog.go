@@ -445,3 +445,38 @@ func Prepend(existing, section string) string {
 
 // releaseHeadingRe finds the first "## [1.2.3]" / "### 1.2.3" heading.
 var releaseHeadingRe = regexp.MustCompile(`(?m)^#{2,3} \[?v?[0-9]+\.[0-9]+\.[0-9]+`)
+
+// RepoURLFromRemote turns a git remote URL into the web URL links use:
+// "git@github.com:o/r.git" and "https://user@github.com/o/r.git" both give
+// "https://github.com/o/r". Remotes that are not a host/owner/repo (local
+// paths, file:// URLs) give "".
+func RepoURLFromRemote(remote string) string {
+	r := strings.TrimSpace(remote)
+	r = strings.TrimSuffix(strings.TrimSuffix(r, "/"), ".git")
+	var host, repoPath string
+	switch {
+	case strings.HasPrefix(r, "https://") || strings.HasPrefix(r, "http://") || strings.HasPrefix(r, "ssh://"):
+		rest := r[strings.Index(r, "://")+3:]
+		if i := strings.LastIndex(rest[:max(strings.Index(rest, "/"), 0)], "@"); i >= 0 {
+			rest = rest[i+1:]
+		}
+		i := strings.Index(rest, "/")
+		if i < 0 {
+			return ""
+		}
+		host, repoPath = rest[:i], rest[i+1:]
+		if j := strings.Index(host, ":"); j >= 0 && strings.HasPrefix(r, "ssh://") {
+			host = host[:j]
+		}
+	case strings.Contains(r, "@") && strings.Contains(r, ":") && !strings.Contains(r, "://"):
+		rest := r[strings.Index(r, "@")+1:]
+		i := strings.Index(rest, ":")
+		host, repoPath = rest[:i], rest[i+1:]
+	default:
+		return ""
+	}
+	if host == "" || strings.Count(repoPath, "/") < 1 {
+		return ""
+	}
+	return "https://" + host + "/" + strings.Trim(repoPath, "/")
+}

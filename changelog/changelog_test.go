@@ -253,3 +253,30 @@ func TestJSSortMatchesV8OnConsistentComparators(t *testing.T) {
 		}
 	}
 }
+
+func TestRepoURLFromRemote(t *testing.T) {
+	tests := map[string]string{
+		"git@github.com:o/r.git":                "https://github.com/o/r",
+		"https://github.com/o/r.git":            "https://github.com/o/r",
+		"https://tok@github.com/o/r":            "https://github.com/o/r",
+		"ssh://git@gitlab.example.com:22/g/s/r": "https://gitlab.example.com/g/s/r",
+		"/srv/git/r.git":                        "",
+		"file:///srv/git/r.git":                 "",
+		"https://github.com":                    "",
+	}
+	for in, want := range tests {
+		if got := RepoURLFromRemote(in); got != want {
+			t.Errorf("%q -> %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzRepoURLFromRemote(f *testing.F) {
+	f.Add("git@github.com:o/r.git")
+	f.Add("https://a@b/c/d")
+	f.Fuzz(func(t *testing.T, s string) {
+		if u := RepoURLFromRemote(s); u != "" && !strings.HasPrefix(u, "https://") {
+			t.Fatalf("%q -> %q", s, u)
+		}
+	})
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway/slipway/changelog"
+	"github.com/slipway/slipway/git"
+	"github.com/slipway/slipway/versioning"
+)
+
+type changelogFlags struct {
+	versionFlags
+	from, to string
+	all      bool
+	template string
+	repoURL  string
+	date     string
+}
+
+func init() {
+	register("", func(g *globals) *cobra.Command {
+		f := &changelogFlags{}
+		c := &cobra.Command{
+			Use:   "changelog",
+			Short: "Render release notes from Conventional Commits (release-please's Markdown by default)",
+			Long: `Render the changelog section of the next release (default), of a range
+(--from/--to; --to may be a release tag), or of every release (--all, one
+pass over history). Links use --repo-url, else the origin remote.`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return runChangelog(cmd, f) },
+		}
+		f.add(c)
+		c.Flags().StringVar(&f.from, "from", "", "start of the range (exclusive): a tag or commit")
+		c.Flags().StringVar(&f.to, "to", "", "end of the range (inclusive), default HEAD; a release tag renders that release")
+		c.Flags().BoolVar(&f.all, "all", false, "rebuild the whole changelog from every release tag")
+		c.Flags().StringVar(&f.output, "output", "markdown", "markdown or json")
+		c.Flags().StringVar(&f.template, "template", "", "Go text/template file for each release (data: the JSON fields)")
+		c.Flags().StringVar(&f.repoURL, "repo-url", "", "web URL of the repository for links (default: from the origin remote)")
+		c.Flags().StringVar(&f.date, "date", "", "date of an unreleased section, YYYY-MM-DD (default today, UTC)")
+		return c
+	})
+}
+
+func runChangelog(cmd *cobra.Command, f *changelogFlags) error {
+	ctx := cmd.Context()
+	req, err := changelogRequest(f)
+	if err != nil {
+		return err
+	}
+	opts := changelog.Options{Sections: req.Rules.Sections, RepoURL: f.repoURL}
+	if opts.RepoURL == "" {
+		if remote, err := git.Open(f.repo).Run(ctx, "remote", "get-url", "origin"); err == nil {
+			opts.RepoURL = changelog.RepoURLFromRemote(remote)
+		}
+	}
+	date := time.Now().UTC()
+	if f.date != "" {
+		if date, err = time.Parse("2006-01-02", f.date); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--date %q: use YYYY-MM-DD", f.date)}
+		}
+	}
+	var releases []changelog.Release
+	switch {
+	case f.all:
+		if f.from != "" {
+			return &exitError{code: 2, err: fmt.Errorf("--all covers every release: drop --from (use --to to stop at a release)")}
+		}
+		req.Target = f.to
+		if releases, err = versioning.AllReleases(ctx, req); err != nil {
+			return err
+		}
+	default:
+		if releases, err = rangeRelease(cmd, f, req, date); err != nil {
+			return err
+		}
+	}
+	notes := make([]changelog.Notes, len(releases))
+	for i, r := range releases {
+		notes[i] = changelog.Build(r, opts)
+	}
+	return printChangelog(cmd.OutOrStdout(), f, notes)
+}
+
+// changelogRequest picks the component from a release-please config, or
+// builds one from the flags.
+func changelogRequest(f *changelogFlags) (versioning.Request, error) {
+	cfg, err := versioning.LoadReleasePlease(f.repo)
+	if err != nil {
+		return versioning.Request{}, err
+	}
+	if cfg == nil {
+		return f.versionRequest()
+	}
+	name := f.component
+	if name == "" {
+		if len(cfg.Components) != 1 {
+			var names []string
+			for _, c := range cfg.Components {
+				names = append(names, c.Name)
+			}
+			return versioning.Request{}, &exitError{code: 2, err: fmt.Errorf("this repository has %d components: pass --component (one of %s)", len(cfg.Components), strings.Join(names, ", "))}
+		}
+		name = cfg.Components[0].Path
+	}
+	comp, err := cfg.Component(name)
+	if err != nil {
+		return versioning.Request{}, &exitError{code: 2, err: err}
+	}
+	return componentRequest(&f.versionFlags, comp)
+}
+
+// rangeRelease renders one section: a release tag given as --to, or the
+// commits of --from..--to labelled with the version they would release.
+func rangeRelease(cmd *cobra.Command, f *changelogFlags, req versioning.Request, date time.Time) ([]changelog.Release, error) {
+	ctx := cmd.Context()
+	format, err := versioning.ParseTagFormat(req.TagFormat, req.Component)
+	if err != nil {
+		return nil, err
+	}
+	if _, isTag := format.Version(f.to); isTag && f.from == "" {
+		req.Target = f.to
+		all, err := versioning.AllReleases(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range all {
+			if r.Tag == f.to {
+				return []changelog.Release{r}, nil
+			}
+		}
+		return nil, fmt.Errorf("tag %s is not a release of component %q reachable from itself", f.to, req.Component)
+	}
+	req.Target = f.to
+	if f.from != "" {
+		req.LastReleaseSHA = f.from
+	}
+	res, err := versioning.Next(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	rel := res.ChangelogRelease(date)
+	if f.from != "" {
+		rel.PreviousTag = f.from
+	}
+	if v, ok := format.Version(f.to); ok {
+		rel.Version, rel.Tag = v.String(), f.to
+	}
+	return []changelog.Release{rel}, nil
+}
+
+func printChangelog(w io.Writer, f *changelogFlags, notes []changelog.Notes) error {
+	if f.template != "" {
+		tpl, err := changelog.LoadTemplate(f.template)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		for _, n := range notes {
+			s, err := tpl.Render(n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(w, s)
+		}
+		return nil
+	}
+	switch f.output {
+	case "json":
+		b, err := changelog.JSON(notes)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	case "markdown", "md", "":
+		sections := make([]string, len(notes))
+		for i, n := range notes {
+			sections[i] = changelog.MarkdownNotes(n)
+		}
+		if f.all {
+			_, err := fmt.Fprintf(w, "# Changelog\n\n%s\n", strings.Join(sections, "\n\n"))
+			return err
+		}
+		_, err := fmt.Fprintln(w, strings.Join(sections, "\n\n"))
+		return err
+	}
+	return &exitError{code: 2, err: fmt.Errorf("--output %q: use markdown or json", f.output)}
+}
