@@ -35,6 +35,7 @@ var parentShort = map[string]string{
 	"lint":     "Conventional Commit linting",
 	"version":  "SemVer from Conventional Commits",
 	"stop":     "Stop-the-line switches",
+	"config":   "The slipway.yaml configuration",
 }
 
 func register(parent string, mk func(g *globals) *cobra.Command) {

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/engine"
+)
+
+func init() {
+	for _, approve := range []bool{true, false} {
+		approve := approve
+		register("", func(g *globals) *cobra.Command {
+			var id, comment string
+			use, short := "approve", "Approve a waiting promotion (never your own change)"
+			if !approve {
+				use, short = "reject", "Reject a waiting promotion: it stays blocked until a new build"
+			}
+			c := &cobra.Command{
+				Use:   use + " --promotion ID [--comment TEXT]",
+				Short: short,
+				Args:  cobra.NoArgs,
+				RunE: func(cmd *cobra.Command, _ []string) error {
+					return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+						p, err := e.Approve(ctx, id, currentUser(), approve, comment)
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "promotion %s: %s (%s)\n", p.ID, p.State, p.Reason)
+						return nil
+					})
+				},
+			}
+			c.Flags().StringVar(&id, "promotion", "", "promotion id (see `slipway promotions`)")
+			c.Flags().StringVar(&comment, "comment", "", "a note recorded with the decision")
+			c.MarkFlagRequired("promotion")
+			return c
+		})
+	}
+	register("verify", func(g *globals) *cobra.Command {
+		var v slipway.Verification
+		var status string
+		c := &cobra.Command{
+			Use:   "report --service S --env ENV --check NAME --status passed|failed --digest sha256:… [--url U]",
+			Short: "Record a verification result (e2e, load, soak) for a digest in an environment",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				switch status {
+				case "passed", "failed":
+					v.Passed = status == "passed"
+				default:
+					return &exitError{code: 2, err: fmt.Errorf("--status %q: use passed or failed", status)}
+				}
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					if err := e.ReportVerification(ctx, &v); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "recorded %s %s for %s in %s\n", v.Check, status, slipway.Digest12(v.Digest), v.Env)
+					return nil
+				})
+			},
+		}
+		c.Flags().StringVar(&v.Service, "service", "", "service name")
+		c.Flags().StringVar(&v.Env, "env", "", "environment the check ran in")
+		c.Flags().StringVar(&v.Check, "check", "", "check name, e.g. e2e, load, soak")
+		c.Flags().StringVar(&status, "status", "", "passed or failed")
+		c.Flags().StringVar(&v.Digest, "digest", "", "the digest the check ran against")
+		c.Flags().StringVar(&v.URL, "url", "", "link to the results")
+		for _, f := range []string{"service", "env", "check", "status", "digest"} {
+			c.MarkFlagRequired(f)
+		}
+		return c
+	})
+	register("", func(g *globals) *cobra.Command {
+		var service, env, output string
+		c := &cobra.Command{
+			Use:   "why --service S --to ENV [--output json]",
+			Short: "Explain every gate of the next promotion into ENV: pass / wait / fail, why, and when it can change",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					rep, err := e.Why(ctx, service, env)
+					if err != nil {
+						return err
+					}
+					if output == "json" {
+						return printJSON(cmd.OutOrStdout(), rep)
+					}
+					fmt.Fprint(cmd.OutOrStdout(), rep.Text())
+					return nil
+				})
+			},
+		}
+		c.Flags().StringVar(&service, "service", "", "service name")
+		c.Flags().StringVar(&env, "to", "", "target environment")
+		outputFlag(c, &output)
+		c.MarkFlagRequired("service")
+		c.MarkFlagRequired("to")
+		return c
+	})
+}

@@ -1,0 +1,5 @@
+package demo
+
+import "net/http"
+
+func (rt *Runtime) mountDriver(mux *http.ServeMux) {}
