@@ -20,11 +20,15 @@ import (
 type rankSumDist struct {
 	m, n  int
 	total float64 // C(m+n, n)
-	memo  map[[2]int][]float64
+	// memo[i*stride+j] holds the counts for sizes i <= j (nil until used),
+	// indexed by k <= i*j/2, -1 where not yet computed.
+	memo   [][]float64
+	stride int
 }
 
 func newRankSumDist(m, n int) *rankSumDist {
-	return &rankSumDist{m: m, n: n, total: choose(m+n, n), memo: map[[2]int][]float64{}}
+	big := max(m, n) + 1
+	return &rankSumDist{m: m, n: n, total: choose(m+n, n), memo: make([][]float64, big*big), stride: big}
 }
 
 // count is the number of arrangements of m x's and n y's with W = k.
@@ -51,14 +55,13 @@ func (d *rankSumDist) count(k, m, n int) float64 {
 	if k < j {
 		return d.count(k, i, k)
 	}
-	key := [2]int{i, j}
-	w, ok := d.memo[key]
-	if !ok {
+	w := d.memo[i*d.stride+j]
+	if w == nil {
 		w = make([]float64, i*j/2+1)
 		for l := range w {
 			w[l] = -1
 		}
-		d.memo[key] = w
+		d.memo[i*d.stride+j] = w
 	}
 	if w[k] < 0 {
 		w[k] = d.count(k-j, i-1, j) + d.count(k, i, j-1)

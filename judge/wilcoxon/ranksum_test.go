@@ -202,3 +202,42 @@ func BenchmarkRankSumExact(b *testing.B) {
 		}
 	}
 }
+
+func TestMedianRoundsOnceWithoutOverflow(t *testing.T) {
+	big := math.MaxFloat64
+	if got := median([]float64{big, big}); got != big {
+		t.Errorf("median of two MaxFloat64 = %v (the naive (a+b)/2 overflows)", got)
+	}
+	if got := median([]float64{1, 2, 3}); got != 2 {
+		t.Errorf("odd median = %v", got)
+	}
+	// 1 and the next float64 above it: the midpoint lies halfway between
+	// two float64s and rounds to the even one, 1.
+	next := math.Nextafter(1, 2)
+	if got := median([]float64{1, next}); got != 1 {
+		t.Errorf("midpoint(1, 1+ulp) = %v, want 1 (round half to even)", got)
+	}
+}
+
+func TestChooseMatchesPascal(t *testing.T) {
+	row := []float64{1}
+	for n := 1; n <= 60; n++ {
+		next := make([]float64, n+1)
+		next[0], next[n] = 1, 1
+		for k := 1; k < n; k++ {
+			next[k] = row[k-1] + row[k]
+		}
+		row = next
+		for k := 0; k <= n; k++ {
+			// R's running product can be off by one unit (see below).
+			if got := choose(n, k); math.Abs(got-row[k]) > row[k]*1e-14 {
+				t.Fatalf("choose(%d, %d) = %v, want %v", n, k, got, row[k])
+			}
+		}
+	}
+	// R computes choose(54, 22) as 780512175396134, one less than the true
+	// value; matching R matters more than the last unit.
+	if got := choose(54, 22); got != 780512175396134 {
+		t.Errorf("choose(54, 22) = %.0f, R says 780512175396134", got)
+	}
+}
