@@ -32,8 +32,8 @@ type Result struct {
 	GitOps     string // the bare GitOps remote
 	StateDir   string // the Slipway store
 	ConfigPath string
-	Registry   string // host:port of the in-process registry
-	Image      string // image repository of the demo service
+	Registry   string        // host:port of the in-process registry
+	Image      string        // image repository of the demo service
 	Good       slipway.Build // v1.0.0: promoted to prod, stable
 	Bad        slipway.Build // v1.1.0: its canary fails and is aborted
 	GoodProd   *slipway.Promotion

@@ -33,6 +33,9 @@ type Runtime struct {
 	errRates map[string]float64 // digest -> failure probability, read from image labels
 	lookup   func(ctx context.Context, image string) (float64, error)
 
+	// Image is the repository the runtime pulls canaries from.
+	Image string
+
 	srv  *http.Server
 	URL  string
 	stop chan struct{}
@@ -51,8 +54,8 @@ type sample struct {
 }
 
 // StartRuntime serves the runtime on 127.0.0.1 and starts its traffic.
-func StartRuntime(insecure bool) (*Runtime, error) {
-	rt := &Runtime{errRates: map[string]float64{}, stop: make(chan struct{})}
+func StartRuntime(image string, insecure bool) (*Runtime, error) {
+	rt := &Runtime{Image: image, errRates: map[string]float64{}, stop: make(chan struct{})}
 	rt.lookup = func(ctx context.Context, image string) (float64, error) { return imageErrorRate(ctx, image, insecure) }
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

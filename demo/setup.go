@@ -41,7 +41,7 @@ func (s *story) setup(ctx context.Context) error {
 	}
 	s.say("setup", short(key.ID), "generated the service's signing key (ECDSA P-256), public half in keys/cosign.pub")
 
-	if s.runtime, err = StartRuntime(true); err != nil {
+	if s.runtime, err = StartRuntime(r.Image, true); err != nil {
 		return err
 	}
 	s.say("setup", s.runtime.URL, "demo runtime (webhook rollout driver) on %s", s.runtime.URL)
@@ -58,7 +58,7 @@ func (s *story) setup(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(r.Dir, "analysis", "error-rate.yaml"), []byte(errorRateTemplate), 0o644); err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf(configTemplate, r.GitOps, r.Image, s.runtime.URL)
+	cfg := fmt.Sprintf(configTemplate, r.GitOps, r.Image, s.runtime.DriverURL(), s.runtime.URL)
 	if err := os.WriteFile(r.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ environments:
       templates: [analysis/error-rate.yaml]
       steps:
         - setWeight: 25
-        - analysis: {templates: [{templateName: error-rate}], args: [{name: runtime, value: "%[3]s"}]}
+        - analysis: {templates: [{templateName: error-rate}], args: [{name: runtime, value: "%[4]s"}]}
         - setWeight: 50
-        - analysis: {templates: [{templateName: error-rate}], args: [{name: runtime, value: "%[3]s"}]}
+        - analysis: {templates: [{templateName: error-rate}], args: [{name: runtime, value: "%[4]s"}]}
 `

@@ -2,19 +2,195 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/analysis"
+	"github.com/slipway/slipway/canary"
 	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/rollout"
+	"github.com/slipway/slipway/rollout/webhook"
 )
 
-// DriverFactory builds the rollout driver of an environment.
-type DriverFactory func(env *config.Environment) (any, error)
+// CanaryConfig is an environment's `canary:` block: Argo Rollouts-style
+// steps and analysis, plus the driver that moves traffic.
+type CanaryConfig struct {
+	Driver      DriverConfig `yaml:"driver"`
+	canary.Spec `yaml:",inline"`
+}
 
-// canaryStep runs the canary with analysis and decides stable or abort.
+// DriverConfig names the rollout driver of an environment.
+type DriverConfig struct {
+	Kind string `yaml:"kind"` // webhook
+	URL  string `yaml:"url"`  // base URL of the runtime's webhook endpoint
+	// TokenEnv names an environment variable holding the bearer token.
+	TokenEnv string `yaml:"tokenEnv"`
+}
+
+// DriverFactory builds the driver for one canary; tests and the demo may
+// replace it. The default reads the environment's driver config.
+type DriverFactory func(cfg DriverConfig, target rollout.Target) (rollout.Driver, error)
+
+func defaultDriver(cfg DriverConfig, target rollout.Target) (rollout.Driver, error) {
+	switch cfg.Kind {
+	case "webhook":
+		var opts []webhook.Option
+		if cfg.TokenEnv != "" {
+			opts = append(opts, webhook.WithToken(os.Getenv(cfg.TokenEnv)))
+		}
+		return webhook.New(cfg.URL, target, opts...)
+	case "":
+		return nil, invalid("canary.driver.kind is required: webhook (see docs/webhook-driver.md)")
+	}
+	return nil, invalid("canary.driver.kind %q is not supported here: use webhook", cfg.Kind)
+}
+
+func (e *Engine) canaryConfig(env *config.Environment) (*CanaryConfig, *analysis.Library, error) {
+	var cc CanaryConfig
+	if err := env.Canary.Decode(&cc); err != nil {
+		return nil, nil, invalid("%s: canary of %s: %v", e.Cfg.Path(), env.Name, err)
+	}
+	lib, err := canary.LoadTemplates(cc.Spec, e.Cfg.Dir())
+	if err != nil {
+		return nil, nil, invalid("%s: canary of %s: %v", e.Cfg.Path(), env.Name, err)
+	}
+	if err := cc.Spec.Validate(lib); err != nil {
+		return nil, nil, invalid("%s: canary of %s: %v", e.Cfg.Path(), env.Name, err)
+	}
+	return &cc, lib, nil
+}
+
+// canaryStep runs the canary with analysis: stable on success; on a failed
+// or errored analysis the driver aborts to stable (the runner calls it the
+// moment the verdict is known), then the pin is reverted in Git so the
+// desired state matches what runs, and the digest is held.
 type canaryStep struct{}
 
 func (canaryStep) String() string { return "canary with analysis" }
 
 func (canaryStep) Run(ctx context.Context, e *Engine, p *slipway.Promotion) (slipway.PromotionState, string, error) {
-	return "", "canary driver not wired yet", nil
+	env, _, err := e.Cfg.Environment(p.Env)
+	if err != nil {
+		return "", "", invalid("%v", err)
+	}
+	// A crash after the revert but before the transition: adopt the revert
+	// instead of running the canary again.
+	if err := e.GitOps.Fetch(ctx); err != nil {
+		return "", "", err
+	}
+	if sha, err := e.GitOps.FindTrailer(ctx, "origin/"+e.Cfg.Branch(env), trailerReverts, p.PinCommit); err != nil {
+		return "", "", err
+	} else if sha != "" {
+		p.Revert = sha
+		return slipway.StateAborted, "canary aborted; pin reverted", nil
+	}
+	cc, lib, err := e.canaryConfig(env)
+	if err != nil {
+		return "", "", err
+	}
+	stable := ""
+	if cur, err := e.Store.Current(ctx, p.Service, p.Env); err != nil {
+		return "", "", err
+	} else if cur != nil {
+		stable = cur.Digest
+	}
+	target := rollout.Target{Service: p.Service, CanaryDigest: p.Digest, StableDigest: stable}
+	mk := e.Drivers
+	if mk == nil {
+		mk = defaultDriver
+	}
+	driver, err := mk(cc.Driver, target)
+	if err != nil {
+		return "", "", err
+	}
+	run := &slipway.AnalysisRun{PromotionID: p.ID, Phase: "Running", Started: e.Now()}
+	if err := e.Store.CreateAnalysisRun(ctx, run); err != nil {
+		return "", "", err
+	}
+	e.emit("canary", p.ID, "canary of %s %s in %s (stable %s): %d steps", p.Service, releaseOrDigest(p), p.Env, orNone(stable), len(cc.Steps))
+	runner := &canary.Runner{
+		Spec: cc.Spec, Library: lib, Driver: driver, Target: target,
+		OnEvent: func(ev canary.Event) { e.onCanaryEvent(ctx, run, ev) },
+	}
+	out, err := runner.Run(ctx)
+	fin := e.Now()
+	run.Finished = &fin
+	switch {
+	case err != nil:
+		run.Phase, run.Message = "Error", err.Error()
+		e.Store.FinishAnalysisRun(ctx, run)
+		return "", "", fmt.Errorf("canary of %s: %w", p.ID, err)
+	case out.Result == canary.Promoted:
+		run.Phase, run.Message = "Successful", "every step passed"
+		if err := e.Store.FinishAnalysisRun(ctx, run); err != nil {
+			return "", "", err
+		}
+		return slipway.StateSucceeded, "canary passed: promoted to stable", nil
+	case out.Result == canary.Aborted:
+		run.Phase, run.Message = "Failed", out.Reason
+		if err := e.Store.FinishAnalysisRun(ctx, run); err != nil {
+			return "", "", err
+		}
+		return e.afterAbort(ctx, env, p, out.Reason)
+	case out.Result == canary.Paused:
+		run.Phase, run.Message = "Inconclusive", out.Reason
+		if err := e.Store.FinishAnalysisRun(ctx, run); err != nil {
+			return "", "", err
+		}
+		e.emit("canary", p.ID, "canary paused (%s): decide with `slipway rollback` or promote again", out.Reason)
+		return "", "canary paused: " + out.Reason, nil
+	}
+	run.Phase, run.Message = "Terminated", out.Reason
+	e.Store.FinishAnalysisRun(ctx, run)
+	return "", "", fmt.Errorf("canary of %s was terminated: %s", p.ID, out.Reason)
+}
+
+// afterAbort makes Git match what runs: hold the digest (stored first), then
+// revert the pin by a direct push whatever the environment's promotion mode
+// (the runtime already runs stable; a revert waiting for review would leave
+// Git lying), then record the abort.
+func (e *Engine) afterAbort(ctx context.Context, env *config.Environment, p *slipway.Promotion, reason string) (slipway.PromotionState, string, error) {
+	if err := e.Store.AddHold(ctx, &slipway.Hold{Service: p.Service, Digest: p.Digest, Reason: "canary failed in " + p.Env + ": " + reason, By: "slipway", Created: e.Now()}); err != nil {
+		return "", "", err
+	}
+	sha, err := e.revertPin(ctx, env, p, true, "Canary analysis failed: "+reason)
+	if err != nil {
+		return "", "", err
+	}
+	p.Revert = sha
+	e.emit("canary", short(sha), "reverted pin commit %s on %s so Git matches what runs; %s held", short(p.PinCommit), e.Cfg.Branch(env), short(p.Digest[7:]))
+	if e.isProd(p.Env) {
+		if err := e.audit(ctx, "aborted", p, "analysis failed: "+reason); err != nil {
+			return "", "", err
+		}
+	}
+	return slipway.StateAborted, "canary failed: " + reason, nil
+}
+
+// onCanaryEvent persists measurements and phase changes (the runner calls it
+// before acting) and prints the timeline.
+func (e *Engine) onCanaryEvent(ctx context.Context, run *slipway.AnalysisRun, ev canary.Event) {
+	switch ev.Kind {
+	case canary.EventMeasurement:
+		m := ev.Measurement.Measurement
+		if err := e.Store.AddMeasurement(ctx, &slipway.Measurement{RunID: run.ID, Metric: ev.Analysis + "/" + m.Metric, Phase: string(m.Phase), Value: m.Value, Message: m.Message, At: e.Now()}); err != nil {
+			e.Log.Error("persist measurement", "err", err)
+		}
+	case canary.EventAnalysisPhase:
+		if ev.Phase.Metric == "" {
+			run.Phase, run.Message = string(ev.Phase.To), ev.Phase.Message
+			if err := e.Store.FinishAnalysisRun(ctx, run); err != nil {
+				e.Log.Error("persist analysis phase", "err", err)
+			}
+		}
+	}
+	e.emit("canary", fmt.Sprintf("step %d, %d%%", ev.Step, ev.Weight), "%s", ev.String())
+}
+
+func orNone(d string) string {
+	if d == "" {
+		return "none"
+	}
+	return short(d[7:])
 }
