@@ -34,6 +34,10 @@ func Classify(in Input) (Result, error) {
 	}
 	control := applyNaNStrategy(in.Control, in.NaNStrategy)
 	experiment := applyNaNStrategy(in.Experiment, in.NaNStrategy)
+	if in.Outliers.Strategy == RemoveOutlier {
+		control = removeOutliers(control, in.Outliers.OutlierFactor)
+		experiment = removeOutliers(experiment, in.Outliers.OutlierFactor)
+	}
 	if in.Classifier == MeanInequality {
 		return classifyMeans(in, control, experiment), nil
 	}
@@ -77,8 +81,9 @@ func applyNaNStrategy(v []float64, s NaNStrategy) []float64 {
 }
 
 // missingData is the result when a side has no samples (Kayenta's rule):
-// with remove it is Nodata, critical for a critical metric; with replace,
-// where missing values are meant to count as zero, it passes.
+// with remove it is Nodata, critical for a critical metric, or
+// NodataFailMetric for a non-critical metric that must have data; with
+// replace, where missing values are meant to count as zero, it passes.
 func missingData(in Input, control, experiment []float64, deviation float64) (Result, bool) {
 	if len(control) > 0 && len(experiment) > 0 {
 		return Result{}, false
@@ -95,7 +100,10 @@ func missingData(in Input, control, experiment []float64, deviation float64) (Re
 		return r, true
 	}
 	r.Classification, r.Critical = Nodata, in.Critical
-	r.Reason = fmt.Sprintf("Nodata: %s has no %s samples (after removing NaN)", in.Name, side)
+	if in.MustHaveData && !in.Critical {
+		r.Classification, r.Deviation = NodataFailMetric, 1
+	}
+	r.Reason = fmt.Sprintf("%s: %s has no %s samples (after removing NaN)", r.Classification, in.Name, side)
 	return r, true
 }
 

@@ -114,6 +114,14 @@ func (in Input) Validate() error {
 	if !(n.Tolerance >= 0) || math.IsInf(n.Tolerance, 0) {
 		return &InputError{"tolerance", fmt.Sprintf("%v must be a finite number >= 0, e.g. 0.25", in.Tolerance)}
 	}
+	switch n.Outliers.Strategy {
+	case Keep, RemoveOutlier:
+	default:
+		return &InputError{"outliers.strategy", fmt.Sprintf("%q is not an outlier strategy; use keep or remove", in.Outliers.Strategy)}
+	}
+	if n.Outliers.Strategy == RemoveOutlier && (!(n.Outliers.OutlierFactor > 0) || math.IsInf(n.Outliers.OutlierFactor, 0)) {
+		return &InputError{"outliers.outlierFactor", fmt.Sprintf("%v must be a finite number > 0, e.g. 3", in.Outliers.OutlierFactor)}
+	}
 	switch n.EffectSize.Measure {
 	case MeanRatio, CLES:
 	default:
@@ -163,6 +171,9 @@ func (in Input) normalized() Input {
 	}
 	if in.NaNStrategy == "" {
 		in.NaNStrategy = d.NaNStrategy
+	}
+	if in.Outliers.Strategy == "" {
+		in.Outliers.Strategy = d.Outliers.Strategy
 	}
 	if in.EffectSize.Measure == "" {
 		in.EffectSize.Measure = d.EffectSize.Measure

@@ -30,8 +30,7 @@ const (
 	// Nodata: the canary or the baseline had no usable samples.
 	Nodata Classification = "Nodata"
 	// NodataFailMetric is Kayenta's label for a metric that had to have data
-	// and had none; the scorer counts it as a failed metric. Classify never
-	// produces it, but the scorer accepts it from other judges.
+	// (mustHaveData) and had none; the scorer counts it as a failed metric.
 	NodataFailMetric Classification = "NodataFailMetric"
 	// Error: the comparison could not be made (invalid input, or data the
 	// test cannot handle); Reason says why.
@@ -123,6 +122,12 @@ type Input struct {
 	NaNStrategy NaNStrategy `json:"nanStrategy"`
 	// Critical marks a metric whose failure fails the whole canary.
 	Critical bool `json:"critical"`
+	// MustHaveData turns a missing side of a non-critical metric from
+	// Nodata (left out of the score) into NodataFailMetric (counted as a
+	// failure), Kayenta's mustHaveData.
+	MustHaveData bool `json:"mustHaveData,omitempty"`
+	// Outliers optionally removes outliers from each side before comparing.
+	Outliers Outliers `json:"outliers"`
 	// EffectSize gates significant changes on their size.
 	EffectSize EffectSize `json:"effectSize"`
 }
@@ -157,6 +162,7 @@ func DefaultInput() Input {
 		Tolerance:   DefaultTolerance,
 		NaNStrategy: Remove,
 		EffectSize:  EffectSize{Measure: MeanRatio},
+		Outliers:    Outliers{Strategy: Keep, OutlierFactor: DefaultOutlierFactor},
 	}
 }
 
