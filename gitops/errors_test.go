@@ -162,7 +162,10 @@ func TestGet(t *testing.T) {
 		{"base: &d x\nimage: {digest: *d}\n", "image.digest", "x"},
 		{"base: &b {digest: x}\nimage: *b\n", "image.digest", "x"},
 		{"l: [{n: a, v: 1}, {n: b, v: 2}]\n", "l[n=b].v", "2"},
-		{"kind: A\nv: 1\n---\nkind: B\nw: 2\n", "w", "2"}, // only one document has it
+		{"kind: A\nv: 1\n---\nkind: B\nw: 2\n", "w", "2"},      // only one document has it
+		{"c:\n  - image: a\n  - image: b\n", "c.1.image", "b"}, // Kargo's index style
+		{"c:\n  \"1\": {image: a}\n", "c.1.image", "a"},        // ... but a mapping key stays a key
+		{"l: [{n: x, d: 1}, {n: y, d: 2}]\n", "l[n=y].d", "2"}, // selectors in flow style
 	}
 	for _, tc := range tests {
 		got, err := Get([]byte(tc.yaml), tc.path)

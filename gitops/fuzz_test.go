@@ -2,10 +2,14 @@ package gitops
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FuzzSet edits random YAML at random paths. Set must never panic, and when
@@ -35,32 +39,87 @@ func FuzzSet(f *testing.F) {
 		f.Add([]byte(s.yaml), s.path, s.value)
 	}
 	f.Fuzz(func(t *testing.T, in []byte, path, value string) {
-		orig := bytes.Clone(in)
-		out, sp, changed, err := set(in, path, value)
-		if !bytes.Equal(in, orig) {
-			t.Fatalf("Set modified its input")
-		}
-		if err != nil {
-			return
-		}
-		if got, err := Get(out, path); err != nil || got != value {
-			t.Fatalf("after Set(%q, %q): Get = %q, %v", path, value, got, err)
-		}
-		if !changed {
-			if !bytes.Equal(out, in) {
-				t.Fatalf("changed=false but the bytes differ")
-			}
-			return
-		}
-		if _, err := parseStream(out); err != nil {
-			t.Fatalf("output does not parse: %v\n%q", err, out)
-		}
-		tail := len(in) - sp.end
-		if !bytes.Equal(out[:sp.start], in[:sp.start]) || !bytes.Equal(out[len(out)-tail:], in[sp.end:]) {
-			t.Fatalf("bytes outside the edited span [%d,%d) changed:\n in: %q\nout: %q", sp.start, sp.end, in, out)
-		}
-		if edited := string(out[sp.start : len(out)-tail]); strings.ContainsAny(edited, "\r\n") {
-			t.Fatalf("the new scalar %q spans lines", edited)
+		checkSet(t, in, path, value)
+		// Random paths rarely resolve in random YAML; also edit a scalar
+		// that exists, chosen by the value, so splicing gets exercised.
+		if paths := scalarPaths(in); len(paths) > 0 {
+			checkSet(t, in, paths[len(value)%len(paths)], value)
 		}
 	})
+}
+
+// checkSet runs Set and checks the properties FuzzSet promises.
+func checkSet(t *testing.T, in []byte, path, value string) {
+	t.Helper()
+	orig := bytes.Clone(in)
+	out, sp, changed, err := set(in, path, value)
+	if !bytes.Equal(in, orig) {
+		t.Fatalf("Set modified its input")
+	}
+	if err != nil {
+		var pe *PathError
+		var se *SyntaxError
+		var pse *PathSyntaxError
+		if !errors.As(err, &pe) && !errors.As(err, &se) && !errors.As(err, &pse) {
+			t.Fatalf("Set(%q) returned an untyped error: %v", path, err)
+		}
+		return
+	}
+	if got, err := Get(out, path); err != nil || got != value {
+		t.Fatalf("after Set(%q, %q): Get = %q, %v", path, value, got, err)
+	}
+	if !changed {
+		if !bytes.Equal(out, in) {
+			t.Fatalf("changed=false but the bytes differ")
+		}
+		return
+	}
+	if _, err := parseStream(out); err != nil {
+		t.Fatalf("output does not parse: %v\n%q", err, out)
+	}
+	tail := len(in) - sp.end
+	if !bytes.Equal(out[:sp.start], in[:sp.start]) || !bytes.Equal(out[len(out)-tail:], in[sp.end:]) {
+		t.Fatalf("bytes outside the edited span [%d,%d) changed:\n in: %q\nout: %q", sp.start, sp.end, in, out)
+	}
+	if edited := string(out[sp.start : len(out)-tail]); strings.ContainsAny(edited, "\r\n") {
+		t.Fatalf("the new scalar %q spans lines", edited)
+	}
+}
+
+// scalarPaths lists a path for every scalar reachable through scalar keys
+// and list indices, in every document.
+func scalarPaths(in []byte) []string {
+	docs, err := parseStream(in)
+	if err != nil {
+		return nil
+	}
+	var paths []string
+	var visit func(n *yaml.Node, p Path)
+	visit = func(n *yaml.Node, p Path) {
+		if len(p.Steps) > 20 {
+			return
+		}
+		switch n.Kind {
+		case yaml.ScalarNode:
+			if len(p.Steps) > 0 {
+				paths = append(paths, p.String())
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if k := n.Content[i]; k.Kind == yaml.ScalarNode {
+					visit(n.Content[i+1], Path{Doc: p.Doc, Steps: append(slices.Clip(p.Steps), Step{Kind: KeyStep, Key: k.Value})})
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				visit(c, Path{Doc: p.Doc, Steps: append(slices.Clip(p.Steps), Step{Kind: IndexStep, Index: i})})
+			}
+		}
+	}
+	for i, d := range docs {
+		if root := docRoot(d); root != nil {
+			visit(root, Path{Doc: &Step{Kind: IndexStep, Index: i}})
+		}
+	}
+	return paths
 }

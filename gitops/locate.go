@@ -249,6 +249,13 @@ func (w *walker) step(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
 }
 
 func (w *walker) key(cur *yaml.Node, st Step) (value, key *yaml.Node, err *PathError) {
+	if cur.Kind == yaml.SequenceNode {
+		if i, ok := kargoIndex(st.Key); ok {
+			// containers.0.image, as Kargo's yaml-update writes it.
+			value, err := w.index(cur, Step{Kind: IndexStep, Index: i})
+			return value, nil, err
+		}
+	}
 	if cur.Kind != yaml.MappingNode {
 		return nil, nil, w.fail(ErrNotFound, w.here.line, "%s is %s, not a mapping, so it has no key %q%s",
 			w.here, kindName(cur), st.Key, indexHint(cur))
@@ -269,6 +276,22 @@ func (w *walker) key(cur *yaml.Node, st Step) (value, key *yaml.Node, err *PathE
 	first, second := cur.Content[hits[0]], cur.Content[hits[1]]
 	return nil, nil, w.fail(ErrAmbiguous, second.Line, "%s has the key %q twice (lines %d and %d); remove the duplicate",
 		w.here, st.Key, first.Line, second.Line)
+}
+
+// kargoIndex reads a key made of digits as a list index, for paths written
+// in Kargo's style (containers.0.image). It applies only where the node is
+// a list, so a mapping key "0" still reads as a key.
+func kargoIndex(key string) (int, bool) {
+	if key == "" || len(key) > 7 || (len(key) > 1 && key[0] == '0') {
+		return 0, false
+	}
+	for _, c := range key {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.Atoi(key)
+	return n, err == nil
 }
 
 func (w *walker) index(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
