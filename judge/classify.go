@@ -141,8 +141,8 @@ func classifyMannWhitney(in Input, control, experiment []float64) Result {
 		Method:     method(test),
 	}
 	band := in.Tolerance * math.Abs(test.Estimate)
-	v := verdict{in: in, r: &r, band: band, es: es}
-	v.classify()
+	d := decision{in: in, r: &r, band: band, es: es}
+	d.apply()
 	return r
 }
 
@@ -168,15 +168,16 @@ func method(t wilcoxon.Result) string {
 	return "normal approximation"
 }
 
-// verdict applies the direction, effect-size and critical rules to a test.
-type verdict struct {
+// decision applies the direction, effect-size and critical rules to the
+// interval of a Mann-Whitney test.
+type decision struct {
 	in   Input
 	r    *Result
 	band float64
 	es   float64
 }
 
-func (v verdict) classify() {
+func (v decision) apply() {
 	in, r := v.in, v.r
 	thr, crit := in.EffectSize.Thresholds, in.EffectSize.Critical
 	measure := string(in.EffectSize.Measure)
@@ -221,7 +222,7 @@ func (v verdict) classify() {
 }
 
 // effectText describes the effect-size gate that a High/Low result passed.
-func (v verdict) effectText(threshold float64, what string) string {
+func (v decision) effectText(threshold float64, what string) string {
 	m := string(v.in.EffectSize.Measure)
 	if math.IsNaN(v.es) {
 		return fmt.Sprintf(" (the %s cannot be computed, so it does not gate)", m)

@@ -1,7 +1,9 @@
 package judge
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -271,5 +273,24 @@ func TestResultJSONRoundTrip(t *testing.T) {
 	b, _ = nd.MarshalJSON()
 	if err := back.UnmarshalJSON(b); err != nil || !math.IsNaN(back.Estimate) {
 		t.Errorf("NaN did not survive a round trip: %s -> %v (%v)", b, back.Estimate, err)
+	}
+}
+
+func TestInputJSONRoundTrip(t *testing.T) {
+	in := input([]float64{1, math.NaN(), math.Inf(1)}, []float64{math.Inf(-1), 2.5}, func(in *Input) {
+		in.Name, in.Direction, in.Critical, in.Tolerance = "p99", Increase, true, 0
+		in.EffectSize = EffectSize{Measure: CLES, Thresholds: []float64{0.3, 0.7}}
+	})
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseInput(b)
+	if err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	// Compare printed forms: NaN != NaN defeats a deep comparison.
+	if fmt.Sprint(back) != fmt.Sprint(in) {
+		t.Errorf("round trip changed the input:\n%+v\n%+v", in, back)
 	}
 }

@@ -16,6 +16,7 @@ func FuzzParseInput(f *testing.F) {
 		`{"control":[5,5],"experiment":[6,6],"effectSize":{"measure":"cles","thresholds":[0.2,0.8]}}`,
 		`{"control":[1e308,-1e308],"experiment":[0]}`,
 		`{"confidence":0.5,"tolerance":0,"control":[1,2],"experiment":[2,1]}`,
+		`{"control":[1,2,3,100],"experiment":[4,5,6,7,"+Inf"],"outliers":{"strategy":"remove","outlierFactor":1.5},"mustHaveData":true}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 )
 
 // ParseInput decodes a judge request (the stdin of `slipway analysis judge`).
@@ -46,6 +47,17 @@ func (in *Input) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// MarshalJSON writes the input as ParseInput reads it, with non-finite
+// samples as the strings "NaN", "+Inf" and "-Inf".
+func (in Input) MarshalJSON() ([]byte, error) {
+	type plain Input
+	return json.Marshal(struct {
+		plain
+		Control    samples `json:"control"`
+		Experiment samples `json:"experiment"`
+	}{plain: plain(in), Control: in.Control, Experiment: in.Experiment})
+}
+
 // samples is a list of metric values in JSON, where a missing value may be
 // null or "NaN" and infinities are strings.
 type samples []float64
@@ -65,6 +77,26 @@ func (s *samples) UnmarshalJSON(data []byte) error {
 	}
 	*s = out
 	return nil
+}
+
+func (s samples) MarshalJSON() ([]byte, error) {
+	out := []byte{'['}
+	for i, v := range s {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		switch {
+		case math.IsNaN(v):
+			out = append(out, `"NaN"`...)
+		case math.IsInf(v, 1):
+			out = append(out, `"+Inf"`...)
+		case math.IsInf(v, -1):
+			out = append(out, `"-Inf"`...)
+		default:
+			out = strconv.AppendFloat(out, v, 'g', -1, 64)
+		}
+	}
+	return append(out, ']'), nil
 }
 
 func parseSample(r json.RawMessage) (float64, error) {
