@@ -23,25 +23,37 @@ func Classify(in Input) (Result, error) {
 		return errorResult(in.Critical, err.Error()), err
 	}
 	in = in.normalized()
-	for _, s := range []struct {
-		side string
-		v    []float64
-	}{{"baseline (control)", in.Control}, {"canary (experiment)", in.Experiment}} {
-		side, v := s.side, s.v
-		if i := slices.IndexFunc(v, func(x float64) bool { return math.IsInf(x, 0) }); i >= 0 {
-			return errorResult(in.Critical, fmt.Sprintf("%s sample %d of %s is %v; fix the query so it yields finite values (or NaN for no value)", side, i, in.Name, v[i])), nil
-		}
+	if reason := infiniteSample(in); reason != "" {
+		return errorResult(in.Critical, reason), nil
 	}
-	control := applyNaNStrategy(in.Control, in.NaNStrategy)
-	experiment := applyNaNStrategy(in.Experiment, in.NaNStrategy)
-	if in.Outliers.Strategy == RemoveOutlier {
-		control = removeOutliers(control, in.Outliers.OutlierFactor)
-		experiment = removeOutliers(experiment, in.Outliers.OutlierFactor)
-	}
+	control, experiment := prepare(in, in.Control), prepare(in, in.Experiment)
 	if in.Classifier == MeanInequality {
 		return classifyMeans(in, control, experiment), nil
 	}
 	return classifyMannWhitney(in, control, experiment), nil
+}
+
+// infiniteSample describes the first infinite sample, or returns "".
+func infiniteSample(in Input) string {
+	for _, s := range []struct {
+		side string
+		v    []float64
+	}{{"baseline (control)", in.Control}, {"canary (experiment)", in.Experiment}} {
+		if i := slices.IndexFunc(s.v, func(x float64) bool { return math.IsInf(x, 0) }); i >= 0 {
+			return fmt.Sprintf("%s sample %d of %s is %v; fix the query so it yields finite values (or NaN for no value)", s.side, i, in.Name, s.v[i])
+		}
+	}
+	return ""
+}
+
+// prepare applies the NaN strategy and then the outlier strategy to one
+// side's samples, as Kayenta's transformMetric does.
+func prepare(in Input, v []float64) []float64 {
+	v = applyNaNStrategy(v, in.NaNStrategy)
+	if in.Outliers.Strategy == RemoveOutlier {
+		v = removeOutliers(v, in.Outliers.OutlierFactor)
+	}
+	return v
 }
 
 // ErrorResult is an Error classification with the given reason and every
@@ -53,9 +65,16 @@ func ErrorResult(reason string) Result { return errorResult(false, reason) }
 // an Error critical, a critical metric that cannot be judged fails the
 // canary: Slipway fails closed.
 func errorResult(critical bool, reason string) Result {
+	r := blankResult(Error, reason)
+	r.Critical = critical
+	return r
+}
+
+// blankResult is a classification without any statistics: every number is
+// NaN until the classifier fills it in.
+func blankResult(c Classification, reason string) Result {
 	return Result{
-		Classification: Error,
-		Critical:       critical,
+		Classification: c,
 		Estimate:       nanValue,
 		CI:             [2]float64{nanValue, nanValue},
 		Deviation:      nanValue,
@@ -88,7 +107,7 @@ func missingData(in Input, control, experiment []float64, deviation float64) (Re
 	if len(control) > 0 && len(experiment) > 0 {
 		return Result{}, false
 	}
-	r := errorResult(false, "")
+	r := blankResult(Nodata, "")
 	r.Deviation = deviation
 	side := "canary (experiment)"
 	if len(control) == 0 {
@@ -99,7 +118,7 @@ func missingData(in Input, control, experiment []float64, deviation float64) (Re
 		r.Reason = fmt.Sprintf("Pass: %s has no %s samples, and nanStrategy replace counts missing data as no change", in.Name, side)
 		return r, true
 	}
-	r.Classification, r.Critical = Nodata, in.Critical
+	r.Critical = in.Critical
 	if in.MustHaveData && !in.Critical {
 		r.Classification, r.Deviation = NodataFailMetric, 1
 	}
@@ -116,17 +135,17 @@ func classifyMannWhitney(in Input, control, experiment []float64) Result {
 		return r
 	}
 	if sameMultiset(control, experiment) {
-		r := errorResult(false, "Pass: the canary and baseline samples are identical")
-		r.Classification, r.Deviation = Pass, 1
+		r := blankResult(Pass, "Pass: the canary and baseline samples are identical")
+		r.Deviation = 1
 		return r
 	}
 	if constant(slices.Concat(control, experiment)) {
-		r := errorResult(false, "Pass: every canary and baseline sample has the same value")
-		r.Classification, r.Deviation = Pass, 1
+		r := blankResult(Pass, "Pass: every canary and baseline sample has the same value")
+		r.Deviation = 1
 		return r
 	}
 
-	test, err := shiftInterval(experiment, control, in.Confidence)
+	test, how, err := shiftInterval(experiment, control, in.Confidence)
 	if err != nil {
 		return errorResult(in.Critical, fmt.Sprintf("%s could not be compared: %v", in.Name, err))
 	}
@@ -138,7 +157,7 @@ func classifyMannWhitney(in Input, control, experiment []float64) Result {
 		EffectSize: es,
 		PValue:     test.PValue,
 		Confidence: test.ConfLevel,
-		Method:     method(test),
+		Method:     how,
 	}
 	band := in.Tolerance * math.Abs(test.Estimate)
 	d := decision{in: in, r: &r, band: band, es: es}
@@ -146,26 +165,21 @@ func classifyMannWhitney(in Input, control, experiment []float64) Result {
 	return r
 }
 
-// shiftInterval runs the rank-sum test of experiment against control. When
-// each side is constant (but they differ), the interval of the shift is the
-// single point experiment - control; Kayenta adds random noise there to get
-// R to answer, we give that limit exactly and deterministically.
-func shiftInterval(experiment, control []float64, conf float64) (wilcoxon.Result, error) {
+// shiftInterval runs the rank-sum test of experiment against control and
+// names the method used. When each side is constant (but they differ), the
+// interval of the shift is the single point experiment - control; Kayenta
+// adds random noise there to get R to answer, we give that limit exactly
+// and deterministically.
+func shiftInterval(experiment, control []float64, conf float64) (wilcoxon.Result, string, error) {
 	if constant(experiment) && constant(control) {
 		d := experiment[0] - control[0]
-		return wilcoxon.Result{Estimate: d, Lower: d, Upper: d, ConfLevel: conf, PValue: nanValue}, nil
+		return wilcoxon.Result{Estimate: d, Lower: d, Upper: d, ConfLevel: conf, PValue: nanValue}, "degenerate", nil
 	}
-	return wilcoxon.RankSum(experiment, control, conf)
-}
-
-func method(t wilcoxon.Result) string {
-	switch {
-	case math.IsNaN(t.PValue):
-		return "degenerate"
-	case t.Exact:
-		return "exact"
+	t, err := wilcoxon.RankSum(experiment, control, conf)
+	if t.Exact {
+		return t, "exact", err
 	}
-	return "normal approximation"
+	return t, "normal approximation", err
 }
 
 // decision applies the direction, effect-size and critical rules to the
@@ -237,7 +251,7 @@ func classifyMeans(in Input, control, experiment []float64) Result {
 		return r
 	}
 	c, e := mean(control), mean(experiment)
-	r := errorResult(false, "")
+	r := blankResult(Pass, "")
 	r.Estimate = e - c
 	r.EffectSize = meanRatio(control, experiment)
 	means := fmt.Sprintf("the canary mean %s vs the baseline mean %s", num(e), num(c))
