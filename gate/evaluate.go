@@ -107,7 +107,7 @@ func windowGate(in Input) Result {
 		return Result{}
 	}
 	d := in.Policy.Windows.Evaluate(window.Query{Target: in.Policy.Target, At: in.Now, Manual: in.Manual, OperationStartedAt: in.OperationStartedAt})
-	g := Result{Name: "window", State: Pass, Reason: d.Reason, NextChange: d.NextChange}
+	g := Result{Name: "window", State: Pass, Reason: d.Reason, Since: d.Since, NextChange: d.NextChange}
 	if !d.CanSync {
 		g.State = Wait
 	}

@@ -101,3 +101,40 @@ func coversEverything(s *schedule, dur time.Duration) bool {
 	}
 	return dur >= time.Duration(maxGap)*time.Minute+slack
 }
+
+// lastToggle returns the latest instant at or before t at which the
+// window's activity changed (its activity is constant on [toggle, t]), if
+// within floor.
+func (w *Window) lastToggle(t, floor time.Time) (time.Time, bool) {
+	if w.sched == nil {
+		switch {
+		case t.Before(w.start):
+			return time.Time{}, false
+		case t.Before(w.end):
+			return w.start, !w.start.Before(floor)
+		default:
+			return w.end, !w.end.Before(floor)
+		}
+	}
+	if !w.activeAt(t) {
+		// The latest firing's run ended at p+dur (nothing later extends it).
+		p, ok := w.sched.prev(t, floor.Add(-w.dur))
+		if !ok || p.Add(w.dur).Before(floor) {
+			return time.Time{}, false
+		}
+		return p.Add(w.dur), true
+	}
+	if w.alwaysOn {
+		return time.Time{}, false
+	}
+	s, _ := w.sched.prev(t, t.Add(-w.dur))
+	for !s.Before(floor) {
+		// An earlier firing in [s-dur, s) keeps the run contiguous before s.
+		p, ok := w.sched.prev(s.Add(-time.Nanosecond), s.Add(-w.dur-time.Nanosecond))
+		if !ok {
+			return s, true
+		}
+		s = p
+	}
+	return time.Time{}, false
+}

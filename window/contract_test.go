@@ -100,3 +100,29 @@ func mustTime(s string) time.Time {
 	}
 	return v
 }
+
+func TestSince(t *testing.T) {
+	set := mustParseFile(t, "testdata/contract.yaml")
+	cases := []struct {
+		app, at, want string
+	}{
+		// Blocked since Wednesday's allow closed (17:00 Berlin); the freeze
+		// that began at midnight kept it blocked.
+		{"payments-api", "2026-12-24T10:00:00Z", "2026-12-23T16:00:00Z"},
+		{"web", "2026-12-24T10:00:00Z", "2026-12-24T08:00:00Z"}, // the allow opened (09:00 Berlin)
+		{"web", "2026-12-26T18:00:00Z", "2026-12-25T16:00:00Z"}, // Friday's allow closed (17:00 Berlin)
+		{"web", "2026-12-28T08:00:00Z", "2026-12-28T08:00:00Z"}, // opening instant
+		{"payments-api", "2026-12-26T00:00:00Z", "2026-12-23T16:00:00Z"},
+		{"other", "2026-12-28T07:00:00Z", "2026-12-25T16:00:00Z"},
+	}
+	for _, c := range cases {
+		d := set.Evaluate(Query{Target: Target{Application: c.app}, At: at(t, c.at)})
+		got := ""
+		if d.Since != nil {
+			got = d.Since.Format(time.RFC3339)
+		}
+		if got != c.want {
+			t.Errorf("%s@%s: since = %q, want %q (%s)", c.app, c.at, got, c.want, d.Reason)
+		}
+	}
+}

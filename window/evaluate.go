@@ -45,6 +45,9 @@ type Decision struct {
 	// later instant); nil when it does not within Horizon or a window is
 	// invalid.
 	NextChange *time.Time `json:"nextChange"`
+	// Since is when the decision last flipped to CanSync (within Horizon
+	// before the instant); nil when not known.
+	Since *time.Time `json:"since,omitempty"`
 	// Error is set when a window is invalid: the Set fails closed.
 	Error string `json:"error,omitempty"`
 }
@@ -88,6 +91,10 @@ func (s *Set) Evaluate(q Query) Decision {
 	if next, ok := e.nextChange(at, v.can); ok {
 		next = next.UTC()
 		d.NextChange = &next
+	}
+	if since, ok := e.since(at, v.can); ok {
+		since = since.UTC()
+		d.Since = &since
 	}
 	return d
 }
@@ -249,6 +256,33 @@ func (e *evaluator) nextChange(at time.Time, can bool) (time.Time, bool) {
 		if e.decide(active).can != can {
 			return t, true
 		}
+	}
+}
+
+// since finds the latest instant at or before at where the decision
+// became can, stepping back over window boundaries.
+func (e *evaluator) since(at time.Time, can bool) (time.Time, bool) {
+	floor := at.Add(-Horizon)
+	cur := at
+	for {
+		var latest time.Time
+		found := false
+		toggles := make([]time.Time, len(e.windows))
+		has := make([]bool, len(e.windows))
+		for i, w := range e.windows {
+			toggles[i], has[i] = w.lastToggle(cur, floor)
+			if has[i] && (!found || toggles[i].After(latest)) {
+				latest, found = toggles[i], true
+			}
+		}
+		if !found {
+			return time.Time{}, false
+		}
+		before := latest.Add(-time.Nanosecond)
+		if e.decide(e.activity(before)).can != can {
+			return latest, true
+		}
+		cur = before
 	}
 }
 

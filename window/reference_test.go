@@ -63,7 +63,7 @@ func TestScheduleAgainstBruteForce(t *testing.T) {
 		w := set.Windows[0]
 		base := around[rng.Intn(len(around))]
 		t0 := base.Add(time.Duration(rng.Int63n(int64(72 * time.Hour)))).Truncate(time.Second)
-		firings := bruteFirings(w.sched, t0.Add(-w.dur-time.Hour), t0.Add(73*time.Hour))
+		firings := bruteFirings(w.sched, t0.Add(-w.dur-73*time.Hour), t0.Add(73*time.Hour))
 		if got, want := w.activeAt(t0), bruteActive(firings, w.dur, t0); got != want {
 			t.Fatalf("%+v at %s: active = %v, brute force %v", spec, t0, got, want)
 		}
@@ -78,6 +78,19 @@ func TestScheduleAgainstBruteForce(t *testing.T) {
 				want = &mm
 				break
 			}
+		}
+		// Reference since: the latest minute boundary at or before t0 where
+		// activity changed, within 3 days.
+		var wantSince *time.Time
+		for m := t0.Truncate(time.Minute); m.After(t0.Add(-72 * time.Hour)); m = m.Add(-time.Minute) {
+			if bruteActive(firings, w.dur, m.Add(-time.Nanosecond)) != cur {
+				mm := m
+				wantSince = &mm
+				break
+			}
+		}
+		if wantSince != nil && (d.Since == nil || !d.Since.Equal(*wantSince)) {
+			t.Fatalf("%+v at %s: since = %v, brute force %v", spec, t0, d.Since, wantSince)
 		}
 		if want == nil {
 			continue // beyond the reference horizon
