@@ -39,12 +39,17 @@ type Result struct {
 	GoodProd   *slipway.Promotion
 	BadProd    *slipway.Promotion
 	Timeline   []engine.Event
+	// Close stops what KeepServers left running.
+	Close func()
 }
 
 // Options tune a run.
 type Options struct {
 	Dir string    // working directory (default: a new temporary directory)
 	Out io.Writer // where the timeline is printed (nil: nowhere)
+	// KeepServers leaves the registry and the runtime running after the
+	// story (for tests that continue from its state); call Result.Close.
+	KeepServers bool
 }
 
 const service = "api"
@@ -70,7 +75,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	s := &story{out: o.Out, res: &Result{Dir: dir}}
 	s.clock = newClock(storyStart)
-	defer s.close()
+	s.res.Close = func() {}
+	defer func() {
+		if o.KeepServers {
+			if s.eng != nil {
+				s.eng.Close()
+				s.eng = nil
+			}
+			s.res.Close = s.close
+			return
+		}
+		s.close()
+	}()
 	if err := s.setup(ctx); err != nil {
 		return s.res, fmt.Errorf("setup: %w", err)
 	}

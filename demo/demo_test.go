@@ -1,0 +1,271 @@
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/engine"
+	"github.com/slipway/slipway/gitops"
+	"github.com/slipway/slipway/sqlite"
+)
+
+// TestStory plays the demo (the same code `slipway demo` runs) and then
+// checks what it left: the store, the GitOps remote, the app repo's tags and
+// the audit chain. Every part is real: git repositories on disk, an
+// in-process OCI registry, ECDSA signatures, SQLite, and a runtime speaking
+// the webhook driver protocol over HTTP on 127.0.0.1.
+func TestStory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end story: skipped with -short")
+	}
+	ctx := context.Background()
+	res, err := Run(ctx, Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := reopen(t, res)
+
+	t.Run("promotions and their history", func(t *testing.T) {
+		good, err := e.Store.Promotion(ctx, res.GoodProd.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if good.State != slipway.StateSucceeded || good.PR == 0 || good.PinCommit == "" {
+			t.Errorf("v1.0.0 in prod: %+v", good)
+		}
+		var states []string
+		hist, err := e.Store.History(ctx, good.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hist {
+			states = append(states, string(h.To))
+		}
+		if got, want := strings.Join(states, ">"), "waiting>pinning>review-open>synced>canary>succeeded"; got != want {
+			t.Errorf("history of %s: %s, want %s", good.ID, got, want)
+		}
+		bad, err := e.Store.Promotion(ctx, res.BadProd.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bad.State != slipway.StateAborted || bad.Revert == "" || !strings.Contains(bad.Reason, "canary-error-rate") {
+			t.Errorf("v1.1.0 in prod should be aborted with a revert and the failing metric named: %+v", bad)
+		}
+		cur, err := e.Store.Current(ctx, service, "prod")
+		if err != nil || cur == nil || cur.Digest != res.Good.Digest {
+			t.Errorf("prod should run v1.0.0, store says %+v (%v)", cur, err)
+		}
+		runs, err := e.Store.AnalysisRuns(ctx, bad.ID)
+		if err != nil || len(runs) != 1 || runs[0].Phase != "Failed" {
+			t.Fatalf("analysis runs of %s: %+v %v", bad.ID, runs, err)
+		}
+		ms, err := e.Store.Measurements(ctx, runs[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		failed := 0
+		for _, m := range ms {
+			if m.Phase == "Failed" {
+				failed++
+			}
+		}
+		if failed < 2 { // failureLimit 1: the second failure decides
+			t.Errorf("expected at least 2 failed measurements persisted, got %d of %d", failed, len(ms))
+		}
+	})
+
+	t.Run("gitops remote", func(t *testing.T) {
+		remote := res.GitOps
+		prodFile := "envs/prod/api/values.yaml"
+		if got := pinAt(t, remote, "main", prodFile); got != res.Good.Digest {
+			t.Errorf("prod pin at main = %s, want v1.0.0's %s", got, res.Good.Digest)
+		}
+		bad, _ := e.Store.Promotion(ctx, res.BadProd.ID)
+		if got := pinAt(t, remote, bad.PinCommit, prodFile); got != res.Bad.Digest {
+			t.Errorf("prod pin at the merge of v1.1.0 = %s, want %s", got, res.Bad.Digest)
+		}
+		msg := gitOut(t, remote, "log", "-1", "--format=%B", bad.Revert)
+		if !strings.Contains(msg, "Slipway-Reverts: "+bad.PinCommit) || !strings.Contains(msg, "This reverts commit "+bad.PinCommit) {
+			t.Errorf("revert commit message lacks its trailers:\n%s", msg)
+		}
+		// Comments and formatting of the values file survive every edit.
+		content := gitOut(t, remote, "show", "main:"+prodFile)
+		for _, keep := range []string{"# Helm values of api in prod.", "# Written by Slipway on promotion", "resources:\n  limits: {cpu: 500m, memory: 256Mi}"} {
+			if !strings.Contains(content, keep) {
+				t.Errorf("values file lost %q:\n%s", keep, content)
+			}
+		}
+		// Every pin commit carries its promotion and digest trailers.
+		log := gitOut(t, remote, "log", "--format=%H %(trailers:key=Slipway-Promotion,valueonly,separator=)", "main")
+		for _, id := range []string{"p-1", "p-2", "p-3", "p-4", "p-5", "p-6"} {
+			if !strings.Contains(log, " "+id+"\n") && !strings.HasSuffix(log, " "+id) {
+				t.Errorf("no commit with Slipway-Promotion: %s on main:\n%s", id, log)
+			}
+		}
+	})
+
+	t.Run("tags name the digests", func(t *testing.T) {
+		for tag, b := range map[string]slipway.Build{"v1.0.0": res.Good, "v1.1.0": res.Bad} {
+			if got := gitOut(t, res.AppRepo, "rev-parse", tag+"^{commit}"); got != b.Commit {
+				t.Errorf("%s points at %s, want the build's commit %s", tag, got, b.Commit)
+			}
+			if typ := gitOut(t, res.AppRepo, "cat-file", "-t", tag); typ != "tag" {
+				t.Errorf("%s is a %s, want an annotated tag", tag, typ)
+			}
+			if msg := gitOut(t, res.AppRepo, "tag", "-l", "--format=%(contents)", tag); !strings.Contains(msg, "Digest: "+b.Digest) {
+				t.Errorf("%s message does not name the digest:\n%s", tag, msg)
+			}
+		}
+	})
+
+	t.Run("audit chain", func(t *testing.T) {
+		entries, err := e.Store.AuditEntries(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 2 || entries[0].Kind != "promoted" || entries[1].Kind != "aborted" {
+			t.Fatalf("audit entries: %+v", entries)
+		}
+		first := entries[0]
+		if first.Digest != res.Good.Digest || first.KeyID == "" || first.PR == 0 || len(first.Approvers) != 2 {
+			t.Errorf("prod audit entry lacks the chain's links: %+v", first)
+		}
+		if entries[1].PrevHash != first.Hash {
+			t.Error("entries are not chained")
+		}
+		if _, err := e.VerifyAudit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Tamper with the first entry: verification must name it.
+		db, err := sql.Open("sqlite", filepath.Join(res.StateDir, "slipway.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`UPDATE audit SET entry = replace(entry, ?, ?) WHERE seq = 1`, bob, "mallory@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.VerifyAudit(ctx)
+		if err == nil || !strings.Contains(err.Error(), "audit entry 1") {
+			t.Errorf("tampered chain: %v", err)
+		}
+	})
+}
+
+// TestBadInputChangesNothing sends each kind of bad input to an engine in the
+// state the story left and checks the refusal names the input and that
+// neither the store nor the GitOps remote changed.
+func TestBadInputChangesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the story's state: skipped with -short")
+	}
+	ctx := context.Background()
+	res, err := Run(ctx, Options{Dir: t.TempDir(), KeepServers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Close()
+	e := reopen(t, res)
+	zero := "sha256:" + strings.Repeat("0", 64)
+	cases := []struct {
+		name, code, want string
+		do               func() error
+	}{
+		{"unknown service", slipway.EINVALID, `unknown service "web"`, func() error {
+			_, err := e.Promote(ctx, engine.PromoteRequest{Service: "web", Env: "prod", Release: "v1.0.0", Requester: alice})
+			return err
+		}},
+		{"unknown environment", slipway.EINVALID, `unknown environment "qa"`, func() error {
+			_, err := e.Promote(ctx, engine.PromoteRequest{Service: service, Env: "qa", Release: "v1.0.0", Requester: alice})
+			return err
+		}},
+		{"malformed digest", slipway.EINVALID, "sha256:abc", func() error {
+			_, _, err := e.RegisterBuild(ctx, service, res.Good.Commit, res.Image+"@sha256:abc")
+			return err
+		}},
+		{"unknown digest", slipway.ENOTFOUND, zero, func() error {
+			_, _, err := e.RegisterBuild(ctx, service, res.Good.Commit, res.Image+"@"+zero)
+			return err
+		}},
+		{"held digest", slipway.EFORBIDDEN, "is held", func() error {
+			_, err := e.Promote(ctx, engine.PromoteRequest{Service: service, Env: "prod", Release: "v1.1.0", Requester: alice})
+			return err
+		}},
+		{"verification for an unknown digest", slipway.ENOTFOUND, "no build of api has digest", func() error {
+			return e.ReportVerification(ctx, &slipway.Verification{Service: service, Env: "staging", Check: "e2e", Digest: zero, Passed: true})
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := snapshot(t, e, res)
+			err := tc.do()
+			if err == nil || slipway.ErrorCode(err) != tc.code || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %s: %v; want a %s error containing %q", slipway.ErrorCode(err), err, tc.code, tc.want)
+			}
+			if after := snapshot(t, e, res); after != before {
+				t.Errorf("state changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+// snapshot summarises the store and the remote: any change shows.
+func snapshot(t *testing.T, e *engine.Engine, res *Result) string {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := e.Store.Promotions(ctx, sqlite.PromotionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, _ := e.Store.Builds(ctx, "")
+	hs, _ := e.Store.Holds(ctx, "", true)
+	refs := gitOut(t, res.GitOps, "for-each-ref", "--format=%(refname) %(objectname)")
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.ID + ":" + string(p.State) + " ")
+	}
+	return b.String() + " builds=" + strconv.Itoa(len(bs)) + " holds=" + strconv.Itoa(len(hs)) + " refs=" + refs
+}
+
+func reopen(t *testing.T, res *Result) *engine.Engine {
+	t.Helper()
+	cfg, err := config.Load(res.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	e, err := engine.Open(context.Background(), engine.Options{Config: cfg, StateDir: res.StateDir, Now: func() time.Time { return clock }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v: %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func pinAt(t *testing.T, repo, ref, file string) string {
+	t.Helper()
+	v, err := gitops.Get([]byte(gitOut(t, repo, "show", ref+":"+file)+"\n"), "image.digest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
