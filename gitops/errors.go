@@ -33,7 +33,7 @@ var (
 type PathError struct {
 	// File is the file the content came from; empty until a caller sets it.
 	File string
-	// Path is the pin path as written.
+	// Path is the pin path, in the canonical form of Path.String.
 	Path string
 	// Found is the longest prefix of Path that exists ("" if not even the
 	// first step matched).
@@ -78,6 +78,8 @@ type SyntaxError struct {
 	Line int
 	// Msg is the parser's message without its "yaml: line N:" prefix.
 	Msg string
+	// Fix says what to do; empty means the generic advice.
+	Fix string
 }
 
 func (e *SyntaxError) Error() string {
@@ -85,10 +87,14 @@ func (e *SyntaxError) Error() string {
 	if e.File != "" {
 		where = e.File
 	}
-	if e.Line > 0 {
-		return fmt.Sprintf("%s is not valid YAML near line %d: %s; fix the file so that a YAML parser accepts it", where, e.Line, e.Msg)
+	fix := e.Fix
+	if fix == "" {
+		fix = "check the indentation and quoting there"
 	}
-	return fmt.Sprintf("%s is not valid YAML: %s; fix the file so that a YAML parser accepts it", where, e.Msg)
+	if e.Line > 0 {
+		return fmt.Sprintf("%s is not valid YAML near line %d: %s; %s", where, e.Line, e.Msg, fix)
+	}
+	return fmt.Sprintf("%s is not valid YAML: %s; %s", where, e.Msg, fix)
 }
 
 // SetFile records the file name on the errors this package returns, so

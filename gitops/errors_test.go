@@ -2,6 +2,8 @@ package gitops
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -34,7 +36,7 @@ func TestSetErrors(t *testing.T) {
 			want: []string{"`containers` (line 1) is a list, not a mapping", "use an index like [0] or a selector like [name=api]"}},
 		{name: "key under a scalar", yaml: "image: ghcr.io/acme/api\n", path: "image.digest",
 			kind: ErrNotFound, line: 1, found: "image",
-			want: []string{"is the scalar \"ghcr.io/acme/api\", not a mapping"}},
+			want: []string{"is the scalar \"ghcr.io/acme/api\", not a mapping", "pin it with `path: image` and `mode: image`"}},
 		{name: "index out of range", yaml: "l: [a, b]\n", path: "l[2]",
 			kind: ErrNotFound, line: 1, found: "l",
 			want: []string{"`l` (line 1) has 2 items, numbered from 0, so [2] does not exist"}},
@@ -48,12 +50,12 @@ func TestSetErrors(t *testing.T) {
 			kind: ErrAmbiguous, line: 2,
 			want: []string{"has the key \"a\" twice (lines 1 and 2); remove the duplicate"}},
 		{name: "mapping instead of scalar", yaml: helmValues, path: "image",
-			kind: ErrNotScalar, line: 2, found: "image",
-			want: []string{"`image` at line 2 is a mapping; point the path at the field that holds the value, e.g. image.digest"}},
+			kind: ErrNotScalar, line: 1, found: "image",
+			want: []string{"`image` (line 1) is a mapping; point the path at the field that holds the value, e.g. image.digest"}},
 		{name: "list instead of scalar", yaml: "l: [a]\n", path: "l",
-			kind: ErrNotScalar, line: 1, found: "l", want: []string{"is a list"}},
+			kind: ErrNotScalar, line: 1, found: "l", want: []string{"is a list", "e.g. l[0] or l[name=api]"}},
 		{name: "alias target", yaml: "base: &d sha256:x\nimage:\n  digest: *d\n", path: "image.digest",
-			kind: ErrAlias, line: 3, found: "image.digest", want: []string{"is the alias *d", "give this field its own value"}},
+			kind: ErrAlias, line: 3, found: "image.digest", want: []string{"is the alias *d of the value anchored &d", "write a value of its own here"}},
 		{name: "anchored target", yaml: "base: &d sha256:x\nimage:\n  digest: *d\n", path: "base",
 			kind: ErrAlias, line: 1, found: "base", want: []string{"carries the anchor &d", "would change every alias *d too"}},
 		{name: "alias on the way", yaml: "base: &b {digest: x}\nimage: *b\n", path: "image.digest",
@@ -74,15 +76,20 @@ func TestSetErrors(t *testing.T) {
 		{name: "document selector matching twice", yaml: "kind: A\n---\nkind: A\n", path: "doc[kind=A].x",
 			kind: ErrAmbiguous, line: 3, want: []string{"doc[kind=A] matches document 0 (line 1) and document 1 (line 3)"}},
 		{name: "document index out of range", yaml: "a: 1\n", path: "doc[3].a",
-			kind: ErrNotFound, want: []string{"the file has 1 documents, numbered from 0"}},
+			kind: ErrNotFound, want: []string{"the file has 1 document, numbered from 0"}},
 		{name: "empty file", yaml: "", path: "a", kind: ErrNotFound, want: []string{"holds no YAML document"}},
 		{name: "value not UTF-8", yaml: "a: b\n", path: "a", value: "\xff", kind: ErrInvalidValue, want: []string{"not UTF-8"}},
 		{name: "not YAML", yaml: "image:\n  digest: x\n tag: [1\n", path: "image.digest",
-			line: 2, want: []string{"is not valid YAML near line 2: did not find expected key", "fix the file"}},
+			line: 2, want: []string{"is not valid YAML near line 2: did not find expected key", "check the indentation and quoting"}},
 		{name: "not YAML on line 1", yaml: "a: b: c\n", path: "a",
 			want: []string{"is not valid YAML: mapping values are not allowed in this context"}},
-		{name: "not UTF-8", yaml: "a: x\nb: \xff\n", path: "a", line: 2, want: []string{"not UTF-8 text; save it as UTF-8"}},
+		{name: "not UTF-8", yaml: "a: x\nb: \xff\n", path: "a", line: 2, want: []string{"not UTF-8 text; save the file as UTF-8"}},
 	}
+	// Every message, in full, in one reviewable golden file.
+	var all strings.Builder
+	defer func() {
+		checkGolden(t, filepath.Join("testdata", "errors.golden"), []byte(all.String()))
+	}()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			value := tc.value
@@ -127,6 +134,7 @@ func TestSetErrors(t *testing.T) {
 			if _, getErr := Get([]byte(tc.yaml), tc.path); !onlyWrite && (getErr == nil || getErr.Error() != err.Error()) {
 				t.Errorf("Get error = %v, want %v", getErr, err)
 			}
+			fmt.Fprintf(&all, "# %s\n%s\n\n", tc.name, SetFile(err, "values.yaml"))
 		})
 	}
 }
@@ -192,6 +200,7 @@ func TestSetKeepsStyleUnlessItMustNot(t *testing.T) {
 		{"a: [x, y]\n", "a[0]", "p, q", "a: [\"p, q\", y]\n"},
 		{"a: {b: x}\n", "a.b", "}", "a: {b: \"}\"}\n"},
 		{"a: \"multi\n  line\" # c\n", "", "one", "a: \"one\" # c\n"},
+		{"größe: {ü: x}\n", "größe.ü", "ÿ", "größe: {ü: ÿ}\n"},
 		{"a:\n", "", "", "a:\n"}, // already empty: nothing to do
 	}
 	for _, tc := range tests {

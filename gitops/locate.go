@@ -147,7 +147,7 @@ func selectDocument(docs []*yaml.Node, p Path) (*yaml.Node, *PathError) {
 	if sel.Kind == IndexStep {
 		if sel.Index >= len(docs) {
 			return nil, &PathError{Path: p.String(), Err: ErrNotFound,
-				Detail: fmt.Sprintf("%s: the file has %d documents, numbered from 0", docPath, len(docs))}
+				Detail: fmt.Sprintf("%s: the file has %s, numbered from 0", docPath, plural(len(docs), "document"))}
 		}
 		return docs[sel.Index], nil
 	}
@@ -258,7 +258,7 @@ func (w *walker) key(cur *yaml.Node, st Step) (value, key *yaml.Node, err *PathE
 	}
 	if cur.Kind != yaml.MappingNode {
 		return nil, nil, w.fail(ErrNotFound, w.here.line, "%s is %s, not a mapping, so it has no key %q%s",
-			w.here, kindName(cur), st.Key, indexHint(cur))
+			w.here, kindName(cur), st.Key, notMappingHint(cur, w.p.prefix(w.depth)))
 	}
 	var hits []int
 	for i := 0; i+1 < len(cur.Content); i += 2 {
@@ -300,8 +300,8 @@ func (w *walker) index(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
 			w.here, kindName(cur), st.Index)
 	}
 	if st.Index >= len(cur.Content) {
-		return nil, w.fail(ErrNotFound, w.here.line, "%s has %d items, numbered from 0, so [%d] does not exist",
-			w.here, len(cur.Content), st.Index)
+		return nil, w.fail(ErrNotFound, w.here.line, "%s has %s, numbered from 0, so [%d] does not exist",
+			w.here, plural(len(cur.Content), "item"), st.Index)
 	}
 	return cur.Content[st.Index], nil
 }
@@ -330,19 +330,26 @@ func (w *walker) finish(cur *yaml.Node) (*yaml.Node, *PathError) {
 	if w.acc == forRead {
 		cur = deref(cur)
 	}
-	whole := "`" + w.p.String() + "`"
 	switch {
 	case cur.Kind == yaml.AliasNode:
-		return nil, w.fail(ErrAlias, cur.Line, "%s at line %d is the alias *%s; editing it would change every place that uses &%s; give this field its own value",
-			whole, cur.Line, cur.Value, cur.Value)
+		return nil, w.fail(ErrAlias, w.here.line, "%s is the alias *%s of the value anchored &%s; Slipway neither edits the shared original nor silently replaces the reference with a copy; write a value of its own here, or point the path at the anchored field",
+			w.here, cur.Value, cur.Value)
 	case cur.Kind != yaml.ScalarNode:
-		return nil, w.fail(ErrNotScalar, cur.Line, "%s at line %d is %s; point the path at the field that holds the value, e.g. %s.digest",
-			whole, cur.Line, kindName(cur), w.p.String())
+		return nil, w.fail(ErrNotScalar, w.here.line, "%s is %s; point the path at the field that holds the value, e.g. %s",
+			w.here, kindName(cur), childExample(w.p, cur))
 	case cur.Anchor != "" && w.acc == forWrite:
-		return nil, w.fail(ErrAlias, cur.Line, "%s at line %d carries the anchor &%s; editing it would change every alias *%s too; give this field its own value",
-			whole, cur.Line, cur.Anchor, cur.Anchor)
+		return nil, w.fail(ErrAlias, w.here.line, "%s carries the anchor &%s; editing it would change every alias *%s too; give this field its own value",
+			w.here, cur.Anchor, cur.Anchor)
 	}
 	return cur, nil
+}
+
+// childExample extends p by one step suited to n, for "did you mean" hints.
+func childExample(p Path, n *yaml.Node) string {
+	if n.Kind == yaml.SequenceNode {
+		return p.String() + "[0] or " + p.String() + "[name=api]"
+	}
+	return p.String() + ".digest"
 }
 
 // place names the node a walk has reached, for messages: the path prefix
@@ -444,6 +451,13 @@ func summarizeItems(items []*yaml.Node, conds []Condition) string {
 	return strings.Join(parts, "; ")
 }
 
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
 func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -461,9 +475,14 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("the scalar %q", n.Value)
 }
 
-func indexHint(n *yaml.Node) string {
-	if n.Kind == yaml.SequenceNode {
+// notMappingHint suggests the likely fix when a key step meets a list or
+// a scalar: an index or selector, or image mode for a whole image string.
+func notMappingHint(n *yaml.Node, prefix string) string {
+	switch {
+	case n.Kind == yaml.SequenceNode:
 		return "; use an index like [0] or a selector like [name=api]"
+	case n.Kind == yaml.ScalarNode && strings.ContainsAny(n.Value, "/:@"):
+		return fmt.Sprintf("; if it holds the whole image reference, pin it with `path: %s` and `mode: image`", prefix)
 	}
 	return ""
 }

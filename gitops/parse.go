@@ -16,13 +16,13 @@ import (
 // (each a DocumentNode). An empty stream yields no documents.
 func parseStream(content []byte) (docs []*yaml.Node, err error) {
 	if !utf8.Valid(content) {
-		return nil, &SyntaxError{Line: firstInvalidUTF8Line(content), Msg: "the file is not UTF-8 text; save it as UTF-8"}
+		return nil, &SyntaxError{Line: firstInvalidUTF8Line(content), Msg: "the bytes are not UTF-8 text", Fix: "save the file as UTF-8"}
 	}
 	// yaml.v3 has panicked on hostile input before; a pin edit runs inside
 	// the controller, so a parser panic must become an error, not a crash.
 	defer func() {
 		if r := recover(); r != nil {
-			docs, err = nil, &SyntaxError{Msg: fmt.Sprintf("the YAML parser failed: %v", r)}
+			docs, err = nil, &SyntaxError{Msg: fmt.Sprintf("the YAML parser failed: %v", r), Fix: "simplify the file or report this file to the Slipway maintainers"}
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(content))

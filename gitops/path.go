@@ -68,8 +68,9 @@ const docKeyword = "doc["
 //	doc[1].spec.replicas                  the second document of a multi-document file
 //	doc[kind=Deployment,metadata.name=api].spec.template.spec.containers[name=api].image
 //
-// Bare keys may hold any character except whitespace, '.', '[', ']' and
-// quotes; quote anything else. Double-quoted keys use Go escapes; single
+// Bare keys may hold any character except whitespace, '.', '[', ']', '=',
+// ',' and quotes; quote anything else. A key made of digits reads as a list
+// index where the node is a list (Kargo's containers.0.image). Double-quoted keys use Go escapes; single
 // quotes are doubled inside single-quoted keys, as in YAML. Selector values
 // run to the next ',' or ']' and may be quoted the same way. A leading
 // "doc[" always starts a document selector; write "doc"[0] to index a

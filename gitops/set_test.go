@@ -60,15 +60,7 @@ func TestSetGolden(t *testing.T) {
 			if !changed {
 				t.Fatalf("edit %s: changed=false, want true", tc.path)
 			}
-			goldenPath := filepath.Join("testdata", "set", tc.name+".golden.yaml")
-			if *update {
-				if err := os.WriteFile(goldenPath, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if want := readFile(t, goldenPath); !bytes.Equal(out, want) {
-				t.Errorf("output differs from %s\n got: %q\nwant: %q", goldenPath, out, want)
-			}
+			checkGolden(t, filepath.Join("testdata", "set", tc.name+".golden.yaml"), out)
 			// Applying the same edit again is a no-op that returns the
 			// very same bytes: promotions are retried after crashes.
 			again, changed, err := tc.apply(out)
@@ -100,6 +92,20 @@ func TestGoldenCurrent(t *testing.T) {
 				t.Errorf("Current = %q, %v; want %q", got, err, tc.value)
 			}
 		})
+	}
+}
+
+// checkGolden compares got with the golden file byte for byte; with
+// -update it rewrites the file first.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := readFile(t, path); !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (rerun with -update after checking)\n got: %q\nwant: %q", path, got, want)
 	}
 }
 
