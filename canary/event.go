@@ -66,6 +66,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("step %d: %s", e.Step, e.Message)
 	case EventWeightSet:
 		return fmt.Sprintf("weight %d%%", e.Weight)
+	case EventAnalysisStarted:
+		return fmt.Sprintf("analysis %s started: %s", e.Analysis, e.Message)
 	}
 	s := strings.ToLower(string(e.Kind))
 	if e.Message != "" {
