@@ -201,6 +201,8 @@ func TestSetKeepsStyleUnlessItMustNot(t *testing.T) {
 		{"a: {b: x}\n", "a.b", "}", "a: {b: \"}\"}\n"},
 		{"a: \"multi\n  line\" # c\n", "", "one", "a: \"one\" # c\n"},
 		{"größe: {ü: x}\n", "größe.ü", "ÿ", "größe: {ü: ÿ}\n"},
+		{"a: {b: , c: 1}\n", "a.b", "x", "a: {b: x , c: 1}\n"},
+		{"a: {b: }\n", "a.b", "}", "a: {b: \"}\" }\n"},
 		{"a:\n", "", "", "a:\n"}, // already empty: nothing to do
 	}
 	for _, tc := range tests {

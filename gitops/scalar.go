@@ -63,13 +63,18 @@ func locateScalar(src []byte, n *yaml.Node, path string) (span, style, error) {
 	return unsupported("the value at line %d has a style Slipway does not edit", n.Line)
 }
 
-// locateEmpty handles "key:" and "- " with no value: yaml.v3 places such an
-// empty scalar right after the indicator, and the value is inserted there.
+// locateEmpty handles an empty value ("key:", "- ", "{key: }"). yaml.v3
+// places such a scalar right after the indicator in block style and at the
+// next token in flow style; the value goes right after the ':' or '-'.
 func locateEmpty(src []byte, off int, n *yaml.Node, unsupported func(string, ...any) (span, style, error)) (span, style, error) {
-	if off == 0 || (src[off-1] != ':' && src[off-1] != '-') {
+	at := off
+	for at > 0 && (src[at-1] == ' ' || src[at-1] == '\t') {
+		at--
+	}
+	if at == 0 || (src[at-1] != ':' && src[at-1] != '-') {
 		return unsupported("the empty value at line %d is not right after a ':' or '-'; write `key: \"\"` there", n.Line)
 	}
-	return span{off, off}, emptyValue, nil
+	return span{at, at}, emptyValue, nil
 }
 
 // skipProperties steps over an anchor (&a) and a tag (!!str) written before
