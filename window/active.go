@@ -103,9 +103,9 @@ func coversEverything(s *schedule, dur time.Duration) bool {
 }
 
 // lastToggle returns the latest instant at or before t at which the
-// window's activity changed (its activity is constant on [toggle, t]), if
-// within floor.
-func (w *Window) lastToggle(t, floor time.Time) (time.Time, bool) {
+// window's activity changed (its activity, active, is constant on
+// [toggle, t]), if not before floor.
+func (w *Window) lastToggle(t time.Time, active bool, floor time.Time) (time.Time, bool) {
 	if w.sched == nil {
 		switch {
 		case t.Before(w.start):
@@ -116,7 +116,7 @@ func (w *Window) lastToggle(t, floor time.Time) (time.Time, bool) {
 			return w.end, !w.end.Before(floor)
 		}
 	}
-	if !w.activeAt(t) {
+	if !active {
 		// The latest firing's run ended at p+dur (nothing later extends it).
 		p, ok := w.sched.prev(t, floor.Add(-w.dur))
 		if !ok || p.Add(w.dur).Before(floor) {

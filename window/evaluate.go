@@ -2,6 +2,7 @@ package window
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -59,6 +60,7 @@ func (s *Set) Evaluate(q Query) Decision {
 	at := q.At.UTC()
 	d := Decision{Windows: make([]WindowState, len(s.Windows))}
 	var matched []*Window
+	var matchedActive []bool
 	var invalid []*Window
 	for i, w := range s.Windows {
 		st := WindowState{Index: i, Kind: Kind(w.Spec.Kind), ManualSync: w.ManualSync, SyncOverrun: w.SyncOverrun}
@@ -67,6 +69,7 @@ func (s *Set) Evaluate(q Query) Decision {
 			st.Active = w.activeAt(at)
 			if st.Matched {
 				matched = append(matched, w)
+				matchedActive = append(matchedActive, st.Active)
 			}
 		} else {
 			st.Error = w.Problems[0].Error()
@@ -86,13 +89,13 @@ func (s *Set) Evaluate(q Query) Decision {
 		return d
 	}
 	e := evaluator{windows: matched, manual: q.Manual, started: q.OperationStartedAt}
-	v := e.decide(e.activity(at))
+	v := e.decide(matchedActive)
 	d.CanSync, d.Reason = v.can, e.explain(v, at)
-	if next, ok := e.nextChange(at, v.can); ok {
+	if next, ok := e.nextChange(at, v.can, slices.Clone(matchedActive)); ok {
 		next = next.UTC()
 		d.NextChange = &next
 	}
-	if since, ok := e.since(at, v.can); ok {
+	if since, ok := e.since(at, v.can, slices.Clone(matchedActive)); ok {
 		since = since.UTC()
 		d.Since = &since
 	}
@@ -225,12 +228,12 @@ func (e *evaluator) decide(active []bool) verdict {
 // nextChange finds the next instant after at where the decision differs
 // from can. Only window openings and closings can change it, so it steps
 // from one to the next, recomputing only the window that changed.
-func (e *evaluator) nextChange(at time.Time, can bool) (time.Time, bool) {
+// active holds each window's activity at at; it is updated in place.
+func (e *evaluator) nextChange(at time.Time, can bool, active []bool) (time.Time, bool) {
 	if len(e.windows) == 0 {
 		return time.Time{}, false
 	}
 	limit := at.Add(Horizon)
-	active := e.activity(at)
 	toggles := make([]time.Time, len(e.windows))
 	has := make([]bool, len(e.windows))
 	for i, w := range e.windows {
@@ -261,28 +264,34 @@ func (e *evaluator) nextChange(at time.Time, can bool) (time.Time, bool) {
 
 // since finds the latest instant at or before at where the decision
 // became can, stepping back over window boundaries.
-func (e *evaluator) since(at time.Time, can bool) (time.Time, bool) {
+func (e *evaluator) since(at time.Time, can bool, active []bool) (time.Time, bool) {
 	floor := at.Add(-Horizon)
-	cur := at
+	toggles := make([]time.Time, len(e.windows))
+	has := make([]bool, len(e.windows))
+	for i, w := range e.windows {
+		toggles[i], has[i] = w.lastToggle(at, active[i], floor)
+	}
 	for {
-		var latest time.Time
-		found := false
-		toggles := make([]time.Time, len(e.windows))
-		has := make([]bool, len(e.windows))
-		for i, w := range e.windows {
-			toggles[i], has[i] = w.lastToggle(cur, floor)
-			if has[i] && (!found || toggles[i].After(latest)) {
-				latest, found = toggles[i], true
+		latest := -1
+		for i := range toggles {
+			if has[i] && (latest < 0 || toggles[i].After(toggles[latest])) {
+				latest = i
 			}
 		}
-		if !found {
+		if latest < 0 {
 			return time.Time{}, false
 		}
-		before := latest.Add(-time.Nanosecond)
-		if e.decide(e.activity(before)).can != can {
-			return latest, true
+		t := toggles[latest]
+		before := t.Add(-time.Nanosecond)
+		for i, w := range e.windows {
+			if has[i] && toggles[i].Equal(t) {
+				active[i] = !active[i]
+				toggles[i], has[i] = w.lastToggle(before, active[i], floor)
+			}
 		}
-		cur = before
+		if e.decide(active).can != can {
+			return t, true
+		}
 	}
 }
 
