@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
-	"github.com/slipway/slipway/changelog"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/versioning"
 )
@@ -43,34 +42,37 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 		return nil, invalid("%v", err)
 	}
 	repo := e.Cfg.Resolve(e.Cfg.App.Repo)
-	next, err := versioning.Next(ctx, versioning.Request{
-		Dir: repo, Component: svc.Name, Paths: svc.Paths, TagFormat: svc.TagFormat,
-		Rules: versioning.Rules{Preset: preset}, Target: b.Commit,
+	out, err := versioning.Release(ctx, versioning.ReleaseRequest{
+		Request: versioning.Request{
+			Dir: repo, Component: svc.Name, Paths: svc.Paths, TagFormat: svc.TagFormat,
+			Rules: versioning.Rules{Preset: preset}, Target: b.Commit,
+		},
+		UpdateChangelog: clean(ctx, repo),
+		TagLines:        []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID},
+		Date:            e.Now(),
 	})
-	if err != nil {
-		return nil, fmt.Errorf("next version of %s at %s: %w", svc.Name, short(b.Commit), err)
-	}
-	if !next.Released {
-		return nil, slipway.Errorf(slipway.ECONFLICT, "nothing releasable in %s since %s (only non-releasing commits such as chore: or docs:); promote the build without a release, or land a feat:/fix:", svc.Name, next.PreviousTag)
-	}
-	notes := changelog.Markdown(changelog.Release{Version: next.Next, Tag: next.Tag, PreviousTag: next.PreviousTag, Date: e.Now(), Entries: next.Entries}, changelog.Options{})
-	msg := fmt.Sprintf("%s %s\n\nDigest: %s\nImage: %s\nBuild: %s\n\n%s", svc.Name, next.Tag, b.Digest, b.Ref(), b.ID, notes)
-	app := git.Open(repo)
-	if err := app.CreateTag(ctx, next.Tag, b.Commit, msg); err != nil {
-		if errors.Is(err, git.ErrTagElsewhere) {
-			return nil, slipway.Errorf(slipway.ECONFLICT, "%v", err)
-		}
-		return nil, err
+	switch {
+	case errors.Is(err, versioning.ErrNothingToRelease):
+		return nil, slipway.Errorf(slipway.ECONFLICT, "%v: promote the build without a release, or land a feat: or fix:", err)
+	case errors.Is(err, git.ErrTagElsewhere):
+		return nil, slipway.Errorf(slipway.ECONFLICT, "%v", err)
+	case err != nil:
+		return nil, fmt.Errorf("release %s at %s: %w", svc.Name, short(b.Commit), err)
 	}
 	var authors []string
-	for _, p := range next.People() {
-		authors = append(authors, strings.TrimSpace(fmt.Sprintf("%s <%s>", p.Name, p.Email)))
+	if out.Next != nil {
+		for _, p := range out.Next.People() {
+			authors = append(authors, strings.TrimSpace(fmt.Sprintf("%s <%s>", p.Name, p.Email)))
+		}
 	}
-	rel := &slipway.Release{Service: svc.Name, Version: next.Next, Tag: next.Tag, BuildID: b.ID, Commit: b.Commit, Notes: notes, Authors: authors, Created: e.Now()}
+	rel := &slipway.Release{Service: svc.Name, Version: out.Version, Tag: out.Tag, BuildID: b.ID, Commit: b.Commit, Notes: out.Notes, Authors: authors, Created: e.Now()}
 	if err := e.Store.CreateRelease(ctx, rel); err != nil {
 		return nil, err
 	}
-	e.emit("release", next.Tag, "released %s %s (%s bump, %d commits) on %s; tag names %s", svc.Name, next.Tag, next.Bump, next.Commits, short(b.Commit), b.Ref())
+	e.emit("release", out.Tag, "released %s %s on %s; the tag names %s", svc.Name, out.Tag, short(b.Commit), b.Ref())
+	if out.ChangelogCommit != "" {
+		e.emit("release", short(out.ChangelogCommit), "CHANGELOG.md updated in %s", short(out.ChangelogCommit))
+	}
 	// A build already green in an environment may now enter the next one.
 	for _, env := range e.Cfg.Environments {
 		if err := e.autoPromoteNext(ctx, b, env.Name); err != nil {
@@ -78,4 +80,11 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 		}
 	}
 	return rel, nil
+}
+
+// clean reports whether the app repository's work tree has no changes, so a
+// CHANGELOG.md commit cannot sweep up someone's unrelated edits.
+func clean(ctx context.Context, dir string) bool {
+	out, err := git.Open(dir).Run(ctx, "status", "--porcelain")
+	return err == nil && out == ""
 }
