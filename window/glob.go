@@ -9,8 +9,9 @@ import (
 // glob is a selector pattern with the syntax Argo CD accepts for sync
 // windows (gobwas/glob without separators): * any run of characters, ? one
 // character, [abc] [a-z] [!a-z] character classes, {a,b} alternatives, and \
-// to escape. It is compiled to an anchored regular expression, which keeps
-// matching linear in the input whatever the pattern.
+// to escape; ] outside a class and } outside {…} are text. It is compiled
+// to an anchored regular expression, which keeps matching linear in the
+// input whatever the pattern.
 type glob struct {
 	literal string // pattern without metacharacters: compare directly
 	any     bool   // "*": matches everything
@@ -71,14 +72,13 @@ func globToRegexp(pattern string) (string, error) {
 			}
 			b.WriteString(class)
 			i += n
-		case ']':
-			return "", fmt.Errorf("unexpected ]: escape it as \\]")
 		case '{':
 			depth++
 			b.WriteString(`(?:`)
 		case '}':
-			if depth == 0 {
-				return "", fmt.Errorf("unexpected }: escape it as \\}")
+			if depth == 0 { // outside {…} a brace is text, as in gobwas/glob
+				b.WriteString(`\}`)
+				continue
 			}
 			depth--
 			b.WriteString(`)`)

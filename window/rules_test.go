@@ -315,3 +315,37 @@ func TestValidateArgoProjectRules(t *testing.T) {
 		t.Error("HasErrors = false")
 	}
 }
+
+func TestGlobSyntax(t *testing.T) {
+	cases := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"a]b", "a]b", true},
+		{"a}b", "a}b", true},
+		{`a\*b`, "a*b", true},
+		{`a\*b`, "axb", false},
+		{"{a,b{c,d}}x", "bdx", true},
+		{"{a,b{c,d}}x", "bx", false},
+		{"a,b", "a,b", true},
+		{"[a-c]", "b", true},
+		{"[!a-c]", "b", false},
+		{"[!a-c]", "d", true},
+		{"?", "é", true},
+		{"*", "", true},
+	}
+	for _, c := range cases {
+		g, err := compileGlob(c.pattern)
+		if err != nil {
+			t.Fatalf("%q: %v", c.pattern, err)
+		}
+		if got := g.match(c.s); got != c.want {
+			t.Errorf("%q matches %q = %v, want %v", c.pattern, c.s, got, c.want)
+		}
+	}
+	for _, bad := range []string{"[abc", "{a,b", `abc\`, "[]", "[c-a]"} {
+		if _, err := compileGlob(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
