@@ -83,21 +83,25 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 }
 
 // verify re-parses an edited file and checks that the edit landed and
-// touched nothing else: the path resolves to value, the resolved string is
-// typed as it should be, and every other node and comment is as before.
+// touched nothing else: the node where the old scalar was now holds value,
+// typed as it should be; every other node and comment is as before; and
+// the path still leads to that node.
 func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value string) bool {
 	after, err := parseStream(out)
 	if err != nil || len(after) != len(before) {
 		return false
 	}
-	node, perr := locate(after, p, forWrite)
-	if perr != nil || scalarValue(node) != value || !acceptableTag(old, node) {
-		return false
-	}
+	var edited *yaml.Node
 	for i := range before {
-		if !sameShape(before[i], after[i], old) {
+		if !sameShape(before[i], after[i], old, &edited) {
 			return false
 		}
+	}
+	if edited == nil || edited.Kind != yaml.ScalarNode || scalarValue(edited) != value || !acceptableTag(old, edited) {
+		return false
+	}
+	if node, perr := locate(after, p, forWrite); perr != nil || node != edited {
+		return false
 	}
 	return slices.Equal(comments(before), comments(after))
 }
@@ -114,16 +118,19 @@ func acceptableTag(old, new *yaml.Node) bool {
 }
 
 // sameShape compares two node trees, ignoring positions and ignoring the
-// value, style and tag of skip (the edited scalar) in a.
-func sameShape(a, b, skip *yaml.Node) bool {
+// value, style and tag of skip (the edited scalar) in a, whose counterpart
+// in b it stores in *edited.
+func sameShape(a, b, skip *yaml.Node, edited **yaml.Node) bool {
 	if a.Kind != b.Kind || len(a.Content) != len(b.Content) {
 		return false
 	}
-	if a != skip && (a.Value != b.Value || a.Tag != b.Tag || a.Style != b.Style || a.Anchor != b.Anchor) {
+	if a == skip {
+		*edited = b
+	} else if a.Value != b.Value || a.Tag != b.Tag || a.Style != b.Style || a.Anchor != b.Anchor {
 		return false
 	}
 	for i := range a.Content {
-		if !sameShape(a.Content[i], b.Content[i], skip) {
+		if !sameShape(a.Content[i], b.Content[i], skip, edited) {
 			return false
 		}
 	}

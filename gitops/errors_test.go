@@ -224,3 +224,38 @@ func TestSetUnchangedReturnsSameBytes(t *testing.T) {
 		t.Errorf("Set of the current value: changed=%v err=%v, same slice=%v; want false, nil, true", changed, err, &out[0] == &in[0])
 	}
 }
+
+// TestVerifyCatchesCollateralChanges exercises the safety net directly:
+// Set's renderings normally never trip it, so feed it edits that do.
+func TestVerifyCatchesCollateralChanges(t *testing.T) {
+	in := []byte("a: x\nb: y # keep\n")
+	docs, err := parseStream(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := ParsePath("a")
+	old, _ := locate(docs, p, forWrite)
+	tests := []struct {
+		out  string
+		want bool
+	}{
+		{"a: v\nb: y # keep\n", true},
+		{"a: 'v'\nb: y # keep\n", true},
+		{"a: v\nb: z # keep\n", false},       // another value changed
+		{"a: v # new\nb: y # keep\n", false}, // a comment appeared
+		{"a: v\nb: y\n", false},              // a comment vanished
+		{"a: v\nb: y # keep\nc: 1\n", false}, // a key appeared
+		{"a: [v]\nb: y # keep\n", false},     // the target changed kind
+		{"a: ~\nb: y # keep\n", false},       // the value reads as null
+		{"a: v\n---\nb: y # keep\n", false},  // a document appeared
+		{"a: v\nb: !!str y # keep\n", false}, // a tag appeared
+		{"a: v\nb: &y y # keep\n", false},    // an anchor appeared
+		{"a: v\nb: \"y\" # keep\n", false},   // another style changed
+		{"a: v\nb: y # keep\n  c: 1", false}, // no longer YAML
+	}
+	for _, tc := range tests {
+		if got := verify([]byte(tc.out), docs, old, p, "v"); got != tc.want {
+			t.Errorf("verify(%q) = %v, want %v", tc.out, got, tc.want)
+		}
+	}
+}
