@@ -310,16 +310,7 @@ func (e *evaluator) explain(v verdict, t time.Time) string {
 	case ruleActiveAllow:
 		s = v.culprit.Label() + " is active" + until(v.culprit.activeUntil(t, limit))
 	case ruleInactiveAllows:
-		var soonest *Window
-		var at time.Time
-		for i, w := range e.windows {
-			if Kind(w.Kind) != Allow || v.active[i] {
-				continue
-			}
-			if o, ok := w.opensAt(t, limit); ok && (soonest == nil || o.Before(at)) {
-				soonest, at = w, o
-			}
-		}
+		soonest, at := e.soonestOpening(Allow, v.active, t, limit)
 		if soonest == nil {
 			s = "no allow window is active and none opens within a year"
 		} else {
@@ -330,6 +321,9 @@ func (e *evaluator) explain(v verdict, t time.Time) string {
 		}
 	case ruleOnlyInactiveDenies:
 		s = "no deny window is active"
+		if soonest, at := e.soonestOpening(Deny, v.active, t, limit); soonest != nil {
+			s += "; " + soonest.Label() + " opens at " + formatTime(at)
+		}
 	}
 	if v.overrun {
 		s += "; the running operation started at " + formatTime(*e.started) + " goes on (syncOverrun)"
@@ -338,6 +332,21 @@ func (e *evaluator) explain(v verdict, t time.Time) string {
 		s += "; " + v.why
 	}
 	return s
+}
+
+// soonestOpening finds the inactive window of kind that opens first after t.
+func (e *evaluator) soonestOpening(kind Kind, active []bool, t, limit time.Time) (*Window, time.Time) {
+	var soonest *Window
+	var at time.Time
+	for i, w := range e.windows {
+		if Kind(w.Kind) != kind || active[i] {
+			continue
+		}
+		if o, ok := w.opensAt(t, limit); ok && (soonest == nil || o.Before(at)) {
+			soonest, at = w, o
+		}
+	}
+	return soonest, at
 }
 
 func until(t time.Time, ok bool) string {
