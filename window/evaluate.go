@@ -131,6 +131,7 @@ type verdict struct {
 	active  []bool  // per evaluator window
 }
 
+// rule names the branch of Argo CD's CanSync that decided.
 type rule int
 
 const (
