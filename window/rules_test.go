@@ -1,6 +1,7 @@
 package window
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -346,6 +347,62 @@ func TestGlobSyntax(t *testing.T) {
 	for _, bad := range []string{"[abc", "{a,b", `abc\`, "[]", "[c-a]"} {
 		if _, err := compileGlob(bad); err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// TestCanSyncArgoCases replays the combinations Argo CD's own CanSync tests
+// cover (active/inactive × allow/deny × manualSync, manual or automatic).
+func TestCanSyncArgoCases(t *testing.T) {
+	type w struct {
+		kind           string
+		active, manual bool
+	}
+	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		windows []w
+		manual  bool
+		want    bool
+	}{
+		{[]w{{"deny", false, true}}, true, true},
+		{[]w{{"deny", false, false}}, true, true},
+		{[]w{{"allow", false, true}, {"allow", false, false}}, true, false},
+		{[]w{{"allow", true, true}}, true, true},
+		{[]w{{"allow", true, false}}, true, true},
+		{[]w{{"allow", true, false}}, false, true},
+		{[]w{{"allow", true, false}, {"deny", false, false}}, true, true},
+		{[]w{{"allow", true, false}, {"deny", false, false}}, false, true},
+		{[]w{{"allow", false, false}}, true, false},
+		{[]w{{"allow", false, false}}, false, false},
+		{[]w{{"allow", false, true}}, true, true},
+		{[]w{{"allow", false, true}}, false, false},
+		{[]w{{"allow", false, false}, {"deny", false, false}}, true, false},
+		{[]w{{"allow", false, false}, {"deny", false, false}}, false, false},
+		{[]w{{"allow", true, false}, {"allow", false, false}}, false, true},
+		{[]w{{"deny", true, false}}, true, false},
+		{[]w{{"deny", true, false}}, false, false},
+		{[]w{{"deny", true, true}}, true, true},
+		{[]w{{"deny", true, true}}, false, false},
+		{[]w{{"deny", true, true}, {"deny", true, true}, {"deny", true, true}, {"deny", true, false}}, true, false},
+		{[]w{{"deny", true, true}, {"deny", true, true}, {"deny", true, true}, {"deny", true, false}}, false, false},
+		{[]w{{"allow", true, false}, {"deny", true, false}}, true, false},
+		{[]w{{"allow", true, false}, {"deny", true, true}}, true, true},
+		{[]w{{"allow", true, false}, {"deny", true, true}}, false, false},
+	}
+	for i, c := range cases {
+		var specs []Spec
+		for _, x := range c.windows {
+			s := never(x.kind)
+			if x.active {
+				s = always(x.kind)
+			}
+			s.ManualSync = x.manual
+			s.Duration += fmt.Sprintf("%ds", len(specs)) // distinct, as Argo CD requires
+			specs = append(specs, s)
+		}
+		d := Compile("argo", specs).Evaluate(Query{Target: Target{Application: "app1"}, At: now, Manual: c.manual})
+		if d.CanSync != c.want {
+			t.Errorf("case %d %+v manual=%v: CanSync = %v, want %v (%s)", i, c.windows, c.manual, d.CanSync, c.want, d.Reason)
 		}
 	}
 }
