@@ -126,3 +126,28 @@ func TestSince(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEvaluate: a Set is shared by every promotion of a project;
+// run with -race.
+func TestConcurrentEvaluate(t *testing.T) {
+	set := mustParseFile(t, "testdata/contract.yaml")
+	want := set.Evaluate(Query{Target: Target{Application: "payments-api"}, At: mustTime("2026-12-24T10:00:00Z")})
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				d := set.Evaluate(Query{Target: Target{Application: "payments-api"}, At: mustTime("2026-12-24T10:00:00Z")})
+				if d.Reason != want.Reason || !d.NextChange.Equal(*want.NextChange) {
+					done <- d.Reason
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if r := <-done; r != "" {
+			t.Errorf("concurrent evaluation differs: %s", r)
+		}
+	}
+}

@@ -88,7 +88,8 @@ func (w *Window) Label() string {
 	return fmt.Sprintf("%s window %d (%s)", kind, w.Index, timing)
 }
 
-// Set is the list of windows of one project, in order.
+// Set is the list of windows of one project, in order. A Set is immutable
+// once built, so one Set may be evaluated from many goroutines at once.
 type Set struct {
 	// Source names where the windows came from (a file name), for messages.
 	Source  string
