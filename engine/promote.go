@@ -7,6 +7,7 @@ import (
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/gitops"
 )
 
 // PromoteRequest asks for one build in one environment.
@@ -65,6 +66,9 @@ func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promot
 		if a.State != slipway.StateWaiting {
 			return nil, slipway.Errorf(slipway.ECONFLICT, "promotion %s of %s to %s is in state %s; wait for it to finish (or merge/close PR #%d) before promoting another build", a.ID, a.Service, a.Env, a.State, a.PR)
 		}
+	}
+	if err := e.checkPin(ctx, env, b.Service, b.Digest); err != nil {
+		return nil, err
 	}
 	for _, a := range active {
 		if err := e.Store.Transition(ctx, a, slipway.StateSuperseded, "superseded by a newer build", e.Now()); err != nil {
@@ -300,4 +304,41 @@ func (e *Engine) MergePR(ctx context.Context, number int, user string) error {
 		return nil
 	}
 	return e.Advance(ctx, p)
+}
+
+// checkPin reads the environment's pin for the service on the remote branch
+// before anything is recorded, so a missing file or YAML path is refused
+// with nothing changed in Git or the store.
+func (e *Engine) checkPin(ctx context.Context, env *config.Environment, service, digest string) error {
+	if err := e.GitOps.Fetch(ctx); err != nil {
+		return err
+	}
+	base := e.Cfg.Branch(env)
+	tip, err := e.GitOps.RemoteBranch(ctx, base)
+	if err != nil {
+		return err
+	}
+	if tip == "" {
+		return invalid("branch %s of environment %s is not on the GitOps remote %s: create it, or set branch: in slipway.yaml", base, env.Name, e.Cfg.GitOps.Remote)
+	}
+	file, err := env.Pin.Render(service, env.Name)
+	if err != nil {
+		return invalid("pin of environment %s: %v", env.Name, err)
+	}
+	content, err := e.GitOps.ShowFile(ctx, "origin/"+base, file)
+	if err != nil {
+		return invalid("pin file %s does not exist on branch %s of the GitOps repo: add it with the field %s, or fix pin.file of %s in %s", file, base, env.Pin.Path, env.Name, e.Cfg.Path())
+	}
+	if _, err := env.Pin.Current(content); err != nil {
+		return invalid("%v (environment %s in %s)", gitops.SetFile(err, file), env.Name, e.Cfg.Path())
+	}
+	if env.Promotion == "pull-request" {
+		branch := (&slipway.Promotion{Env: env.Name, Service: service, Digest: digest}).Branch()
+		if head, err := e.GitOps.RemoteBranch(ctx, branch); err != nil {
+			return err
+		} else if head != "" {
+			return slipway.Errorf(slipway.ECONFLICT, "branch %s already exists on the GitOps remote (tip %s) and no promotion in the store owns it: the remote diverged from Slipway's records; delete the branch on the remote and promote again", branch, short(head))
+		}
+	}
+	return nil
 }

@@ -1,0 +1,399 @@
+package engine
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/oci"
+	"github.com/slipway/slipway/oci/ocilocal"
+	"github.com/slipway/slipway/sqlite"
+	"github.com/slipway/slipway/trust"
+)
+
+// fixture is a small real world: an app repo, a bare GitOps remote, an
+// in-process registry, a signing key and an engine over them. No canary:
+// canaries are exercised by the demo's end-to-end test.
+type fixture struct {
+	t      *testing.T
+	dir    string
+	app    string
+	remote string
+	image  string
+	signer crypto.Signer
+	e      *Engine
+	now    time.Time
+}
+
+const fixtureConfig = `
+app: {repo: app}
+gitops: {remote: gitops.git}
+registry: {insecure: true}
+groups: {sre: [bob@example.com, carol@example.com, dave@example.com]}
+services:
+  - name: api
+    image: %s
+    keys: [cosign.pub]
+environments:
+  - name: dev
+    auto: true
+    pin: {file: "envs/{env}/{service}.yaml", path: image.digest}
+  - name: prod
+    promotion: pull-request
+    pin: {file: "envs/{env}/{service}.yaml", path: image.digest}
+    gates:
+      approvals: {required: 1, groups: [sre], expiresAfter: 24h}
+`
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir(), now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	reg, err := ocilocal.Start(ocilocal.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close() })
+	f.image = reg.Repository("acme/api")
+	if _, err := trust.WriteKeyPair(filepath.Join(f.dir, "cosign.key"), filepath.Join(f.dir, "cosign.pub")); err != nil {
+		t.Fatal(err)
+	}
+	if f.signer, err = trust.LoadPrivateKey(filepath.Join(f.dir, "cosign.key")); err != nil {
+		t.Fatal(err)
+	}
+	f.app = filepath.Join(f.dir, "app")
+	f.remote = filepath.Join(f.dir, "gitops.git")
+	f.git(f.dir, "init", "-q", "-b", "main", f.app)
+	f.commit("alice@example.com", "feat: first", "a.txt", "1", "")
+	f.git(f.dir, "init", "-q", "--bare", "-b", "main", f.remote)
+	seed := filepath.Join(f.dir, "seed")
+	f.git(f.dir, "clone", "-q", f.remote, seed)
+	for _, env := range []string{"dev", "prod"} {
+		os.MkdirAll(filepath.Join(seed, "envs", env), 0o755)
+		os.WriteFile(filepath.Join(seed, "envs", env, "api.yaml"), []byte("# api in "+env+"\nimage:\n  digest: \"\" # pinned by Slipway\n"), 0o644)
+	}
+	f.git(seed, "add", "-A")
+	f.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-m", "chore: seed")
+	f.git(seed, "push", "-q", "origin", "HEAD:main")
+	os.WriteFile(filepath.Join(f.dir, "slipway.yaml"), []byte(fmt.Sprintf(fixtureConfig, f.image)), 0o644)
+	f.open()
+	return f
+}
+
+func (f *fixture) open() {
+	cfg, err := config.Load(filepath.Join(f.dir, "slipway.yaml"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if f.e != nil {
+		f.e.Close()
+	}
+	f.e, err = Open(context.Background(), Options{Config: cfg, StateDir: filepath.Join(f.dir, ".slipway"), Now: func() time.Time { return f.now }})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { f.e.Close() })
+}
+
+func (f *fixture) git(dir string, args ...string) string {
+	f.t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
+	if err != nil {
+		f.t.Fatalf("git %v: %v: %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// commit commits a file as author, with an optional Co-authored-by.
+func (f *fixture) commit(author, msg, file, content, coAuthor string) string {
+	os.WriteFile(filepath.Join(f.app, file), []byte(content), 0o644)
+	f.git(f.app, "add", "-A")
+	if coAuthor != "" {
+		msg += "\n\nCo-authored-by: Someone <" + coAuthor + ">"
+	}
+	f.git(f.app, "-c", "user.name=x", "-c", "user.email="+author, "commit", "-q", "-m", msg)
+	return f.git(f.app, "rev-parse", "HEAD")
+}
+
+// build pushes an image for HEAD, signed with signer (nil: unsigned).
+func (f *fixture) build(version string, signer crypto.Signer) (oci.Reference, string) {
+	f.t.Helper()
+	ctx := context.Background()
+	ref, err := ocilocal.Push(ctx, f.image, ocilocal.Image{Files: map[string]string{"v": version}}, oci.Options{Insecure: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if signer != nil {
+		if _, err := oci.Sign(ctx, ref, signer, oci.Options{Insecure: true}); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	return ref, f.git(f.app, "rev-parse", "HEAD")
+}
+
+// state summarises the store and the remote's refs: any change shows.
+func (f *fixture) state() string {
+	ctx := context.Background()
+	ps, _ := f.e.Store.Promotions(ctx, sqlite.PromotionFilter{})
+	bs, _ := f.e.Store.Builds(ctx, "")
+	var b strings.Builder
+	for _, p := range ps {
+		as, _ := f.e.Store.Approvals(ctx, p.ID)
+		fmt.Fprintf(&b, "%s:%s:%d ", p.ID, p.State, len(as))
+	}
+	fmt.Fprintf(&b, "builds=%d refs=%s", len(bs), f.git(f.remote, "for-each-ref", "--format=%(refname)=%(objectname)"))
+	return b.String()
+}
+
+func (f *fixture) refused(name, code, want string, do func() error) {
+	f.t.Helper()
+	before := f.state()
+	err := do()
+	if err == nil || slipway.ErrorCode(err) != code || !strings.Contains(err.Error(), want) {
+		f.t.Errorf("%s: got %s %v; want a %s error containing %q", name, slipway.ErrorCode(err), err, code, want)
+	}
+	if after := f.state(); after != before {
+		f.t.Errorf("%s changed state:\nbefore %s\nafter  %s", name, before, after)
+	}
+}
+
+func TestIntakeRefusesBadImages(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	other, err := trust.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsigned, sha := f.build("unsigned", nil)
+	f.refused("unsigned", slipway.EFORBIDDEN, unsigned.Digest, func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "api", sha, unsigned.String())
+		return err
+	})
+	wrong, _ := f.build("wrong-key", other)
+	f.refused("wrong key", slipway.EFORBIDDEN, wrong.Digest, func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "api", sha, wrong.String())
+		return err
+	})
+	f.refused("malformed digest", slipway.EINVALID, "sha256:XYZ", func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "api", sha, f.image+"@sha256:XYZ")
+		return err
+	})
+	f.refused("tag instead of digest", slipway.EINVALID, "digest", func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "api", sha, f.image+":latest")
+		return err
+	})
+	f.refused("unknown digest", slipway.ENOTFOUND, "sha256:"+strings.Repeat("1", 64), func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "api", sha, f.image+"@sha256:"+strings.Repeat("1", 64))
+		return err
+	})
+	f.refused("unknown service", slipway.EINVALID, `unknown service "web"`, func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "web", sha, unsigned.String())
+		return err
+	})
+	f.refused("short commit", slipway.EINVALID, "full git SHA", func() error {
+		good, _ := f.build("good", f.signer)
+		_, _, err := f.e.RegisterBuild(ctx, "api", sha[:7], good.String())
+		return err
+	})
+}
+
+func TestRegisterTwiceIsANoOpAndPinsDev(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ref, sha := f.build("1", f.signer)
+	b, created, err := f.e.RegisterBuild(ctx, "api", sha, ref.String())
+	if err != nil || !created {
+		t.Fatalf("first registration: %v %v", created, err)
+	}
+	head := f.git(f.remote, "rev-parse", "main")
+	if got := f.git(f.remote, "show", "main:envs/dev/api.yaml"); !strings.Contains(got, `digest: "`+ref.Digest+`" # pinned by Slipway`) {
+		t.Errorf("dev pin not written in place (quotes and comment kept):\n%s", got)
+	}
+	if msg := f.git(f.remote, "log", "-1", "--format=%B", "main"); !strings.Contains(msg, "Slipway-Promotion: p-1") || !strings.Contains(msg, "Slipway-Digest: "+ref.Digest) {
+		t.Errorf("pin commit trailers missing:\n%s", msg)
+	}
+	again, created, err := f.e.RegisterBuild(ctx, "api", sha, ref.String())
+	if err != nil || created || again.ID != b.ID {
+		t.Fatalf("second registration should be a no-op: %v %v", created, err)
+	}
+	if f.git(f.remote, "rev-parse", "main") != head {
+		t.Error("a repeated registration changed the GitOps remote")
+	}
+	// The same digest claimed by another commit: a build is immutable.
+	other := f.commit("alice@example.com", "fix: second", "b.txt", "2", "")
+	f.refused("immutable build", slipway.ECONFLICT, "immutable", func() error {
+		_, _, err := f.e.RegisterBuild(ctx, "api", other, ref.String())
+		return err
+	})
+}
+
+// released registers a signed build and releases it; dev pins it.
+func (f *fixture) released(version string) *slipway.Build {
+	f.t.Helper()
+	ctx := context.Background()
+	ref, sha := f.build(version, f.signer)
+	b, _, err := f.e.RegisterBuild(ctx, "api", sha, ref.String())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.e.Release(ctx, ReleaseRequest{Service: "api", BuildID: b.ID}); err != nil {
+		f.t.Fatal(err)
+	}
+	return b
+}
+
+func TestApprovalRules(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.commit("erin@example.com", "fix: a fix", "c.txt", "3", "bob@example.com")
+	b := f.released("1")
+	p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+	if err != nil || p.State != slipway.StateWaiting {
+		t.Fatalf("prod promotion should wait for approval: %v %+v", err, p)
+	}
+	f.refused("requester approves", slipway.EFORBIDDEN, "requested promotion", func() error {
+		_, err := f.e.Approve(ctx, p.ID, "carol@example.com", true, "")
+		return err
+	})
+	f.refused("co-author approves", slipway.EFORBIDDEN, "authored or committed", func() error {
+		_, err := f.e.Approve(ctx, p.ID, "bob@example.com", true, "")
+		return err
+	})
+	f.refused("author approves", slipway.EFORBIDDEN, "authored or committed", func() error {
+		_, err := f.e.Approve(ctx, p.ID, "ALICE@example.com", true, "")
+		return err
+	})
+	f.refused("outsider approves", slipway.EFORBIDDEN, "not in sre", func() error {
+		_, err := f.e.Approve(ctx, p.ID, "mallory@example.com", true, "")
+		return err
+	})
+	rep, err := f.e.Why(ctx, "api", "prod")
+	if err != nil || rep.Open || !strings.Contains(rep.Text(), "needs 1 more approval from group sre") {
+		t.Fatalf("why before approval: %v\n%s", err, rep.Text())
+	}
+	if p, err = f.e.Approve(ctx, p.ID, "dave@example.com", true, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	if p.State != slipway.StateReviewOpen || p.PR == 0 {
+		t.Fatalf("an approved promotion opens its pull request: %+v", p)
+	}
+	f.refused("second decision by the same person", slipway.ECONFLICT, "", func() error {
+		_, err := f.e.Approve(ctx, p.ID, "dave@example.com", true, "")
+		return err
+	})
+}
+
+func TestApprovalExpires(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.released("1")
+	p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An approval recorded 25h ago (expiresAfter: 24h) does not count.
+	if err := f.e.Store.AddApproval(ctx, &slipway.Approval{PromotionID: p.ID, User: "dave@example.com", Digest: b.Digest, Approve: true, At: f.now.Add(-25 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	// Nor does one bound to another digest.
+	if err := f.e.Store.AddApproval(ctx, &slipway.Approval{PromotionID: p.ID, User: "bob@example.com", Digest: "sha256:" + strings.Repeat("a", 64), Approve: true, At: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.e.Why(ctx, "api", "prod")
+	if err != nil || rep.Open {
+		t.Fatalf("expired or foreign-digest approvals opened the gate: %v\n%s", err, rep.Text())
+	}
+}
+
+func TestPinErrorsChangeNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.released("1")
+	// Someone renamed the key the pin points at.
+	seed := filepath.Join(f.dir, "seed")
+	f.git(seed, "pull", "-q", "--rebase", "origin", "main")
+	os.WriteFile(filepath.Join(seed, "envs", "prod", "api.yaml"), []byte("image:\n  sha: \"\"\n"), 0o644)
+	f.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-qam", "chore: rename")
+	f.git(seed, "push", "-q", "origin", "HEAD:main")
+	f.refused("yaml path absent", slipway.EINVALID, "envs/prod/api.yaml", func() error {
+		_, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+		return err
+	})
+	f.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "revert", "--no-edit", "HEAD")
+	f.git(seed, "push", "-q", "origin", "HEAD:main")
+	// A branch Slipway would use exists already, made by someone else.
+	branch := (&slipway.Promotion{Env: "prod", Service: "api", Digest: b.Digest}).Branch()
+	f.git(seed, "push", "-q", "origin", "HEAD:refs/heads/"+branch)
+	f.refused("diverged remote", slipway.ECONFLICT, "diverged", func() error {
+		_, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+		return err
+	})
+	f.refused("unknown environment", slipway.EINVALID, `unknown environment "qa"`, func() error {
+		_, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "qa", BuildID: b.ID, Requester: "carol@example.com"})
+		return err
+	})
+}
+
+func TestRollbackRevertsThePinAndHolds(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first := f.released("1")
+	f.commit("alice@example.com", "feat: second", "d.txt", "4", "")
+	second := f.released("2")
+	if cur, _ := f.e.Store.Current(ctx, "api", "dev"); cur == nil || cur.Digest != second.Digest {
+		t.Fatalf("dev should run the second build: %+v", cur)
+	}
+	p, err := f.e.Rollback(ctx, "api", "dev", "bob@example.com", "latency regression")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.State != slipway.StateRolledBack || p.Revert == "" {
+		t.Fatalf("rolled back promotion: %+v", p)
+	}
+	if got := f.git(f.remote, "show", "main:envs/dev/api.yaml"); !strings.Contains(got, first.Digest) {
+		t.Errorf("dev pin after rollback should be the first build's:\n%s", got)
+	}
+	if msg := f.git(f.remote, "log", "-1", "--format=%B", "main"); !strings.Contains(msg, "This reverts commit ") || !strings.Contains(msg, "latency regression") {
+		t.Errorf("rollback is not a git revert:\n%s", msg)
+	}
+	if cur, _ := f.e.Store.Current(ctx, "api", "dev"); cur == nil || cur.Digest != first.Digest {
+		t.Errorf("store should say dev runs the first build again: %+v", cur)
+	}
+	f.refused("re-promote held digest", slipway.EFORBIDDEN, "is held", func() error {
+		_, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "dev", BuildID: second.ID, Requester: "bob@example.com"})
+		return err
+	})
+	// Rolling back again reverts the first build's pin, to the seed's empty value.
+	if _, err := f.e.Rollback(ctx, "api", "dev", "bob@example.com", ""); err != nil {
+		t.Fatal(err)
+	}
+	f.refused("nothing left to roll back", slipway.ENOTFOUND, "nothing to roll back", func() error {
+		_, err := f.e.Rollback(ctx, "api", "dev", "bob@example.com", "")
+		return err
+	})
+}
+
+func TestExpeditedHotfixSkipsOnlyPreviousEnvironment(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.e.Cfg.Environments[0].Auto = false // the hotfix never went through dev
+	b := f.released("hotfix")
+	f.refused("not green in dev", slipway.ECONFLICT, "has not succeeded in dev", func() error {
+		_, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+		return err
+	})
+	p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com", Expedite: "INC-42: checkout down"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.State != slipway.StateWaiting || p.Expedited == "" {
+		t.Fatalf("an expedited promotion still waits for its approvals: %+v", p)
+	}
+}
