@@ -79,6 +79,24 @@ func TestRealRegistry(t *testing.T) {
 		t.Errorf("Resolve of an unknown digest = %v, want ErrNotFound", err)
 	}
 
+	// cosign v3's bundle format, through the referrers tag fallback (this
+	// registry has no referrers API).
+	bundleSigner, bundlePolicy := newKey(t, "web-v3.pub")
+	bundled, err := oci.SignBundle(ctx, ref, bundleSigner, oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err = oci.Verify(ctx, ref, bundlePolicy, oci.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Format != oci.FormatSigstoreBundle || v.SignatureManifest != bundled.Manifest {
+		t.Errorf("Verify of the bundle = %+v after SignBundle = %+v", v, bundled)
+	}
+	if !hasFallbackTag(t, ref) {
+		t.Error("no referrers tag sha256-<hex> after SignBundle on a registry without the referrers API")
+	}
+
 	// A second, independent client sees the signature where cosign looks.
 	if skopeo, err := exec.LookPath("skopeo"); err == nil {
 		out, err := exec.Command(skopeo, "inspect", "--raw", "--tls-verify=false", "docker://"+repo+":"+oci.SignatureTag(ref)).CombinedOutput()

@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/sha256"
@@ -9,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -151,29 +149,4 @@ func hasSignatureBy(img v1.Image, payload []byte, pub trust.PublicKey) (bool, er
 		}
 	}
 	return false, nil
-}
-
-// readBlob reads a layer of img, bounded and checked against its digest.
-func readBlob(img v1.Image, d v1.Descriptor) ([]byte, error) {
-	if d.Size > maxPayloadSize {
-		return nil, fmt.Errorf("layer %s is %d bytes, more than the %d allowed for a signature", d.Digest, d.Size, maxPayloadSize)
-	}
-	l, err := img.LayerByDigest(d.Digest)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxPayloadSize+1))
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
-	if d.Digest.Algorithm != "sha256" || d.Digest.Hex != hex.EncodeToString(sum[:]) {
-		return nil, fmt.Errorf("layer %s: content does not match its digest", d.Digest)
-	}
-	return bytes.Clone(data), nil
 }

@@ -33,7 +33,7 @@ type Verification struct {
 // in order; a new one (Sigstore bundles, keyless) is one more function.
 type formatVerifier func(t target, policy trust.Policy) (v *Verification, found int, rejected []string, err error)
 
-var formatVerifiers = []formatVerifier{verifySimpleSigning}
+var formatVerifiers = []formatVerifier{verifySimpleSigning, verifySigstoreBundles}
 
 // Verify checks that ref carries a signature, in a cosign format, by one of
 // policy's keys, that covers ref's own digest. Errors wrap ErrNotFound (the
@@ -64,7 +64,7 @@ func Verify(ctx context.Context, ref Reference, policy trust.Policy, opts Option
 		rejected = append(rejected, why...)
 	}
 	if found == 0 {
-		return Verification{}, fmt.Errorf("%w: %s has no cosign signature (looked for tag %s): sign it with `cosign sign --key <service key> %s` and register it again",
+		return Verification{}, fmt.Errorf("%w: %s has no cosign signature (looked for tag %s and for Sigstore bundles among its referrers): sign it with `cosign sign --key <service key> %s` and register it again",
 			ErrUnsigned, ref, SignatureTag(ref), ref)
 	}
 	return Verification{}, fmt.Errorf("%w: %s has %d signature(s) but none is by a trusted key for this digest (trusted: %s): %s; sign it with the service's key (`cosign sign --key <service key> %s`) or add the signer's public key to the service's trust policy",
@@ -97,7 +97,7 @@ func verifySimpleSigning(t target, policy trust.Policy) (*Verification, int, []s
 			rejected = append(rejected, fmt.Sprintf("%s: annotation %s is missing or not base64", where, SignatureAnnotation))
 			continue
 		}
-		payload, err := readBlob(img, l)
+		payload, err := readBlobLimit(img, l, maxPayloadSize)
 		if err != nil {
 			rejected = append(rejected, fmt.Sprintf("%s: %v", where, err))
 			continue
