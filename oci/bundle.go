@@ -45,17 +45,16 @@ const (
 )
 
 // verifySigstoreBundles checks cosign v3 bundles attached to the image.
-func verifySigstoreBundles(t target, policy trust.Policy) (*Verification, int, []string, error) {
+func verifySigstoreBundles(t target, policy trust.Policy) (outcome, error) {
 	idx, err := remote.Referrers(t.digest, t.remote...)
 	if err != nil {
-		return nil, 0, nil, classify(err, "referrers of image", t.ref, t.registry)
+		return outcome{}, classify(err, "referrers of image", t.ref, t.registry)
 	}
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("referrers of %s: %w", t.ref, err)
+		return outcome{}, fmt.Errorf("referrers of %s: %w", t.ref, err)
 	}
-	found := 0
-	var rejected []string
+	var o outcome
 	for _, d := range m.Manifests {
 		if !mayBeBundle(d.ArtifactType) {
 			continue // SBOMs in other formats, Notation signatures, ...
@@ -63,16 +62,18 @@ func verifySigstoreBundles(t target, policy trust.Policy) (*Verification, int, [
 		v, why, err := verifyBundleManifest(t, d, policy)
 		switch {
 		case err != nil:
-			return nil, 0, nil, err
-		case v != nil:
-			return v, found + 1, nil, nil
+			return outcome{}, err
 		case why == errNotABundle:
 			continue
 		}
-		found++
-		rejected = append(rejected, "bundle "+d.Digest.String()+": "+why)
+		o.found++
+		if v != nil {
+			o.verified = v
+			return o, nil
+		}
+		o.rejected = append(o.rejected, "bundle "+d.Digest.String()+": "+why)
 	}
-	return nil, found, rejected, nil
+	return o, nil
 }
 
 // errNotABundle marks a referrer that turned out not to hold a bundle.

@@ -28,10 +28,17 @@ type Verification struct {
 }
 
 // formatVerifier looks for signatures of one storage format and checks them
-// against the policy. found counts signatures present (verified or not);
-// rejected says, per signature, why it was not accepted. Formats are tried
-// in order; a new one (Sigstore bundles, keyless) is one more function.
-type formatVerifier func(t target, policy trust.Policy) (v *Verification, found int, rejected []string, err error)
+// against the policy. Formats are tried in order; a new one (keyless
+// certificates, say) is one more function in formatVerifiers. err is kept
+// for registry failures: a bad signature is a rejection, not an error.
+type formatVerifier func(t target, policy trust.Policy) (outcome, error)
+
+// outcome is what one format's search found.
+type outcome struct {
+	verified *Verification // the first signature accepted, if any
+	found    int           // signatures of this format present
+	rejected []string      // why each present signature was refused
+}
 
 var formatVerifiers = []formatVerifier{verifySimpleSigning, verifySigstoreBundles}
 
@@ -53,15 +60,15 @@ func Verify(ctx context.Context, ref Reference, policy trust.Policy, opts Option
 	found := 0
 	var rejected []string
 	for _, verify := range formatVerifiers {
-		v, n, why, err := verify(t, policy)
+		o, err := verify(t, policy)
 		if err != nil {
 			return Verification{}, err
 		}
-		if v != nil {
-			return *v, nil
+		if o.verified != nil {
+			return *o.verified, nil
 		}
-		found += n
-		rejected = append(rejected, why...)
+		found += o.found
+		rejected = append(rejected, o.rejected...)
 	}
 	if found == 0 {
 		return Verification{}, fmt.Errorf("%w: %s has no cosign signature (looked for tag %s and for Sigstore bundles among its referrers): sign it with `cosign sign --key <service key> %s` and register it again",
@@ -72,18 +79,18 @@ func Verify(ctx context.Context, ref Reference, policy trust.Policy, opts Option
 }
 
 // verifySimpleSigning checks cosign's legacy "sha256-<hex>.sig" signatures.
-func verifySimpleSigning(t target, policy trust.Policy) (*Verification, int, []string, error) {
+func verifySimpleSigning(t target, policy trust.Policy) (outcome, error) {
 	img, err := t.signatureImage()
 	if err != nil || img == nil {
-		return nil, 0, nil, err
+		return outcome{}, err
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("signatures of %s: %w", t.ref, err)
+		return outcome{}, fmt.Errorf("signatures of %s: %w", t.ref, err)
 	}
 	manifestDigest, err := img.Digest()
 	if err != nil {
-		return nil, 0, nil, err
+		return outcome{}, err
 	}
 	var rejected []string
 	for i, l := range m.Layers {
@@ -117,14 +124,14 @@ func verifySimpleSigning(t target, policy trust.Policy) (*Verification, int, []s
 			continue
 		}
 		sum := sha256.Sum256(payload)
-		return &Verification{
+		return outcome{found: len(m.Layers), verified: &Verification{
 			Ref:               t.ref,
 			Format:            FormatSimpleSigning,
 			KeyID:             key.ID,
 			KeySource:         key.Source,
 			PayloadDigest:     "sha256:" + hex.EncodeToString(sum[:]),
 			SignatureManifest: manifestDigest.String(),
-		}, len(m.Layers), nil, nil
+		}}, nil
 	}
-	return nil, len(m.Layers), rejected, nil
+	return outcome{found: len(m.Layers), rejected: rejected}, nil
 }
