@@ -85,20 +85,134 @@ type Message struct {
 // Main is the commit of the message's header.
 func (m Message) Main() Commit { return m.Commits[len(m.Commits)-1] }
 
-var (
-	// headerRe is the summary line of @conventional-commits/parser: a type
-	// without whitespace, parentheses, colon or "!", an optional scope, "!",
-	// a colon, optional whitespace and a non-empty description.
-	headerRe = regexp.MustCompile(`^([^\s():!]+)(?:\(([^()\r\n]*)\))?(!)?:[ \t]*(\S.*)$`)
-	// footerRe is a trailer line. Tokens use "-" for spaces, except the
-	// BREAKING CHANGE token. A token may look like a commit type with a
-	// scope and "!" (that is how extra commits are written).
-	footerRe = regexp.MustCompile(`^(BREAKING CHANGE|BREAKING-CHANGE|[A-Za-z0-9][\w-]*(?:\([^()\r\n]*\))?!?)(: | #)(.*)$`)
-	// gitRevertRe is the header `git revert` writes.
-	gitRevertRe = regexp.MustCompile(`^Revert "(.*)"$`)
-	// revertsRe is the body line `git revert` writes.
-	revertsRe = regexp.MustCompile(`This reverts commit ([0-9a-fA-F]{4,64})\b`)
-)
+// The grammar is matched by hand rather than with regexp: parsing is on
+// the path of every commit of a release, and these scanners are several
+// times faster. commit_test.go checks them against the equivalent regular
+// expressions, by table and by fuzzing.
+
+// matchHeader parses a summary line of @conventional-commits/parser: a type
+// without whitespace, parentheses, colon or "!", an optional scope, "!", a
+// colon, optional blanks and a non-empty description.
+func matchHeader(h string) (typ, scope string, bang bool, desc string, ok bool) {
+	i := 0
+	for i < len(h) && !isTypeStop(h[i]) {
+		i++
+	}
+	if i == 0 {
+		return "", "", false, "", false
+	}
+	typ = h[:i]
+	if i < len(h) && h[i] == '(' {
+		j := i + 1
+		for j < len(h) && h[j] != ')' && h[j] != '(' && h[j] != '\n' && h[j] != '\r' {
+			j++
+		}
+		if j >= len(h) || h[j] != ')' {
+			return "", "", false, "", false
+		}
+		scope, i = h[i+1:j], j+1
+	}
+	if i < len(h) && h[i] == '!' {
+		bang = true
+		i++
+	}
+	if i >= len(h) || h[i] != ':' {
+		return "", "", false, "", false
+	}
+	i++
+	for i < len(h) && (h[i] == ' ' || h[i] == '\t') {
+		i++
+	}
+	if i >= len(h) || isSpace(h[i]) {
+		return "", "", false, "", false
+	}
+	desc = h[i:]
+	if strings.ContainsAny(desc, "\n") {
+		return "", "", false, "", false
+	}
+	return typ, scope, bang, desc, true
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+func isTypeStop(c byte) bool {
+	return isSpace(c) || c == '(' || c == ')' || c == ':' || c == '!'
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// matchFooter parses a trailer line: `Token: value` or `Token #value`.
+// Tokens use "-" for spaces, except BREAKING CHANGE; a token may look like
+// a commit type with a scope and "!" (that is how extra commits are
+// written).
+func matchFooter(l string) (token, sep, value string, ok bool) {
+	end := -1
+	if strings.HasPrefix(l, "BREAKING CHANGE") && hasSep(l[15:]) {
+		end = 15
+	} else if len(l) > 0 && isAlnum(l[0]) {
+		i := 1
+		for i < len(l) && (isAlnum(l[i]) || l[i] == '_' || l[i] == '-') {
+			i++
+		}
+		if i < len(l) && l[i] == '(' {
+			j := i + 1
+			for j < len(l) && l[j] != ')' && l[j] != '(' && l[j] != '\n' && l[j] != '\r' {
+				j++
+			}
+			if j < len(l) && l[j] == ')' {
+				i = j + 1
+			}
+		}
+		if i < len(l) && l[i] == '!' && hasSep(l[i+1:]) {
+			i++
+		}
+		end = i
+	}
+	if end < 0 || !hasSep(l[end:]) || strings.ContainsAny(l[end+2:], "\n") {
+		return "", "", "", false
+	}
+	return l[:end], l[end : end+2], l[end+2:], true
+}
+
+func hasSep(s string) bool { return strings.HasPrefix(s, ": ") || strings.HasPrefix(s, " #") }
+
+// gitRevertHeader returns the quoted header of `Revert "<header>"`.
+func gitRevertHeader(h string) (string, bool) {
+	if len(h) >= len(`Revert ""`) && strings.HasPrefix(h, `Revert "`) && strings.HasSuffix(h, `"`) && !strings.Contains(h, "\n") {
+		return h[len(`Revert "`) : len(h)-1], true
+	}
+	return "", false
+}
+
+// revertedSHA finds `This reverts commit <hex>` (4 to 64 hex digits ending
+// at a word boundary), as git revert writes it.
+func revertedSHA(s string) (string, bool) {
+	const marker = "This reverts commit "
+	for {
+		i := strings.Index(s, marker)
+		if i < 0 {
+			return "", false
+		}
+		s = s[i+len(marker):]
+		n := 0
+		for n < len(s) && isHex(s[n]) {
+			n++
+		}
+		if n >= 4 && n <= 64 && (n == len(s) || !isWord(s[n])) {
+			return s[:n], true
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isWord(c byte) bool { return isAlnum(c) || c == '_' }
 
 // Parse parses a commit message. It never fails.
 func Parse(message string) Message {
@@ -127,10 +241,10 @@ func normalise(s string) string {
 
 func parseLines(lines []string, findRevert bool) Commit {
 	c := Commit{Header: strings.TrimSpace(lines[0])}
-	if m := headerRe.FindStringSubmatch(c.Header); m != nil {
+	if typ, scope, bang, desc, ok := matchHeader(c.Header); ok {
 		c.Conventional = true
-		c.Type, c.Scope, c.Bang = m[1], m[2], m[3] == "!"
-		c.Description = strings.TrimSpace(m[4])
+		c.Type, c.Scope, c.Bang = typ, scope, bang
+		c.Description = strings.TrimSpace(desc)
 	}
 	rest := lines[1:]
 	// The body starts after the blank line that follows the header; a
@@ -173,7 +287,7 @@ func splitFooters(lines []string) (body []string, footers []Footer) {
 		for p > 0 && strings.TrimSpace(lines[p-1]) != "" {
 			p--
 		}
-		if !footerRe.MatchString(lines[p]) {
+		if _, _, _, ok := matchFooter(lines[p]); !ok {
 			break
 		}
 		start = p
@@ -183,8 +297,8 @@ func splitFooters(lines []string) (body []string, footers []Footer) {
 	// block starts at a paragraph boundary; a header followed directly by
 	// footers (no body) is covered because lines then start with a footer.
 	for _, l := range lines[start:] {
-		if m := footerRe.FindStringSubmatch(l); m != nil {
-			footers = append(footers, Footer{Token: m[1], Sep: m[2], Value: m[3]})
+		if token, sep, value, ok := matchFooter(l); ok {
+			footers = append(footers, Footer{Token: token, Sep: sep, Value: value})
 			continue
 		}
 		if len(footers) > 0 {
@@ -251,22 +365,18 @@ func tidyNote(text string) string {
 }
 
 func parseRevert(c Commit, rest string) *Revert {
-	m := revertsRe.FindStringSubmatch(rest)
-	switch {
-	case c.Conventional && strings.EqualFold(c.Type, "revert"):
-		r := &Revert{Header: strings.Trim(c.Description, `"`)}
-		if m != nil {
-			r.SHA = strings.ToLower(m[1])
-		}
-		return r
-	case gitRevertRe.MatchString(c.Header):
-		r := &Revert{Header: gitRevertRe.FindStringSubmatch(c.Header)[1]}
-		if m != nil {
-			r.SHA = strings.ToLower(m[1])
-		}
-		return r
+	var r *Revert
+	if c.Conventional && strings.EqualFold(c.Type, "revert") {
+		r = &Revert{Header: strings.Trim(c.Description, `"`)}
+	} else if h, ok := gitRevertHeader(c.Header); ok {
+		r = &Revert{Header: h}
+	} else {
+		return nil
 	}
-	return nil
+	if sha, ok := revertedSHA(rest); ok {
+		r.SHA = strings.ToLower(sha)
+	}
+	return r
 }
 
 // extraCommits turns footers that read as Conventional Commit headers into
@@ -281,7 +391,7 @@ func extraCommits(footers []Footer) []Commit {
 		}
 		lines := strings.Split(f.Value, "\n")
 		head := f.Token + ": " + lines[0]
-		if !headerRe.MatchString(head) || !looksLikeType(f.Token) {
+		if _, _, _, _, ok := matchHeader(head); !ok || !looksLikeType(f.Token) {
 			continue
 		}
 		sub := []string{head}

@@ -2,6 +2,7 @@ package conventional
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -244,5 +245,53 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("note kept a blank line: %q", c.BreakingNote)
 			}
 		}
+	})
+}
+
+// The regular expressions the hand-written scanners implement: the
+// reference they are checked against.
+var (
+	headerOracle = regexp.MustCompile(`^([^\s():!]+)(?:\(([^()\r\n]*)\))?(!)?:[ \t]*(\S.*)$`)
+	footerOracle = regexp.MustCompile(`^(BREAKING CHANGE|BREAKING-CHANGE|[A-Za-z0-9][\w-]*(?:\([^()\r\n]*\))?!?)(: | #)(.*)$`)
+	revertOracle = regexp.MustCompile(`This reverts commit ([0-9a-fA-F]{4,64})\b`)
+)
+
+func checkScanners(t *testing.T, s string) {
+	t.Helper()
+	typ, scope, bang, desc, ok := matchHeader(s)
+	if m := headerOracle.FindStringSubmatch(s); (m != nil) != ok || ok && (m[1] != typ || m[2] != scope || (m[3] == "!") != bang || m[4] != desc) {
+		t.Errorf("header %q: scanner %q %q %v %q %v, regexp %q", s, typ, scope, bang, desc, ok, m)
+	}
+	token, sep, value, ok := matchFooter(s)
+	if m := footerOracle.FindStringSubmatch(s); (m != nil) != ok || ok && (m[1] != token || m[2] != sep || m[3] != value) {
+		t.Errorf("footer %q: scanner %q %q %q %v, regexp %q", s, token, sep, value, ok, m)
+	}
+	sha, ok := revertedSHA(s)
+	if m := revertOracle.FindStringSubmatch(s); (m != nil) != ok || ok && m[1] != sha {
+		t.Errorf("revert %q: scanner %q %v, regexp %q", s, sha, ok, m)
+	}
+}
+
+func TestScannersMatchTheirRegexps(t *testing.T) {
+	for _, s := range []string{
+		"feat: a", "feat(api)!: a", "feat(api): ", "feat(a(b)): x", "feat(): x", "a!b: x", "fix(a)b: x", "fix(a: x",
+		"feat:\tx", "feat:x", "!: x", "BREAKING CHANGE: x", "BREAKING CHANGES: x", "BREAKING-CHANGE: x", "BREAKING CHANGE #1",
+		"Fixes #12", "Co-authored-by: A <a@b>", "_x: y", "Refs: #1", "x:  ", "x\v: y", "type\u00a0x: y",
+		"This reverts commit abc", "This reverts commit abcd.", "This reverts commit abcdg", "x This reverts commit 12345_ This reverts commit 0123456789",
+		"This reverts commit " + strings.Repeat("a", 65) + ".",
+	} {
+		checkScanners(t, s)
+	}
+}
+
+func FuzzScanners(f *testing.F) {
+	f.Add("feat(api)!: x")
+	f.Add("BREAKING CHANGE: y")
+	f.Add("This reverts commit abcdef1.")
+	f.Fuzz(func(t *testing.T, s string) {
+		if strings.ContainsAny(s, "\n") || !utf8.ValidString(s) {
+			return
+		}
+		checkScanners(t, s)
 	})
 }
