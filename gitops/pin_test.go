@@ -161,3 +161,47 @@ func TestPinCurrent(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRender: whatever the template and names, a rendered pin file stays
+// inside the repository.
+func FuzzRender(f *testing.F) {
+	f.Add("envs/{env}/{service}/values.yaml", "api", "prod")
+	f.Add("../{service}", "a", "b")
+	f.Add("{env}/{env}/x{service}y", "a.b", "c-d")
+	f.Fuzz(func(t *testing.T, file, service, env string) {
+		rel, err := Pin{File: file}.Render(service, env)
+		if err != nil {
+			return
+		}
+		if rel == "" || strings.HasPrefix(rel, "/") || strings.Contains(rel, "\\") || rel == "." {
+			t.Fatalf("Render(%q, %q, %q) = %q, which is not a relative file path", file, service, env, rel)
+		}
+		for _, seg := range strings.Split(rel, "/") {
+			if seg == ".." {
+				t.Fatalf("Render(%q, %q, %q) = %q escapes the repository", file, service, env, rel)
+			}
+		}
+	})
+}
+
+// FuzzImageRef: an accepted image reference splits into parts that join
+// back into the same string, so image mode changes nothing but the digest.
+func FuzzImageRef(f *testing.F) {
+	for _, s := range []string{"ghcr.io/acme/api:1.2@" + oldDigest, "localhost:5000/api", "api@sha256:x", "a/b:c/d"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ref, err := parseImageRef(s)
+		if err != nil {
+			return
+		}
+		if ref.String() != s {
+			t.Fatalf("parseImageRef(%q) rejoins as %q", s, ref.String())
+		}
+		ref.digest = newDigest
+		again, err := parseImageRef(ref.String())
+		if err != nil || again.name != ref.name || again.tag != ref.tag || again.digest != newDigest {
+			t.Fatalf("after replacing the digest of %q: %+v, %v", s, again, err)
+		}
+	})
+}
