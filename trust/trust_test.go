@@ -221,3 +221,35 @@ func FuzzParsePublicKeyPEM(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParsePrivateKeyPEM: never panics; errors name the input; an accepted
+// key can sign something its public half verifies.
+func FuzzParsePrivateKeyPEM(f *testing.F) {
+	k, err := trust.GenerateKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	pemBytes, _ := trust.EncodePrivateKeyPEM(k)
+	f.Add(pemBytes)
+	f.Add([]byte("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := trust.ParsePrivateKeyPEM(data, "fuzz.key")
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.key") {
+				t.Fatalf("error %q does not name the input", err)
+			}
+			return
+		}
+		pub, err := trust.NewPublicKey(s.Public(), "fuzz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, err := trust.Sign(s, []byte("m"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pub.VerifySignature([]byte("m"), sig); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
