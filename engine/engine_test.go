@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -395,5 +396,91 @@ func TestExpeditedHotfixSkipsOnlyPreviousEnvironment(t *testing.T) {
 	}
 	if p.State != slipway.StateWaiting || p.Expedited == "" {
 		t.Fatalf("an expedited promotion still waits for its approvals: %+v", p)
+	}
+}
+
+// TestCrashAfterPushRecoversWithoutDuplicate simulates a crash between the
+// pin push and the stored transition: the promotion is still "pinning" while
+// its commit is on the remote. Reconciling adopts the commit (found by its
+// trailer) instead of committing again.
+func TestCrashAfterPushRecoversWithoutDuplicate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ref, sha := f.build("1", f.signer)
+	if _, _, err := f.e.RegisterBuild(ctx, "api", sha, ref.String()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(f.dir, ".slipway", "slipway.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE promotions SET state = 'pinning', pin_commit = '' WHERE id = 'p-1'`); err != nil {
+		t.Fatal(err)
+	}
+	head := f.git(f.remote, "rev-parse", "main")
+	if err := f.e.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.e.Store.Promotion(ctx, "p-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.State != slipway.StateSucceeded || p.PinCommit != head {
+		t.Fatalf("recovered promotion: %+v, want succeeded with pin commit %s", p, head)
+	}
+	if f.git(f.remote, "rev-parse", "main") != head {
+		t.Error("recovery made a second pin commit")
+	}
+	if n := f.git(f.remote, "rev-list", "--count", "--grep", "Slipway-Promotion: p-1", "main"); n != "1" {
+		t.Errorf("%s commits carry Slipway-Promotion: p-1, want 1", n)
+	}
+}
+
+// TestCrashAfterBranchPushOpensOnePullRequest: the PR branch was pushed but
+// the pull request not recorded; reconciling opens exactly one.
+func TestCrashAfterBranchPushOpensOnePullRequest(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.released("1")
+	p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = f.e.Approve(ctx, p.ID, "dave@example.com", true, ""); err != nil || p.PR != 1 {
+		t.Fatalf("approve: %v %+v", err, p)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(f.dir, ".slipway", "slipway.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Back to "pinning" with no PR recorded: as if the process died after
+	// pushing the branch.
+	if _, err := db.Exec(`UPDATE promotions SET state = 'pinning', pr = 0 WHERE id = ?`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prs, err := f.e.Forge.List(ctx, "")
+	if err != nil || len(prs) != 1 {
+		t.Fatalf("pull requests after recovery: %d %v", len(prs), err)
+	}
+	if p, _ = f.e.Store.Promotion(ctx, p.ID); p.State != slipway.StateReviewOpen || p.PR != 1 {
+		t.Fatalf("recovered promotion: %+v", p)
+	}
+	// Merging continues it to the end (no canary in this fixture).
+	if err := f.e.MergePR(ctx, 1, "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = f.e.Store.Promotion(ctx, p.ID); p.State != slipway.StateSucceeded {
+		t.Fatalf("after merge: %+v", p)
+	}
+	if got := f.git(f.remote, "show", "main:envs/prod/api.yaml"); !strings.Contains(got, b.Digest) {
+		t.Errorf("prod pin after merge:\n%s", got)
+	}
+	if err := f.e.MergePR(ctx, 1, "bob@example.com"); err != nil {
+		t.Errorf("merging a merged pull request again must be a no-op: %v", err)
 	}
 }
