@@ -36,3 +36,24 @@ type Hold struct {
 	Created  time.Time
 	Released *time.Time
 }
+
+// Stop is a stop-the-line switch: while on, no promotion into Env (every
+// environment when Env is "") proceeds.
+type Stop struct {
+	ID     int64
+	Env    string
+	By     string
+	Reason string
+	Since  time.Time
+}
+
+// Override is a break-glass override: a person with the override permission
+// lets one promotion through its sync windows and stop switches (never its
+// approvals, checks or soak), with a written reason that is audited.
+type Override struct {
+	PromotionID string
+	User        string
+	Digest      string
+	Reason      string
+	At          time.Time
+}

@@ -27,6 +27,8 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	// Groups maps a group name (used by approval rules) to its members.
 	Groups map[string][]string `yaml:"groups"`
+	// Permissions grant powers beyond the everyday ones.
+	Permissions Permissions `yaml:"permissions"`
 	// Services are the deployable components.
 	Services []Service `yaml:"services"`
 	// Environments in promotion order: each promotes from the one before it.
@@ -34,6 +36,23 @@ type Config struct {
 
 	path string     // the file it was read from
 	root *yaml.Node // for line numbers in later validation errors
+}
+
+// Permissions list who may do what, by user or group name.
+type Permissions struct {
+	// Override may break glass: let a promotion through its sync windows
+	// and stop switches, with a written reason that is audited.
+	Override []string `yaml:"override"`
+}
+
+// May reports whether user holds a permission granted to users or groups.
+func (c *Config) May(user string, granted []string) bool {
+	for _, g := range granted {
+		if strings.EqualFold(g, user) {
+			return true
+		}
+	}
+	return c.InGroup(user, granted)
 }
 
 // App locates the application repository.

@@ -39,6 +39,7 @@ app: {repo: app}
 gitops: {remote: gitops.git}
 registry: {insecure: true}
 groups: {sre: [bob@example.com, carol@example.com, dave@example.com]}
+permissions: {override: [dave@example.com]}
 services:
   - name: api
     image: %s
@@ -482,5 +483,63 @@ func TestCrashAfterBranchPushOpensOnePullRequest(t *testing.T) {
 	}
 	if err := f.e.MergePR(ctx, 1, "bob@example.com"); err != nil {
 		t.Errorf("merging a merged pull request again must be a no-op: %v", err)
+	}
+}
+
+func TestStopTheLineAndBreakGlass(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.e.StopLine(ctx, "", "bob@example.com", "payments incident INC-7"); err != nil {
+		t.Fatal(err)
+	}
+	ref, sha := f.build("1", f.signer)
+	if _, _, err := f.e.RegisterBuild(ctx, "api", sha, ref.String()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.e.Store.Promotion(ctx, "p-1")
+	if err != nil || p.State != slipway.StateWaiting || !strings.Contains(p.Reason, "line stopped everywhere by bob@example.com") {
+		t.Fatalf("dev promotion during a stop should wait, naming the stop: %+v %v", p, err)
+	}
+	if err := f.e.LiftStop(ctx, "", "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = f.e.Store.Promotion(ctx, "p-1"); p.State != slipway.StateSucceeded {
+		t.Fatalf("lifting the stop lets dev proceed: %+v", p)
+	}
+
+	b, err := f.e.Store.Build(ctx, p.BuildID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.e.Release(ctx, ReleaseRequest{Service: "api", BuildID: b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.StopLine(ctx, "prod", "bob@example.com", "quarter-end freeze"); err != nil {
+		t.Fatal(err)
+	}
+	pp, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pp, err = f.e.Approve(ctx, pp.ID, "bob@example.com", true, ""); err != nil || pp.State != slipway.StateWaiting {
+		t.Fatalf("approved but stopped: %+v %v", pp, err)
+	}
+	f.refused("override without permission", slipway.EFORBIDDEN, "override permission", func() error {
+		_, err := f.e.Override(ctx, pp.ID, "bob@example.com", "customers are down, the fix must ship")
+		return err
+	})
+	f.refused("override without a reason", slipway.EINVALID, "written reason", func() error {
+		_, err := f.e.Override(ctx, pp.ID, "dave@example.com", "urgent")
+		return err
+	})
+	if pp, err = f.e.Override(ctx, pp.ID, "dave@example.com", "customers are down, the fix must ship"); err != nil {
+		t.Fatal(err)
+	}
+	if pp.State != slipway.StateReviewOpen {
+		t.Fatalf("break glass should let the promotion through the stop: %+v", pp)
+	}
+	entries, err := f.e.Store.AuditEntries(ctx)
+	if err != nil || len(entries) != 1 || entries[0].Kind != "override" || entries[0].Approvers[0] != "dave@example.com" {
+		t.Fatalf("the override must be audited: %+v %v", entries, err)
 	}
 }

@@ -126,7 +126,20 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	if in.Policy.Windows, err = e.windows(env); err != nil {
 		return nil, err
 	}
+	stops, err := e.Store.Stops(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range stops {
+		in.Stops = append(in.Stops, gate.Stop{Env: st.Env, By: st.By, Reason: st.Reason, Since: st.Since})
+	}
 	if p.ID != "" {
+		if o, err := e.Store.Override(ctx, p.ID); err != nil {
+			return nil, err
+		} else if o != nil {
+			// Recorded only after the permission was checked.
+			in.Override = &gate.Override{User: o.User, Permitted: true, Reason: o.Reason, Digest: o.Digest, At: o.At}
+		}
 		as, err := e.Store.Approvals(ctx, p.ID)
 		if err != nil {
 			return nil, err

@@ -37,7 +37,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	build(t, db, "a")
 	db.Close()
 	again := open(t, dir) // re-running migrations must keep the data
-	if v, err := again.SchemaVersion(context.Background()); err != nil || v != 1 {
+	if v, err := again.SchemaVersion(context.Background()); err != nil || v != 2 {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 	if bs, _ := again.Builds(context.Background(), "api"); len(bs) != 1 {

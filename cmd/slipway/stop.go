@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/slipway/slipway/engine"
+)
+
+func init() {
+	envFlags := func(c *cobra.Command, env *string, all *bool) {
+		c.Flags().StringVar(env, "env", "", "environment to stop")
+		c.Flags().BoolVar(all, "all", false, "every environment")
+		c.MarkFlagsOneRequired("env", "all")
+		c.MarkFlagsMutuallyExclusive("env", "all")
+	}
+	register("stop", func(g *globals) *cobra.Command {
+		var env, reason string
+		var all bool
+		c := &cobra.Command{
+			Use:   "on (--env ENV | --all) --reason TEXT",
+			Short: "Stop the line: no promotion proceeds until lifted",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					return e.StopLine(ctx, env, currentUser(), reason)
+				})
+			},
+		}
+		envFlags(c, &env, &all)
+		c.Flags().StringVar(&reason, "reason", "", "why (people waiting will read it)")
+		c.MarkFlagRequired("reason")
+		return c
+	})
+	register("stop", func(g *globals) *cobra.Command {
+		var env string
+		var all bool
+		c := &cobra.Command{
+			Use:   "lift (--env ENV | --all)",
+			Short: "Lift a stop-the-line switch; waiting promotions move on",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					return e.LiftStop(ctx, env, currentUser())
+				})
+			},
+		}
+		envFlags(c, &env, &all)
+		return c
+	})
+	register("stop", func(g *globals) *cobra.Command {
+		return &cobra.Command{
+			Use:   "list",
+			Short: "List stop-the-line switches that are on",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					stops, err := e.Store.Stops(ctx)
+					if err != nil {
+						return err
+					}
+					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+					fmt.Fprintln(w, "ENV\tSINCE\tBY\tREASON")
+					for _, s := range stops {
+						env := s.Env
+						if env == "" {
+							env = "(all)"
+						}
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", env, s.Since.Format(time.RFC3339), s.By, s.Reason)
+					}
+					return w.Flush()
+				})
+			},
+		}
+	})
+	register("", func(g *globals) *cobra.Command {
+		var id, reason string
+		c := &cobra.Command{
+			Use:   "override --promotion ID --reason TEXT",
+			Short: "Break glass: let a waiting promotion through its sync windows and stops (needs the override permission; audited)",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					p, err := e.Override(ctx, id, currentUser(), reason)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "promotion %s: %s (%s)\n", p.ID, p.State, p.Reason)
+					return nil
+				})
+			},
+		}
+		c.Flags().StringVar(&id, "promotion", "", "promotion id")
+		c.Flags().StringVar(&reason, "reason", "", "why this cannot wait (recorded in the audit log)")
+		c.MarkFlagRequired("promotion")
+		c.MarkFlagRequired("reason")
+		return c
+	})
+}
