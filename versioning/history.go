@@ -100,7 +100,7 @@ func cancelReverts(commits []Commit) {
 
 // live drops cancelled commits.
 func live(commits []Commit) []Commit {
-	out := commits[:0:0]
+	out := make([]Commit, 0, len(commits))
 	for _, c := range commits {
 		if !c.Reverted {
 			out = append(out, c)
@@ -111,7 +111,11 @@ func live(commits []Commit) []Commit {
 
 // entries flattens commits into changelog entries.
 func entries(commits []Commit) []changelog.Entry {
-	var out []changelog.Entry
+	n := 0
+	for i := range commits {
+		n += len(commits[i].Entries)
+	}
+	out := make([]changelog.Entry, 0, n)
 	for _, c := range commits {
 		for _, e := range c.Entries {
 			out = append(out, changelog.Entry{SHA: c.SHA, Commit: e})
@@ -210,4 +214,61 @@ func uniquePeople(commits []Commit) []Person {
 		}
 	}
 	return out
+}
+
+// summarizeRange reads revs and decides them on the fly, keeping no
+// commits: the path of `version next` over long ranges. Reverts cancel as
+// in cancelReverts: git log gives newest first, so a revert is always
+// read before the commit it reverts; it waits (uncounted) until that
+// commit shows up, and both drop out, or the range ends and it counts.
+func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter, rules Rules) (t tally, kept int, err error) {
+	t = tally{rules: rules}
+	type waiting struct {
+		target    string
+		commit    Commit
+		cancelled bool
+	}
+	var pending []*waiting
+	byTarget := map[string]*waiting{}
+	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active()}, func(e *git.LogEntry) error {
+		if !filter.touches(e.Files) {
+			return nil
+		}
+		kept++
+		c := newCommit(e)
+		c.files, c.parents = nil, nil
+		if rules.KeepReverts {
+			t.add(&c)
+			return nil
+		}
+		w := byTarget[c.SHA]
+		if w == nil {
+			for _, p := range pending {
+				if len(p.target) < 40 && !p.cancelled && strings.HasPrefix(c.SHA, p.target) {
+					w = p
+					break
+				}
+			}
+		}
+		if w != nil && !w.cancelled {
+			w.cancelled = true
+			return nil
+		}
+		if r := c.Entries[len(c.Entries)-1].Revert; r != nil && r.SHA != "" {
+			w := &waiting{target: r.SHA, commit: c}
+			pending = append(pending, w)
+			if byTarget[r.SHA] == nil {
+				byTarget[r.SHA] = w
+			}
+			return nil
+		}
+		t.add(&c)
+		return nil
+	})
+	for _, w := range pending {
+		if !w.cancelled {
+			t.add(&w.commit)
+		}
+	}
+	return t, kept, err
 }

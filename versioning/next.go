@@ -46,6 +46,10 @@ type Request struct {
 	// CurrentVersion is used when no tag of the component is reachable
 	// (a release-please manifest's version, or with LastReleaseSHA).
 	CurrentVersion string
+	// SummaryOnly decides the range while it streams and keeps nothing:
+	// Result.History and Result.Entries stay empty. For `version next` on
+	// long ranges, where memory would otherwise grow with the range.
+	SummaryOnly bool
 }
 
 // Result is the next version and everything it was computed from.
@@ -171,6 +175,14 @@ func Next(ctx context.Context, req Request) (*Result, error) {
 		revs = append(revs, "^"+last.sha)
 	}
 	filter := pathFilter{include: cleanPaths(req.Paths), exclude: cleanPaths(req.ExcludePaths)}
+	if req.SummaryOnly {
+		t, kept, err := summarizeRange(ctx, repo, revs, filter, req.Rules)
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Component: req.Component, Commits: kept, TargetSHA: targetSHA, PreviousTag: last.tag}
+		return finishResult(res, req, format, tags, last, t.decision(last.version))
+	}
 	commits, total, err := readRange(ctx, repo, revs, filter)
 	if err != nil {
 		return nil, err
@@ -229,7 +241,11 @@ func decideResult(req Request, format TagFormat, tags componentTags, last lastRe
 		counted = live(commits)
 	}
 	res.Entries = entries(counted)
-	d := req.Rules.decide(last.version, counted)
+	return finishResult(res, req, format, tags, last, req.Rules.decide(last.version, counted))
+}
+
+// finishResult turns a decision into versions and a tag.
+func finishResult(res *Result, req Request, format TagFormat, tags componentTags, last lastRelease, d decision) (*Result, error) {
 	res.Breaking = d.breaking
 
 	cur := last.version
@@ -249,7 +265,7 @@ func decideResult(req Request, format TagFormat, tags componentTags, last lastRe
 	res.Released = true
 	res.Bump = bump.String()
 	if req.Prerelease != "" {
-		pre, current := nextPrerelease(next, req.Prerelease, tags, targetSHA)
+		pre, current := nextPrerelease(next, req.Prerelease, tags, res.TargetSHA)
 		if current != nil {
 			res.Current = current.v.String()
 			res.PreviousTag = current.tag.Name

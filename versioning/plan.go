@@ -184,6 +184,11 @@ func packageOwner(comps []Component) func(file string) string {
 }
 
 func touchesComponent(files []string, compPath string, owner func(string) string, filter pathFilter) bool {
+	if compPath == "." && (len(files) == 0 || !filter.active()) {
+		// The root package gets every commit, also those that change no
+		// file (empty commits, merges).
+		return true
+	}
 	for _, f := range files {
 		if compPath != "." && owner(f) != compPath {
 			continue

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -72,12 +73,24 @@ func (f *fixture) tag(name string, ref ...string) {
 	f.git(append([]string{"tag", name}, ref...)...)
 }
 
+// next runs Next twice, keeping the commits and streaming them
+// (SummaryOnly), and fails the test unless both decide the same.
 func (f *fixture) next(req Request) *Result {
 	f.t.Helper()
 	req.Dir = f.dir
 	res, err := Next(context.Background(), req)
 	if err != nil {
 		f.t.Fatal(err)
+	}
+	req.SummaryOnly = true
+	sum, err := Next(context.Background(), req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	a, b := *res, *sum
+	a.History, a.Entries = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		f.t.Fatalf("streaming decision differs:\nkept      %+v\nstreaming %+v", a, b)
 	}
 	return res
 }

@@ -89,129 +89,141 @@ type decision struct {
 	releaseAs string // a version forced by Release-As (footer or config)
 }
 
+// tally accumulates the rules' view of a range commit by commit (newest
+// first), so that a long range can be decided while it streams by,
+// without keeping the commits.
+type tally struct {
+	rules                       Rules
+	visible, breaking, features bool
+	bump                        Bump
+	releaseAs                   string
+}
+
 // decide applies the rules to the commits of a range (newest first) for a
 // component whose current version is cur (nil before the first release).
 func (r Rules) decide(cur *semver.Version, commits []Commit) decision {
-	switch r.Preset {
+	t := tally{rules: r}
+	for i := range commits {
+		t.add(&commits[i])
+	}
+	return t.decision(cur)
+}
+
+func (t *tally) add(c *Commit) {
+	switch t.rules.Preset {
 	case PresetSemanticRelease:
-		return r.decideSemanticRelease(commits)
+		t.addSemanticRelease(c)
 	case PresetConventional:
-		return r.decideConventional(cur, commits)
+		t.addConventional(c)
 	default:
-		return r.decideReleasePlease(cur, commits)
+		t.addReleasePlease(c)
 	}
 }
 
-// decideReleasePlease mirrors release-please's DefaultVersioningStrategy
-// and its "no user facing commits" check. Types compare case-sensitively
+// addReleasePlease mirrors release-please's DefaultVersioningStrategy and
+// its "no user facing commits" check. Types compare case-sensitively
 // there ("Feat:" is shown as a feature but bumps patch); so do we.
-func (r Rules) decideReleasePlease(cur *semver.Version, commits []Commit) decision {
-	var d decision
-	visible, breaking, features := false, false, false
-	for _, c := range commits {
-		for _, e := range c.Entries {
-			if e.ReleaseAs != "" {
-				// release-please iterates newest first and keeps the last
-				// one seen: the oldest Release-As wins.
-				d.releaseAs = e.ReleaseAs
-			}
-			if _, ok := changelog.Visible(e, r.Sections); ok {
-				visible = true
-			}
-			if !e.Conventional {
-				continue
-			}
-			if e.Breaking() {
-				breaking = true
-			} else if e.Type == "feat" || e.Type == "feature" {
-				features = true
+func (t *tally) addReleasePlease(c *Commit) {
+	for _, e := range c.Entries {
+		if e.ReleaseAs != "" {
+			// release-please iterates newest first and keeps the last one
+			// seen: the oldest Release-As wins.
+			t.releaseAs = e.ReleaseAs
+		}
+		if !t.visible {
+			if _, ok := changelog.Visible(e, t.rules.Sections); ok {
+				t.visible = true
 			}
 		}
-	}
-	d.breaking = breaking
-	if r.ReleaseAs != "" {
-		d.releaseAs = r.ReleaseAs
-	}
-	if !visible && d.releaseAs == "" {
-		return d
-	}
-	preMajor := cur != nil && cur.Major() < 1
-	switch {
-	case breaking && preMajor && r.BumpMinorPreMajor:
-		d.bump = BumpMinor
-	case breaking:
-		d.bump = BumpMajor
-	case features && preMajor && r.BumpPatchForMinorPreMajor:
-		d.bump = BumpPatch
-	case features:
-		d.bump = BumpMinor
-	default:
-		d.bump = BumpPatch
-	}
-	return d
-}
-
-// decideSemanticRelease mirrors @semantic-release/commit-analyzer with the
-// angular preset: one message per git commit (no extra commits), the
-// angular header pattern, and the default release rules.
-func (r Rules) decideSemanticRelease(commits []Commit) decision {
-	var d decision
-	for _, c := range commits {
-		if len(c.Entries) == 0 {
+		if !e.Conventional {
 			continue
 		}
-		main := c.Entries[len(c.Entries)-1]
-		b := BumpNone
-		typ, _, _, _ := conventional.AngularHeader(main.Header)
-		switch {
-		case main.BreakingNote != "":
-			b = BumpMajor
-			d.breaking = true
-		case main.Revert != nil && main.Revert.SHA != "" && (strings.HasPrefix(main.Header, "Revert") || strings.HasPrefix(main.Header, "revert:")):
-			b = BumpPatch
-		case typ == "feat":
-			b = BumpMinor
-		case typ == "fix" || typ == "perf":
-			b = BumpPatch
+		if e.Breaking() {
+			t.breaking = true
+		} else if e.Type == "feat" || e.Type == "feature" {
+			t.features = true
 		}
-		d.bump = max(d.bump, b)
 	}
-	if r.ReleaseAs != "" {
-		d.releaseAs = r.ReleaseAs
-	}
-	return d
 }
 
-// decideConventional: breaking by "!" or footer, otherwise the type table.
-func (r Rules) decideConventional(cur *semver.Version, commits []Commit) decision {
-	var d decision
-	table := r.Types
+// addSemanticRelease mirrors @semantic-release/commit-analyzer with the
+// angular preset: one message per git commit (no extra commits), the
+// angular header pattern, and the default release rules.
+func (t *tally) addSemanticRelease(c *Commit) {
+	if len(c.Entries) == 0 {
+		return
+	}
+	main := c.Entries[len(c.Entries)-1]
+	b := BumpNone
+	typ, _, _, _ := conventional.AngularHeader(main.Header)
+	switch {
+	case main.BreakingNote != "":
+		b = BumpMajor
+		t.breaking = true
+	case main.Revert != nil && main.Revert.SHA != "" && (strings.HasPrefix(main.Header, "Revert") || strings.HasPrefix(main.Header, "revert:")):
+		b = BumpPatch
+	case typ == "feat":
+		b = BumpMinor
+	case typ == "fix" || typ == "perf":
+		b = BumpPatch
+	}
+	t.bump = max(t.bump, b)
+}
+
+// addConventional: breaking by "!" or footer, otherwise the type table.
+func (t *tally) addConventional(c *Commit) {
+	table := t.rules.Types
 	if table == nil {
 		table = DefaultTypeBumps
 	}
-	for _, c := range commits {
-		for _, e := range c.Entries {
-			if e.ReleaseAs != "" {
-				d.releaseAs = e.ReleaseAs
-			}
-			if !e.Conventional {
-				continue
-			}
-			b := table[strings.ToLower(e.Type)]
-			if e.Breaking() {
-				b = BumpMajor
-				d.breaking = true
-			}
-			d.bump = max(d.bump, b)
+	for _, e := range c.Entries {
+		if e.ReleaseAs != "" {
+			t.releaseAs = e.ReleaseAs
 		}
+		if !e.Conventional {
+			continue
+		}
+		b := table[strings.ToLower(e.Type)]
+		if e.Breaking() {
+			b = BumpMajor
+			t.breaking = true
+		}
+		t.bump = max(t.bump, b)
 	}
-	if r.ReleaseAs != "" {
-		d.releaseAs = r.ReleaseAs
+}
+
+// decision closes the tally.
+func (t *tally) decision(cur *semver.Version) decision {
+	d := decision{breaking: t.breaking, releaseAs: t.releaseAs}
+	if t.rules.ReleaseAs != "" {
+		d.releaseAs = t.rules.ReleaseAs
 	}
-	if cur != nil && cur.Major() < 1 {
-		if d.bump == BumpMajor && r.BumpMinorPreMajor {
+	preMajor := cur != nil && cur.Major() < 1
+	switch t.rules.Preset {
+	case PresetSemanticRelease:
+		d.bump = t.bump
+		d.releaseAs = t.rules.ReleaseAs
+	case PresetConventional:
+		d.bump = t.bump
+		if preMajor && d.bump == BumpMajor && t.rules.BumpMinorPreMajor {
 			d.bump = BumpMinor
-		} else if d.bump == BumpMinor && r.BumpPatchForMinorPreMajor {
+		} else if preMajor && d.bump == BumpMinor && t.rules.BumpPatchForMinorPreMajor {
+			d.bump = BumpPatch
+		}
+	default:
+		if !t.visible && d.releaseAs == "" {
+			return d
+		}
+		switch {
+		case t.breaking && preMajor && t.rules.BumpMinorPreMajor:
+			d.bump = BumpMinor
+		case t.breaking:
+			d.bump = BumpMajor
+		case t.features && preMajor && t.rules.BumpPatchForMinorPreMajor:
+			d.bump = BumpPatch
+		case t.features:
+			d.bump = BumpMinor
+		default:
 			d.bump = BumpPatch
 		}
 	}

@@ -104,6 +104,7 @@ func versionNext(cmd *cobra.Command, f *versionFlags) ([]*versioning.Result, err
 		if err != nil {
 			return nil, err
 		}
+		req.SummaryOnly = true // the answer needs no commit kept
 		r, err := versioning.Next(ctx, req)
 		if err != nil {
 			return nil, err
