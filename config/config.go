@@ -129,6 +129,10 @@ type Gates struct {
 	Windows yaml.Node `yaml:"windows"`
 	// WindowsFile is a file of windows or an AppProject manifest (relative to the config file).
 	WindowsFile string `yaml:"windowsFile"`
+	// AppProject is the path, in the GitOps repository, of an Argo CD
+	// AppProject manifest whose spec.syncWindows apply (read from the
+	// environment's branch, so window changes are reviewed like pins).
+	AppProject string `yaml:"appProject"`
 }
 
 // Approvals is the approval rule of an environment.

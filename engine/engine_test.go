@@ -543,3 +543,51 @@ func TestStopTheLineAndBreakGlass(t *testing.T) {
 		t.Fatalf("the override must be audited: %+v %v", entries, err)
 	}
 }
+
+// TestWindowsFromAnAppProjectInGitOps reads Argo CD's AppProject from the
+// environment's branch: a deny window there holds the promotion.
+func TestWindowsFromAnAppProjectInGitOps(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	seed := filepath.Join(f.dir, "seed")
+	os.MkdirAll(filepath.Join(seed, "projects"), 0o755)
+	os.WriteFile(filepath.Join(seed, "projects", "prod.yaml"), []byte(`apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata: {name: prod}
+spec:
+  syncWindows:
+    - kind: deny
+      schedule: "0 0 1 12 *"   # December 1st, midnight UTC, for a day
+      duration: 24h
+      applications: ["api"]
+`), 0o644)
+	f.git(seed, "add", "-A")
+	f.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-m", "chore: prod freeze")
+	f.git(seed, "push", "-q", "origin", "HEAD:main")
+	f.e.Cfg.Environments[1].Gates.AppProject = "projects/prod.yaml"
+	b := f.released("1")
+	p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = f.e.Approve(ctx, p.ID, "dave@example.com", true, ""); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.e.Why(ctx, "api", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.State != slipway.StateWaiting || rep.Open || !strings.Contains(rep.Text(), "deny window 0") {
+		t.Fatalf("the AppProject's deny window should hold the promotion: %s\n%s", p.State, rep.Text())
+	}
+	if next := rep.NextChange(); next == nil || !next.Equal(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("next change %v, want the end of the freeze", next)
+	}
+	f.now = time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	if err := f.e.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = f.e.Store.Promotion(ctx, p.ID); p.State != slipway.StateReviewOpen {
+		t.Fatalf("after the freeze the promotion proceeds: %+v", p)
+	}
+}

@@ -123,7 +123,7 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	if in.People, err = e.releaseAuthors(ctx, p); err != nil {
 		return nil, err
 	}
-	if in.Policy.Windows, err = e.windows(env); err != nil {
+	if in.Policy.Windows, err = e.windows(ctx, env); err != nil {
 		return nil, err
 	}
 	stops, err := e.Store.Stops(ctx)
@@ -184,9 +184,17 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	return rep, nil
 }
 
-// windows reads an environment's sync windows (inline or from a file).
-func (e *Engine) windows(env *config.Environment) (*window.Set, error) {
+// windows reads an environment's sync windows: inline, from a file next to
+// the configuration, or from an AppProject manifest in the GitOps repo.
+func (e *Engine) windows(ctx context.Context, env *config.Environment) (*window.Set, error) {
 	switch {
+	case env.Gates.AppProject != "":
+		branch := e.Cfg.Branch(env)
+		data, err := e.GitOps.ShowFile(ctx, "origin/"+branch, env.Gates.AppProject)
+		if err != nil {
+			return nil, invalid("gates.appProject of %s: %s is not on branch %s of the GitOps repo: fix the path in %s", env.Name, env.Gates.AppProject, branch, e.Cfg.Path())
+		}
+		return window.Parse(env.Gates.AppProject+"@"+branch, data)
 	case env.Gates.WindowsFile != "":
 		path := e.Cfg.Resolve(env.Gates.WindowsFile)
 		data, err := os.ReadFile(path)
