@@ -591,3 +591,24 @@ spec:
 		t.Fatalf("after the freeze the promotion proceeds: %+v", p)
 	}
 }
+
+// TestAutoPromoteToProdWaitsForGates: with auto: true on prod (continuous
+// canary), a release green in dev opens a prod promotion by itself, which
+// still waits for its approval.
+func TestAutoPromoteToProdWaitsForGates(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.e.Cfg.Environments[1].Auto = true
+	b := f.released("1")
+	ps, err := f.e.Store.Promotions(ctx, sqlite.PromotionFilter{Service: "api", Env: "prod"})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("prod promotions after release: %d %v", len(ps), err)
+	}
+	p := ps[0]
+	if p.Digest != b.Digest || p.Requester != "slipway" || p.State != slipway.StateWaiting || p.Release != "v1.0.0" {
+		t.Fatalf("automatic prod promotion: %+v", p)
+	}
+	if p, err = f.e.Approve(ctx, p.ID, "bob@example.com", true, ""); err != nil || p.State != slipway.StateReviewOpen {
+		t.Fatalf("approval opens the pull request: %+v %v", p, err)
+	}
+}
