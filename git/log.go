@@ -22,6 +22,9 @@ type LogEntry struct {
 	// Time is the committer date, Unix seconds.
 	Time    int64
 	Message string
+
+	// boundary marks a commit just outside the range (--boundary).
+	boundary bool
 	// Files are the paths the commit changes (only with LogOptions.Files;
 	// merge commits list none, as with plain `git log --name-only`).
 	Files []string
@@ -38,22 +41,79 @@ type LogOptions struct {
 	// TopoOrder guarantees children before parents (--topo-order), which
 	// history-wide passes need to attribute commits to releases.
 	TopoOrder bool
+	// CrossCheck also runs `git rev-list --count` (concurrently) and
+	// compares. The closure check of every read already proves the same
+	// equality; this doubles the history walk, so it is for tests and
+	// for the doubtful.
+	CrossCheck bool
 
 	// extraArgs lets tests make git log lose commits, to exercise the guard.
 	extraArgs []string
 }
 
-// CountMismatchError is returned when git log yielded a different number
-// of commits than `git rev-list --count` for the same range: a release
-// computed from a partial history would be wrong, so we refuse it.
+// CountMismatchError is returned when the commits read for a range are
+// not all of the range (`git rev-list --count` would give another number):
+// a release computed from a partial history would be wrong, so we refuse.
 type CountMismatchError struct {
-	Revs          []string
-	Parsed, Count int
+	Revs   []string
+	Parsed int
+	// Count is rev-list's figure, or -1 when the closure check failed.
+	Count int
+	// Missing names a commit the range needs but the read lacked.
+	Missing string
 }
 
 func (e *CountMismatchError) Error() string {
-	return fmt.Sprintf("history of %s: parsed %d commits but git rev-list --count says %d; refusing to compute a release from a partial history (is the repository being rewritten, or is it a shallow clone? run `git fetch --unshallow`)",
-		strings.Join(e.Revs, " "), e.Parsed, e.Count)
+	what := fmt.Sprintf("git rev-list --count says %d", e.Count)
+	if e.Count < 0 {
+		what = "commit " + e.Missing + " of the range was not read"
+	}
+	return fmt.Sprintf("history of %s: parsed %d commits but %s; refusing to compute a release from a partial history (is it a shallow clone? run `git fetch --unshallow`)",
+		strings.Join(e.Revs, " "), e.Parsed, what)
+}
+
+// closure proves that the commits read are the whole range, in the same
+// pass: in a range (tips minus what the negative revs reach) every commit
+// but a tip has a child in the range, so if every parent of every commit
+// read is itself read or is a boundary commit (--boundary), and every
+// commit without a child read is a tip, nothing is missing, and the count
+// equals what `git rev-list --count` gives. It holds only the frontier:
+// parents not read yet, and commits no child has claimed yet.
+type closure struct {
+	needed map[string]struct{}
+	early  map[string]struct{}
+}
+
+func newClosure() *closure {
+	return &closure{needed: map[string]struct{}{}, early: map[string]struct{}{}}
+}
+
+func (c *closure) add(sha string, parents []string) {
+	if _, ok := c.needed[sha]; ok {
+		delete(c.needed, sha)
+	} else {
+		c.early[sha] = struct{}{}
+	}
+	for _, p := range parents {
+		if _, ok := c.early[p]; ok {
+			delete(c.early, p)
+		} else {
+			c.needed[p] = struct{}{}
+		}
+	}
+}
+
+// missing returns a commit that breaks the proof, or "".
+func (c *closure) missing(tips map[string]bool) string {
+	for p := range c.needed {
+		return p
+	}
+	for sha := range c.early {
+		if !tips[sha] {
+			return "a child of " + sha
+		}
+	}
+	return ""
 }
 
 // recordStart begins each commit in the log stream. Messages may contain
@@ -61,15 +121,16 @@ func (e *CountMismatchError) Error() string {
 // tells a new commit from the file names of the previous one.
 const recordStart = '\x1e'
 
-// logFormat is one commit: start byte, then NUL-terminated fields.
-const logFormat = "--format=%x1e%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%ct%x00%B%x00"
+// logFormat is one commit: start byte, boundary mark ("-" for a boundary
+// commit, ">" otherwise) and hash, then NUL-terminated fields.
+const logFormat = "--format=%x1e%m%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%ct%x00%B%x00"
 
 const logFields = 8
 
 // Log streams the commits of opts.Revs to fn, newest first, in one
-// `git log` process, and checks the count against `git rev-list --count`
-// (run concurrently; it costs a fraction of the log). fn must not keep the
-// *LogEntry; it may keep its strings. It returns the number of commits.
+// `git log` process, and proves in the same pass that none is missing (see
+// closure). fn must not keep the *LogEntry; it may keep its strings. It
+// returns the number of commits.
 func (r *Repo) Log(ctx context.Context, opts LogOptions, fn func(*LogEntry) error) (int, error) {
 	revs := opts.Revs
 	if len(revs) == 0 {
@@ -77,18 +138,24 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions, fn func(*LogEntry) erro
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	tips, err := r.tips(ctx, revs)
+	if err != nil {
+		return 0, err
+	}
 
 	type countResult struct {
 		n   int
 		err error
 	}
 	counted := make(chan countResult, 1)
-	go func() {
-		n, err := r.CountCommits(ctx, revs)
-		counted <- countResult{n, err}
-	}()
+	if opts.CrossCheck {
+		go func() {
+			n, err := r.CountCommits(ctx, revs)
+			counted <- countResult{n, err}
+		}()
+	}
 
-	args := []string{"log", "-z", "--no-color", "--no-decorate", "--no-show-signature", logFormat}
+	args := []string{"log", "-z", "--no-color", "--no-decorate", "--no-show-signature", "--boundary", logFormat}
 	if opts.Files {
 		args = append(args, "--name-only", "--no-renames")
 	}
@@ -108,7 +175,17 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions, fn func(*LogEntry) erro
 	if err := cmd.Start(); err != nil {
 		return 0, &Error{Args: args, Err: err}
 	}
-	n, readErr := readLog(out, fn)
+	proof := newClosure()
+	n := 0
+	_, readErr := readLog(out, func(e *LogEntry) error {
+		if e.boundary {
+			proof.add(e.SHA, nil)
+			return nil
+		}
+		proof.add(e.SHA, e.Parents)
+		n++
+		return fn(e)
+	})
 	if readErr != nil {
 		cancel()
 		_, _ = io.Copy(io.Discard, out)
@@ -120,14 +197,46 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions, fn func(*LogEntry) erro
 	if waitErr != nil {
 		return n, &Error{Args: args, Stderr: stderr.String(), Err: waitErr}
 	}
-	c := <-counted
-	if c.err != nil {
-		return n, c.err
+	if m := proof.missing(tips); m != "" {
+		return n, &CountMismatchError{Revs: revs, Parsed: n, Count: -1, Missing: m}
 	}
-	if c.n != n {
-		return n, &CountMismatchError{Revs: revs, Parsed: n, Count: c.n}
+	if opts.CrossCheck {
+		c := <-counted
+		if c.err != nil {
+			return n, c.err
+		}
+		if c.n != n {
+			return n, &CountMismatchError{Revs: revs, Parsed: n, Count: c.n}
+		}
 	}
 	return n, nil
+}
+
+// tips resolves the positive revisions of revs (the commits a range
+// starts from).
+func (r *Repo) tips(ctx context.Context, revs []string) (map[string]bool, error) {
+	out, err := r.Run(ctx, append([]string{"rev-parse", "--revs-only"}, revs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w (check the refs exist and were fetched)", strings.Join(revs, " "), err)
+	}
+	var positive []string
+	for _, l := range strings.Fields(out) {
+		if !strings.HasPrefix(l, "^") {
+			positive = append(positive, l+"^{commit}")
+		}
+	}
+	tips := map[string]bool{}
+	if len(positive) == 0 {
+		return tips, nil
+	}
+	resolved, err := r.Run(ctx, append([]string{"rev-parse"}, positive...)...)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", strings.Join(revs, " "), err)
+	}
+	for _, sha := range strings.Fields(resolved) {
+		tips[sha] = true
+	}
+	return tips, nil
 }
 
 // CountCommits is `git rev-list --count revs`.
@@ -185,12 +294,12 @@ func readLog(r io.Reader, fn func(*LogEntry) error) (int, error) {
 			return n, err
 		}
 		tok = tok[:len(tok)-1] // drop NUL
-		if len(tok) > 0 && tok[0] == recordStart && (field == -1 || field == logFields && isHash(tok[1:])) {
+		if len(tok) > 1 && tok[0] == recordStart && (field == -1 || field == logFields && isHash(tok[2:])) {
 			if err := flush(); err != nil {
 				return n, err
 			}
-			e = LogEntry{}
-			tok = tok[1:]
+			e = LogEntry{boundary: tok[1] == '-'}
+			tok = tok[2:]
 			field = 0
 		}
 		switch field {

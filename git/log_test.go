@@ -123,22 +123,47 @@ func TestLogFileNameWithRecordByte(t *testing.T) {
 	}
 }
 
-// The count guard compares what was parsed with rev-list: a reader that
-// loses a commit is caught.
+// The guard proves the read is the whole range: a reader that loses a
+// commit is caught (here git itself is told to skip one).
 func TestLogCountGuard(t *testing.T) {
 	r := newTestRepo(t)
 	r.commit("feat: one", nil)
 	r.commit("fix: two", nil)
-	_, err := r.Log(context.Background(), LogOptions{}, func(*LogEntry) error { return nil })
-	if err != nil {
-		t.Fatal(err)
+	r.commit("fix: three", nil)
+	// (--max-count would not do: git marks the commit after the limit as a
+	// boundary, and the proof trusts boundary marks, which otherwise only
+	// the range's own negative revisions produce.)
+	for _, skip := range []string{"--skip=1", "--skip=2"} {
+		var mismatch *CountMismatchError
+		_, err := r.Log(context.Background(), LogOptions{extraArgs: []string{skip}}, func(*LogEntry) error { return nil })
+		if !errors.As(err, &mismatch) || mismatch.Count != -1 || mismatch.Missing == "" {
+			t.Fatalf("%s: err = %v", skip, err)
+		}
 	}
-	// Replay the same range through the guard with one commit hidden from
-	// the log (a --skip stands in for a reader that drops a record).
-	var mismatch *CountMismatchError
-	_, err = r.Log(context.Background(), LogOptions{Revs: []string{"HEAD"}, extraArgs: []string{"--skip=1"}}, func(*LogEntry) error { return nil })
-	if !errors.As(err, &mismatch) || mismatch.Parsed != 1 || mismatch.Count != 2 {
-		t.Fatalf("err = %v", err)
+}
+
+// On a history with merges, ranges and a side branch, what Log reads is
+// exactly what `git rev-list --count` counts (CrossCheck compares them).
+func TestLogCountEqualsRevList(t *testing.T) {
+	r := newTestRepo(t)
+	base := r.commit("a", nil)
+	r.git("tag", "v1")
+	r.git("checkout", "-q", "-b", "side")
+	r.commit("b", map[string]string{"s": "1"})
+	r.commit("c", map[string]string{"s": "2"})
+	r.git("checkout", "-q", "main")
+	r.commit("d", map[string]string{"m": "1"})
+	r.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+	r.commit("e", nil)
+	for _, revs := range [][]string{{"HEAD"}, {"v1..HEAD"}, {"HEAD", "^side"}, {"side", "^" + base}, {"HEAD~1..HEAD"}} {
+		n, err := r.Log(context.Background(), LogOptions{Revs: revs, CrossCheck: true, TopoOrder: true}, func(*LogEntry) error { return nil })
+		if err != nil {
+			t.Fatalf("%v: %v", revs, err)
+		}
+		want, _ := r.CountCommits(context.Background(), revs)
+		if n != want {
+			t.Fatalf("%v: %d, rev-list %d", revs, n, want)
+		}
 	}
 }
 
@@ -152,7 +177,7 @@ func TestCountMismatchMessage(t *testing.T) {
 }
 
 func TestReadLogTruncated(t *testing.T) {
-	stream := "\x1eabc\x00\x00a\x00a@x\x00c\x00c@x\x001\x00feat: x\n"
+	stream := "\x1e>abc\x00\x00a\x00a@x\x00c\x00c@x\x001\x00feat: x\n"
 	_, err := readLog(strings.NewReader(stream), func(*LogEntry) error { return nil })
 	if err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("err = %v", err)
@@ -210,15 +235,17 @@ func init() {
 }
 
 func FuzzReadLog(f *testing.F) {
-	f.Add("\x1e" + strings.Repeat("a", 40) + "\x00\x00a\x00a@x\x00c\x00c@x\x001\x00feat: x\n\x00\x00\nf\x00")
+	f.Add("\x1e>" + strings.Repeat("a", 40) + "\x00\x00a\x00a@x\x00c\x00c@x\x001\x00feat: x\n\x00\x00\nf\x00")
 	f.Add("\x1e\x00\x00")
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = readLog(strings.NewReader(s), func(e *LogEntry) error {
-			if e.SHA == "" && e.Message != "" {
-				// A record always starts with its hash field.
-				_ = e
+		n, err := readLog(strings.NewReader(s), func(e *LogEntry) error {
+			if e.SHA == "" && e.Message != "" && !strings.HasPrefix(s, "\x1e") {
+				t.Fatalf("a record without a start: %+v", e)
 			}
 			return nil
 		})
+		if err == nil && n > 0 && !strings.HasPrefix(s, "\x1e") {
+			t.Fatalf("%d records from a stream that does not start with one", n)
+		}
 	})
 }
