@@ -129,6 +129,9 @@ func judge(m *runMetric, obs Observation, err error) (Phase, string) {
 			return PhaseNoData, msg + " (noData: ignore)"
 		}
 	}
+	if obs.Empty && obs.EmptyErr != nil {
+		return PhaseError, obs.EmptyErr.Error()
+	}
 	if obs.Phase != "" {
 		return obs.Phase, obs.Message
 	}

@@ -22,6 +22,10 @@ type Observation struct {
 	// Empty says the provider found no data (an empty vector, a missing JSON
 	// path); the metric's noData policy decides what that means.
 	Empty bool
+	// EmptyErr is the error Rollouts reports for this empty result (web: the
+	// JSON path matched nothing); it decides the measurement (Error) when
+	// the metric has no noData policy.
+	EmptyErr error
 	// Phase is set by providers that decide a measurement themselves (job:
 	// exit status); empty means the metric's conditions decide.
 	Phase    Phase

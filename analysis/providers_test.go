@@ -34,19 +34,21 @@ func TestWebProvider(t *testing.T) {
 		condition string
 		want      Phase
 		wantValue string
+		noData    string
 	}{
-		{"typed bool", `{url: "%s/m", jsonPath: "{$.data.ok}"}`, "result == true", PhaseSuccessful, "true"},
-		{"object result", `{url: "%s/m", jsonPath: "{$.data}"}`, "result.ok && result.successPercent >= 0.90", PhaseSuccessful, ""},
-		{"string with asInt", `{url: "%s/m", jsonPath: "{$.data.count}"}`, "asInt(result) > 20", PhaseFailed, "12"},
-		{"whole body by default", `{url: "%s/m"}`, "result.data.ok", PhaseSuccessful, ""},
-		{"POST with body and header", `{url: "%s/m", method: POST, body: "{\"q\": 1}", headers: [{key: X-Tenant, value: acme}], jsonPath: "{$.data.ok}"}`, "result", PhaseSuccessful, "true"},
-		{"non-2xx is an error", `{url: "%s/fail"}`, "true", PhaseError, ""},
-		{"non-JSON is an error", `{url: "%s/text"}`, "true", PhaseError, ""},
-		{"missing path is no data", `{url: "%s/m", jsonPath: "{$.data.absent}"}`, "isNil(result)", PhaseSuccessful, ""},
+		{"typed bool", `{url: "%s/m", jsonPath: "{$.data.ok}"}`, "result == true", PhaseSuccessful, "true", ""},
+		{"object result", `{url: "%s/m", jsonPath: "{$.data}"}`, "result.ok && result.successPercent >= 0.90", PhaseSuccessful, "", ""},
+		{"string with asInt", `{url: "%s/m", jsonPath: "{$.data.count}"}`, "asInt(result) > 20", PhaseFailed, "12", ""},
+		{"whole body by default", `{url: "%s/m"}`, "result.data.ok", PhaseSuccessful, "", ""},
+		{"POST with body and header", `{url: "%s/m", method: POST, body: "{\"q\": 1}", headers: [{key: X-Tenant, value: acme}], jsonPath: "{$.data.ok}"}`, "result", PhaseSuccessful, "true", ""},
+		{"non-2xx is an error", `{url: "%s/fail"}`, "true", PhaseError, "", ""},
+		{"non-JSON is an error", `{url: "%s/text"}`, "true", PhaseError, "", ""},
+		{"missing path is an error, as in Rollouts", `{url: "%s/m", jsonPath: "{$.data.absent}"}`, "isNil(result)", PhaseError, "", ""},
+		{"missing path with noData: inconclusive", `{url: "%s/m", jsonPath: "{$.data.absent}"}`, "true", PhaseInconclusive, "", "noData: inconclusive,"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc := fmt.Sprintf(`spec: {metrics: [{name: w, consecutiveErrorLimit: 0, successCondition: %q, provider: {web: %s}}]}`, tt.condition, fmt.Sprintf(tt.web, srv.URL))
+			doc := fmt.Sprintf(`spec: {metrics: [{name: w, consecutiveErrorLimit: 0, %s successCondition: %q, provider: {web: %s}}]}`, tt.noData, tt.condition, fmt.Sprintf(tt.web, srv.URL))
 			res, err := Run(context.Background(), parseOne(t, doc), Options{})
 			if err != nil {
 				t.Fatal(err)

@@ -155,7 +155,7 @@ func (p *webProvider) observe(raw []byte) (Observation, error) {
 	results, err := p.path.FindResults(data)
 	if err != nil {
 		if strings.Contains(err.Error(), "is not found") {
-			return Observation{Result: nil, Value: "", Empty: true, Message: "jsonPath found nothing: " + err.Error()}, nil
+			return Observation{Empty: true, EmptyErr: fmt.Errorf("could not find JSONPath in body: %s", err)}, nil
 		}
 		return Observation{}, fmt.Errorf("could not find JSONPath in body: %s", err)
 	}
@@ -171,7 +171,7 @@ func (p *webProvider) observe(raw []byte) (Observation, error) {
 	}
 	switch len(values) {
 	case 0:
-		return Observation{Result: nil, Value: "", Empty: true}, nil
+		return Observation{Empty: true, EmptyErr: fmt.Errorf("could not find JSONPath in body: %s matched nothing", p.cfg.JSONPath)}, nil
 	case 1:
 		return Observation{Result: values[0], Value: buf.String()}, nil
 	default:
