@@ -3,6 +3,7 @@ package versioning
 import (
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/slipway/slipway/changelog"
@@ -32,11 +33,11 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 	if err != nil {
 		return nil, err
 	}
-	reach, err := repo.Tags(ctx, targetSHA)
+	all, err := repo.Tags(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	tags := pickTags(reach, format)
+	tags := pickTags(all, format)
 	// Ascending versions: the release index order.
 	sort.SliceStable(tags, func(i, j int) bool { return tags[i].v.LessThan(tags[j].v) })
 	if len(tags) == 0 {
@@ -46,27 +47,38 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 	for i := len(tags) - 1; i >= 0; i-- {
 		own[tags[i].tag.Commit] = int32(i)
 	}
-	// The walk starts at the newest tag: commits after it are unreleased.
-	revs := []string{}
-	seen := map[string]bool{}
-	for _, t := range tags {
-		if !seen[t.tag.Commit] {
-			seen[t.tag.Commit] = true
-			revs = append(revs, t.tag.Commit)
-		}
-	}
+	// One walk from the target: tags it never meets are not releases of
+	// this line of history; commits after the newest tag are unreleased.
+	reached := make([]bool, len(tags))
 	filter := pathFilter{include: cleanPaths(req.Paths), exclude: cleanPaths(req.ExcludePaths)}
+	sections := req.Rules.Sections
 	perRelease := make([][]Commit, len(tags))
 	pending := map[string]int32{}
 	const none = int32(-1)
-	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), TopoOrder: true}, func(e *git.LogEntry) error {
+	var targets []string // hashes named by reverts read so far
+	isTarget := func(sha string) bool {
+		for _, t := range targets {
+			if strings.HasPrefix(sha, t) {
+				return true
+			}
+		}
+		return false
+	}
+	_, err = repo.Log(ctx, git.LogOptions{Revs: []string{targetSHA}, Files: filter.active(), TopoOrder: true}, func(e *git.LogEntry) error {
 		rel, ok := pending[e.SHA]
 		if !ok {
 			rel = none
 		}
 		delete(pending, e.SHA)
-		if o, ok := own[e.SHA]; ok && (rel == none || o < rel) {
-			rel = o
+		if o, ok := own[e.SHA]; ok {
+			for i := range tags {
+				if tags[i].tag.Commit == e.SHA {
+					reached[i] = true
+				}
+			}
+			if rel == none || o < rel {
+				rel = o
+			}
 		}
 		for _, p := range e.Parents {
 			cur, ok := pending[p]
@@ -78,8 +90,13 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 			return nil
 		}
 		c := newCommit(e)
-		c.files, c.parents = nil, nil
-		perRelease[rel] = append(perRelease[rel], c)
+		if r := c.Entries[len(c.Entries)-1].Revert; r != nil && r.SHA != "" {
+			// git log is newest first: the reverted commit comes later.
+			targets = append(targets, strings.Clone(r.SHA))
+		}
+		if compactForChangelog(&c, sections, isTarget(c.SHA)) {
+			perRelease[rel] = append(perRelease[rel], c)
+		}
 		return nil
 	})
 	if err != nil {
@@ -87,6 +104,9 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 	}
 	out := make([]changelog.Release, 0, len(tags))
 	for i := len(tags) - 1; i >= 0; i-- {
+		if !reached[i] {
+			continue
+		}
 		commits := perRelease[i]
 		if !req.Rules.KeepReverts {
 			cancelReverts(commits)
@@ -98,8 +118,11 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 			Date:    time.Unix(tags[i].tag.Date, 0).UTC(),
 			Entries: entries(commits),
 		}
-		if i > 0 {
-			rel.PreviousTag = tags[i-1].tag.Name
+		for j := i - 1; j >= 0; j-- {
+			if reached[j] {
+				rel.PreviousTag = tags[j].tag.Name
+				break
+			}
 		}
 		out = append(out, rel)
 	}

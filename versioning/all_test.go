@@ -35,7 +35,7 @@ func TestAllReleasesOnePass(t *testing.T) {
 		got = append(got, r.Tag+"<"+r.PreviousTag+">="+strings.Join(subjects, "|"))
 	}
 	want := []string{
-		"v1.1.0<v1.0.1>=feat(api): two|not a tag",
+		"v1.1.0<v1.0.1>=feat(api): two", // "not a tag" shows in no section: not kept
 		"v1.0.1<v1.0.0>=fix: one",
 		"v1.0.0<>=feat: first",
 	}
@@ -65,10 +65,33 @@ func TestAllReleasesAttributesMergedBranches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rels) != 3 || len(rels[0].Entries) != 2 || rels[0].Entries[1].Commit.Header != "fix: on side" && rels[0].Entries[0].Commit.Header != "fix: on side" {
+	if len(rels) != 3 || len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Header != "fix: on side" {
 		t.Fatalf("v1.1.1 = %+v", rels[0].Entries)
 	}
 	if len(rels[1].Entries) != 1 || rels[1].Entries[0].Commit.Header != "feat: on main" {
 		t.Fatalf("v1.1.0 = %+v", rels[1].Entries)
+	}
+}
+
+// A revert of a commit that no section shows still cancels it (the hidden
+// commit is kept until the revert has found it).
+func TestAllReleasesCancelsRevertsOfHiddenCommits(t *testing.T) {
+	f := newFixture(t)
+	f.commit("feat: first")
+	f.tag("v1.0.0")
+	chore := f.commit("chore: try a thing")
+	f.commit("revert: chore: try a thing\n\nThis reverts commit " + chore + ".")
+	f.commit("fix: real")
+	f.tag("v1.0.1")
+	rels, err := AllReleases(context.Background(), Request{Dir: f.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Header != "fix: real" {
+		t.Fatalf("v1.0.1 = %+v", rels[0].Entries)
+	}
+	r := f.next(Request{Target: "v1.0.1", LastReleaseSHA: "v1.0.0"})
+	if len(r.Entries) != 1 {
+		t.Fatalf("Next disagrees: %+v", r.Entries)
 	}
 }

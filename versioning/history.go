@@ -272,3 +272,51 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 	}
 	return t, kept, err
 }
+
+// compactForChangelog trims a commit to what a changelog shows and reports
+// whether anything is left. History-wide passes keep thousands of
+// commits; without this each would pin its whole message in memory
+// (every parsed field is a substring of it). Entries the sections hide
+// are dropped, reverts are kept (they may cancel a shown commit), and the
+// fields a changelog reads are copied out of the message.
+// keepAll keeps every entry (a commit that a revert read earlier targets:
+// the revert must find it to cancel it).
+func compactForChangelog(c *Commit, sections []changelog.Section, keepAll bool) bool {
+	c.files, c.parents = nil, nil
+	c.Author, c.Committer, c.CoAuthors = Person{}, Person{}, nil
+	kept := c.Entries[:0]
+	for _, e := range c.Entries {
+		_, visible := changelog.Visible(e, sections)
+		if !visible && e.Revert == nil && !keepAll {
+			continue
+		}
+		e.Header = strings.Clone(e.Header)
+		e.Type, e.Scope = strings.Clone(e.Type), strings.Clone(e.Scope)
+		e.Description = strings.Clone(e.Description)
+		e.BreakingNote, e.ReleaseAs = strings.Clone(e.BreakingNote), strings.Clone(e.ReleaseAs)
+		e.Body = ""
+		var footers []conventional.Footer
+		for _, f := range e.Footers {
+			if f.Sep == " #" || strings.HasPrefix(f.Value, "#") || isNoteToken(f.Token) {
+				footers = append(footers, conventional.Footer{Token: strings.Clone(f.Token), Sep: f.Sep, Value: strings.Clone(f.Value)})
+			}
+		}
+		e.Footers = footers
+		if e.Revert != nil {
+			e.Revert = &conventional.Revert{Header: strings.Clone(e.Revert.Header), SHA: strings.Clone(e.Revert.SHA)}
+		}
+		kept = append(kept, e)
+	}
+	c.Entries = kept
+	return len(kept) > 0
+}
+
+// isNoteToken names footers the changelog turns into callouts.
+func isNoteToken(t string) bool {
+	for _, n := range []string{"Deprecated", "Migration", "Upgrade"} {
+		if strings.EqualFold(t, n) {
+			return true
+		}
+	}
+	return false
+}

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -100,9 +99,8 @@ type lastRelease struct {
 
 // componentTags are the SemVer tags of one component.
 type componentTags struct {
-	format    TagFormat
-	reachable []versionTag // from the target, highest first
-	all       []versionTag // every tag, highest first (prerelease numbering)
+	format TagFormat
+	all    []versionTag // every tag, highest first
 }
 
 type versionTag struct {
@@ -110,38 +108,37 @@ type versionTag struct {
 	tag git.Tag
 }
 
-func loadTags(ctx context.Context, repo *git.Repo, format TagFormat, target string) (componentTags, error) {
-	ct := componentTags{format: format}
+func loadTags(ctx context.Context, repo *git.Repo, format TagFormat) (componentTags, error) {
 	all, err := repo.Tags(ctx, "")
 	if err != nil {
-		return ct, err
+		return componentTags{}, err
 	}
-	reach, err := repo.Tags(ctx, target)
-	if err != nil {
-		return ct, err
-	}
-	pick := func(tags []git.Tag) []versionTag {
-		var out []versionTag
-		for _, t := range tags {
-			if v, ok := format.Version(t.Name); ok {
-				out = append(out, versionTag{v, t})
-			}
-		}
-		sort.SliceStable(out, func(i, j int) bool { return out[i].v.GreaterThan(out[j].v) })
-		return out
-	}
-	ct.all, ct.reachable = pick(all), pick(reach)
-	return ct, nil
+	return componentTags{format: format, all: pickTags(all, format)}, nil
 }
 
-// latestStable is the highest stable version reachable from the target.
-func (ct componentTags) latestStable() (versionTag, bool) {
-	for _, t := range ct.reachable {
-		if t.v.Prerelease() == "" {
-			return t, true
+// latestStable is the highest stable version reachable from target. It
+// asks git about the candidates from the highest down and stops at the
+// first ancestor, which is usually the first asked: far cheaper than
+// listing every reachable tag (`--merged` walks the whole history).
+func (ct componentTags) latestStable(ctx context.Context, repo *git.Repo, target string) (versionTag, bool, error) {
+	checked := map[string]bool{}
+	for _, t := range ct.all {
+		if t.v.Prerelease() != "" {
+			continue
+		}
+		reach, ok := checked[t.tag.Commit]
+		if !ok {
+			var err error
+			if reach, err = repo.IsAncestor(ctx, t.tag.Commit, target); err != nil {
+				return versionTag{}, false, err
+			}
+			checked[t.tag.Commit] = reach
+		}
+		if reach {
+			return t, true, nil
 		}
 	}
-	return versionTag{}, false
+	return versionTag{}, false, nil
 }
 
 // Next computes the next version of one component.
@@ -162,11 +159,11 @@ func Next(ctx context.Context, req Request) (*Result, error) {
 	if req.Prerelease != "" && !prereleaseIDRe.MatchString(req.Prerelease) {
 		return nil, fmt.Errorf("prerelease %q: use a SemVer identifier such as rc, beta or alpha", req.Prerelease)
 	}
-	tags, err := loadTags(ctx, repo, format, targetSHA)
+	tags, err := loadTags(ctx, repo, format)
 	if err != nil {
 		return nil, err
 	}
-	last, err := findLastRelease(ctx, repo, req, tags)
+	last, err := findLastRelease(ctx, repo, req, tags, targetSHA)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +193,7 @@ func Next(ctx context.Context, req Request) (*Result, error) {
 var prereleaseIDRe = regexp.MustCompile(`^[0-9A-Za-z-]+$`)
 
 // findLastRelease applies the overrides, then the tags.
-func findLastRelease(ctx context.Context, repo *git.Repo, req Request, tags componentTags) (lastRelease, error) {
+func findLastRelease(ctx context.Context, repo *git.Repo, req Request, tags componentTags, target string) (lastRelease, error) {
 	var manifest *semver.Version
 	if req.CurrentVersion != "" {
 		v, err := semver.StrictNewVersion(strings.TrimPrefix(req.CurrentVersion, "v"))
@@ -220,7 +217,11 @@ func findLastRelease(ctx context.Context, repo *git.Repo, req Request, tags comp
 		}
 		return lr, nil
 	}
-	if t, ok := tags.latestStable(); ok {
+	t, ok, err := tags.latestStable(ctx, repo, target)
+	if err != nil {
+		return lastRelease{}, err
+	}
+	if ok {
 		return lastRelease{version: t.v, tag: t.tag.Name, sha: t.tag.Commit}, nil
 	}
 	return lastRelease{version: manifest}, nil

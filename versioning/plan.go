@@ -49,10 +49,6 @@ func Plan(ctx context.Context, dir string, cfg *Config, opts PlanOptions) ([]*Re
 	if err != nil {
 		return nil, err
 	}
-	reachTags, err := repo.Tags(ctx, targetSHA)
-	if err != nil {
-		return nil, err
-	}
 
 	n := len(cfg.Components)
 	reqs := make([]Request, n)
@@ -73,13 +69,17 @@ func Plan(ctx context.Context, dir string, cfg *Config, opts PlanOptions) ([]*Re
 		if formats[i], err = ParseTagFormat(req.TagFormat, req.Component); err != nil {
 			return nil, fmt.Errorf("component %q: %w", comp.Name, err)
 		}
-		tags[i] = componentTags{format: formats[i], all: pickTags(allTags, formats[i]), reachable: pickTags(reachTags, formats[i])}
+		tags[i] = componentTags{format: formats[i], all: pickTags(allTags, formats[i])}
 		// A found tag wins over last-release-sha, which release-please only
 		// uses to bootstrap.
-		if t, ok := tags[i].latestStable(); ok {
+		t, found, err := tags[i].latestStable(ctx, repo, targetSHA)
+		if err != nil {
+			return nil, err
+		}
+		if found {
 			req.LastReleaseSHA = ""
 			lasts[i] = lastRelease{version: t.v, tag: t.tag.Name, sha: t.tag.Commit}
-		} else if lasts[i], err = findLastRelease(ctx, repo, req, tags[i]); err != nil {
+		} else if lasts[i], err = findLastRelease(ctx, repo, req, tags[i], targetSHA); err != nil {
 			return nil, fmt.Errorf("component %q: %w", comp.Name, err)
 		}
 		if lasts[i].sha == "" {
