@@ -1,0 +1,108 @@
+package local
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/git"
+	"github.com/slipway/slipway/sqlite"
+)
+
+// A bare remote with main and two branches that both edit values.yaml: the
+// first merges cleanly, the second then conflicts.
+func setup(t *testing.T) (*Forge, string) {
+	t.Helper()
+	dir := t.TempDir()
+	run := func(d string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", d, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	remote := filepath.Join(dir, "remote.git")
+	run(dir, "init", "-q", "--bare", "-b", "main", remote)
+	seed := filepath.Join(dir, "seed")
+	run(dir, "clone", "-q", remote, seed)
+	write := func(content string) { os.WriteFile(filepath.Join(seed, "values.yaml"), []byte(content), 0o644) }
+	write("digest: a\n")
+	run(seed, "add", "-A")
+	run(seed, "commit", "-qm", "seed")
+	run(seed, "push", "-q", "origin", "HEAD:main")
+	for _, b := range []string{"one", "two"} {
+		run(seed, "checkout", "-q", "-B", b, "origin/main")
+		write("digest: " + b + "\n")
+		run(seed, "commit", "-qam", b)
+		run(seed, "push", "-q", "origin", b)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	repo, err := git.CloneOrOpen(context.Background(), remote, filepath.Join(dir, "work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	return &Forge{Store: db, Repo: repo, Now: func() time.Time { return now }}, remote
+}
+
+func TestMergeIsARealMergeAndIdempotent(t *testing.T) {
+	f, remote := setup(t)
+	ctx := context.Background()
+	pr, err := f.Open(ctx, &slipway.PullRequest{Branch: "one", Base: "main", Title: "one"})
+	if err != nil || pr.Number != 1 || pr.HeadSHA == "" {
+		t.Fatalf("open: %+v %v", pr, err)
+	}
+	merged, err := f.Merge(ctx, 1, "Bob <bob@example.com>")
+	if err != nil || merged.State != "merged" || merged.MergedBy == "" {
+		t.Fatalf("merge: %+v %v", merged, err)
+	}
+	out, _ := exec.Command("git", "-C", remote, "log", "-1", "--format=%P|%an|%B", "main").Output()
+	fields := strings.SplitN(string(out), "|", 3)
+	if len(strings.Fields(fields[0])) != 2 || fields[1] != "Bob" || !strings.Contains(fields[2], "Merge pull request #1 from one") {
+		t.Errorf("main's tip is not a merge commit by the merger: %q", out)
+	}
+	again, err := f.Merge(ctx, 1, "Bob <bob@example.com>")
+	if err != nil || again.MergeSHA != merged.MergeSHA {
+		t.Fatalf("merging twice: %+v %v", again, err)
+	}
+	if n, _ := exec.Command("git", "-C", remote, "rev-list", "--count", "--merges", "main").Output(); strings.TrimSpace(string(n)) != "1" {
+		t.Errorf("%s merge commits on main, want 1", n)
+	}
+}
+
+func TestConflictingMergeIsRefusedAndChangesNothing(t *testing.T) {
+	f, remote := setup(t)
+	ctx := context.Background()
+	for _, b := range []string{"one", "two"} {
+		if _, err := f.Open(ctx, &slipway.PullRequest{Branch: b, Base: "main", Title: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.Merge(ctx, 1, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := exec.Command("git", "-C", remote, "rev-parse", "main").Output()
+	_, err := f.Merge(ctx, 2, "bob")
+	if slipway.ErrorCode(err) != slipway.ECONFLICT || !strings.Contains(err.Error(), "does not merge cleanly") {
+		t.Fatalf("conflicting merge: %v", err)
+	}
+	after, _ := exec.Command("git", "-C", remote, "rev-parse", "main").Output()
+	if string(before) != string(after) {
+		t.Error("a refused merge moved main")
+	}
+	if pr, _ := f.Get(ctx, 2); pr.State != "open" {
+		t.Errorf("refused PR should stay open, is %s", pr.State)
+	}
+	if _, err := f.Open(ctx, &slipway.PullRequest{Branch: "missing", Base: "main"}); slipway.ErrorCode(err) != slipway.EINVALID {
+		t.Errorf("opening a PR for a branch not on the remote: %v", err)
+	}
+}
