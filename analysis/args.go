@@ -125,12 +125,22 @@ func substitute(s string, values map[string]string) (string, error) {
 }
 
 // substituteNode returns a deep copy of n with placeholders replaced in every
-// scalar (so int-or-string fields such as count take argument values).
+// scalar (so int-or-string fields such as count take argument values). Each
+// node is copied once, and an alias points at its anchor's copy, so alias
+// bombs cost linear time.
 func substituteNode(n *yaml.Node, values map[string]string) (*yaml.Node, error) {
+	return substituteMemo(n, values, map[*yaml.Node]*yaml.Node{})
+}
+
+func substituteMemo(n *yaml.Node, values map[string]string, memo map[*yaml.Node]*yaml.Node) (*yaml.Node, error) {
 	if n == nil {
 		return nil, nil
 	}
+	if c, ok := memo[n]; ok {
+		return c, nil
+	}
 	c := *n
+	memo[n] = &c
 	if n.Kind == yaml.ScalarNode && templated(n.Value) {
 		v, err := substitute(n.Value, values)
 		if err != nil {
@@ -141,7 +151,7 @@ func substituteNode(n *yaml.Node, values map[string]string) (*yaml.Node, error) 
 	if len(n.Content) > 0 {
 		c.Content = make([]*yaml.Node, len(n.Content))
 		for i, ch := range n.Content {
-			sc, err := substituteNode(ch, values)
+			sc, err := substituteMemo(ch, values, memo)
 			if err != nil {
 				return nil, err
 			}
@@ -149,7 +159,7 @@ func substituteNode(n *yaml.Node, values map[string]string) (*yaml.Node, error) 
 		}
 	}
 	if n.Alias != nil {
-		a, err := substituteNode(n.Alias, values)
+		a, err := substituteMemo(n.Alias, values, memo)
 		if err != nil {
 			return nil, err
 		}

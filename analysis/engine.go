@@ -54,6 +54,7 @@ func (e *engine) loop() {
 				x.reply <- -1
 				stopMeasuring()
 				e.run.finish(p, msg)
+				e.run.cancel()
 				return
 			}
 			x.reply <- next
