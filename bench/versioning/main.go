@@ -31,25 +31,32 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per command (the best is reported)")
 	bin := flag.String("slipway", "", "slipway binary (default: build ./cmd/slipway)")
 	keep := flag.Bool("keep", false, "keep the generated repositories")
+	workDir := flag.String("work", "", "work directory; repositories already in it (repo-N) are reused (implies -keep)")
 	flag.Parse()
 
-	work, err := os.MkdirTemp("", "slipway-bench-")
-	check(err)
-	if !*keep {
-		defer os.RemoveAll(work)
+	work := *workDir
+	if work == "" {
+		var err error
+		work, err = os.MkdirTemp("", "slipway-bench-")
+		check(err)
+		if !*keep {
+			defer os.RemoveAll(work)
+		}
 	}
 	if *bin == "" {
 		*bin = filepath.Join(work, "slipway")
 		fmt.Fprintln(os.Stderr, "building slipway…")
 		run(exec.Command("go", "build", "-o", *bin, "./cmd/slipway"))
 	}
-	fmt.Printf("%-8s %-26s %9s %7s %9s %12s\n", "commits", "command", "best", "ratio", "CPU", "peak RSS")
+	fmt.Printf("%-8s %-26s %9s %7s %9s %10s %12s\n", "commits", "command", "best", "ratio", "CPU", "own RSS", "RSS w/ git")
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		check(err)
 		dir := filepath.Join(work, fmt.Sprintf("repo-%d", n))
-		fmt.Fprintf(os.Stderr, "generating %d commits in %s…\n", n, dir)
-		generate(dir, n)
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+			fmt.Fprintf(os.Stderr, "generating %d commits in %s…\n", n, dir)
+			generate(dir, n)
+		}
 		benchRepo(dir, n, *bin, *runs)
 	}
 }
@@ -73,28 +80,38 @@ func benchRepo(dir string, n int, bin string, runs int) {
 	}
 	best := make([]time.Duration, len(rows))
 	for i, r := range rows {
-		var rss int64
+		var rss, own int64
 		var cpu time.Duration
-		best[i], cpu, rss = measure(r.argv, runs)
+		best[i], cpu, own, rss = measure(r.argv, runs)
 		ratio := ""
 		if r.floor >= 0 {
 			ratio = fmt.Sprintf("%.2fx", float64(best[i])/float64(best[r.floor]))
 		}
-		fmt.Printf("%-8d %-26s %9s %7s %9s %8.1f MiB\n", n, r.name, best[i].Round(time.Millisecond), ratio, cpu.Round(time.Millisecond), float64(rss)/1024)
+		fmt.Printf("%-8d %-26s %9s %7s %9s %6.1f MiB %8.1f MiB\n", n, r.name, best[i].Round(time.Millisecond), ratio, cpu.Round(time.Millisecond), float64(own)/1024, float64(rss)/1024)
 	}
 }
 
 // measure runs argv runs times with stdout discarded and returns the best
-// wall time, the user+system CPU of that run, and the highest peak RSS
-// (KiB). CPU and RSS include the children the process waited for (git):
-// on a shared machine CPU time is the steadier figure.
-func measure(argv []string, runs int) (best, cpu time.Duration, rss int64) {
+// wall time, the user+system CPU of that run, the peak RSS of the process
+// itself (VmHWM, sampled every 5 ms) and the peak RSS including the
+// children it waited for (git), all in KiB. On a shared machine CPU time
+// is the steadier figure.
+func measure(argv []string, runs int) (best, cpu time.Duration, own, rss int64) {
 	for i := 0; i < runs; i++ {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Stderr = os.Stderr
 		start := time.Now()
-		check(cmd.Run())
+		check(cmd.Start())
+		done := make(chan struct{})
+		hwm := make(chan int64)
+		go func() { hwm <- sampleHWM(cmd.Process.Pid, done) }()
+		err := cmd.Wait()
 		d := time.Since(start)
+		close(done)
+		if h := <-hwm; h > own {
+			own = h
+		}
+		check(err)
 		if best == 0 || d < best {
 			best = d
 			cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
@@ -103,7 +120,29 @@ func measure(argv []string, runs int) (best, cpu time.Duration, rss int64) {
 			rss = ru.Maxrss
 		}
 	}
-	return best, cpu, rss
+	return best, cpu, own, rss
+}
+
+// sampleHWM polls /proc/<pid>/status for VmHWM (the process's own peak
+// resident size) until done, returning the last value read.
+func sampleHWM(pid int, done <-chan struct{}) int64 {
+	var peak int64
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+					peak = max(peak, kb)
+				}
+			}
+		}
+		select {
+		case <-done:
+			return peak
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // generate writes a linear history of n commits with fast-import.
