@@ -103,7 +103,7 @@ func init() {
 				}
 				revs := []string{to}
 				if from == "" {
-					if r, err := versioning.Next(ctx, versioning.Request{Dir: f.repo, Target: to}); err == nil && r.PreviousTag != "" {
+					if r, err := versioning.Next(ctx, versioning.Request{Dir: f.repo, Target: to, SummaryOnly: true}); err == nil && r.PreviousTag != "" {
 						from = r.PreviousTag
 					}
 				}
