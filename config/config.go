@@ -103,6 +103,10 @@ type Environment struct {
 	// for every environment after the first.
 	Release *bool `yaml:"requireRelease"`
 	Gates   Gates `yaml:"gates"`
+	// Checks are verifications Slipway runs itself in this environment, as
+	// AnalysisTemplates (e.g. a load test through the job provider):
+	// `slipway verify run` records their verdict like a reported result.
+	Checks map[string]Check `yaml:"checks"`
 	// Canary, when set, runs a canary with analysis after the pin is synced.
 	Canary yaml.Node `yaml:"canary"`
 	// Namespace and Cluster are the Argo CD destination used to match sync windows.
@@ -116,6 +120,12 @@ func (e *Environment) RequireRelease() bool { return e.Release != nil && *e.Rele
 
 // HasCanary reports whether a canary runs after the pin syncs.
 func (e *Environment) HasCanary() bool { return e.Canary.Kind != 0 }
+
+// Check is a verification run as an AnalysisTemplate.
+type Check struct {
+	Template string            `yaml:"template"` // file of the AnalysisTemplate, relative to the config file
+	Args     map[string]string `yaml:"args"`     // argument values (service, digest and env are added)
+}
 
 // Gates guard promotion into an environment.
 type Gates struct {

@@ -612,3 +612,50 @@ func TestAutoPromoteToProdWaitsForGates(t *testing.T) {
 		t.Fatalf("approval opens the pull request: %+v %v", p, err)
 	}
 }
+
+// TestRunCheckRecordsTheVerdict runs a check Slipway owns: an
+// AnalysisTemplate whose job provider runs a local command (here, a "load
+// test" that passes for one digest and fails for another, via its args).
+func TestRunCheckRecordsTheVerdict(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	os.WriteFile(filepath.Join(f.dir, "load.yaml"), []byte(`apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: load}
+spec:
+  args: [{name: digest}, {name: service}, {name: env}, {name: want}]
+  metrics:
+    - name: load-test
+      provider:
+        job:
+          spec:
+            template:
+              spec:
+                containers:
+                  - name: load
+                    image: unused
+                    command: [sh, -c, 'test "{{args.digest}}" = "{{args.want}}"']
+`), 0o644)
+	ref, sha := f.build("1", f.signer)
+	b, _, err := f.e.RegisterBuild(ctx, "api", sha, ref.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.e.Cfg.Environments[0].Checks = map[string]config.Check{"load": {Template: "load.yaml", Args: map[string]string{"want": b.Digest}}}
+	v, err := f.e.RunCheck(ctx, "api", "dev", "load", "")
+	if err != nil || !v.Passed || v.Digest != b.Digest {
+		t.Fatalf("check against the running digest should pass: %+v %v", v, err)
+	}
+	f.e.Cfg.Environments[0].Checks["load"] = config.Check{Template: "load.yaml", Args: map[string]string{"want": "something else"}}
+	if v, err = f.e.RunCheck(ctx, "api", "dev", "load", ""); err != nil || v.Passed {
+		t.Fatalf("a failing job must record a failed check: %+v %v", v, err)
+	}
+	vs, err := f.e.Store.Verifications(ctx, "api", "dev", b.Digest)
+	if err != nil || len(vs) != 2 || !vs[0].Passed || vs[1].Passed {
+		t.Fatalf("recorded verifications: %+v %v", vs, err)
+	}
+	f.refused("unknown check", slipway.EINVALID, `no check "e2e"`, func() error {
+		_, err := f.e.RunCheck(ctx, "api", "dev", "e2e", "")
+		return err
+	})
+}

@@ -102,3 +102,39 @@ func init() {
 		return c
 	})
 }
+
+func init() {
+	register("verify", func(g *globals) *cobra.Command {
+		var service, env, check, digest string
+		c := &cobra.Command{
+			Use:   "run --service S --env ENV --check NAME [--digest sha256:…]",
+			Short: "Run a check defined under the environment's checks: (an AnalysisTemplate) and record its verdict",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					v, err := e.RunCheck(ctx, service, env, check, digest)
+					if err != nil {
+						return err
+					}
+					status := "passed"
+					if !v.Passed {
+						status = "failed"
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "check %s %s for %s in %s (%s)\n", check, status, slipway.Digest12(v.Digest), env, v.URL)
+					if !v.Passed {
+						return &exitError{code: 1, err: fmt.Errorf("check %s failed", check)}
+					}
+					return nil
+				})
+			},
+		}
+		c.Flags().StringVar(&service, "service", "", "service name")
+		c.Flags().StringVar(&env, "env", "", "environment whose checks: defines it")
+		c.Flags().StringVar(&check, "check", "", "check name")
+		c.Flags().StringVar(&digest, "digest", "", "digest to check (default: what runs in the environment)")
+		for _, f := range []string{"service", "env", "check"} {
+			c.MarkFlagRequired(f)
+		}
+		return c
+	})
+}
