@@ -110,3 +110,52 @@ templates:
 		})
 	}
 }
+
+// TestPrometheusDownAbortsNeverPasses: with the metrics source down, the
+// background analysis errors; after consecutiveErrorLimit the run is Error
+// and the canary is aborted — it is never promoted for lack of evidence.
+func TestPrometheusDownAbortsNeverPasses(t *testing.T) {
+	down := "http://" + promtest.FreeAddr(t) // nothing listens here
+	var s Spec
+	if err := yaml.Unmarshal([]byte(`
+steps:
+- setWeight: 20
+- pause: {duration: 1h}
+analysis: {templates: [{templateName: up}]}
+templates:
+- apiVersion: argoproj.io/v1alpha1
+  kind: AnalysisTemplate
+  metadata: {name: up}
+  spec:
+    args: [{name: prometheus}]
+    metrics:
+    - name: up
+      interval: 50ms
+      consecutiveErrorLimit: 2
+      successCondition: result[0] == 1
+      provider: {prometheus: {address: "{{args.prometheus}}", query: up, timeout: 1}}
+`), &s); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := LoadTemplates(s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := webhook.NewMemoryRuntime()
+	srv := httptest.NewServer(webhook.Handler(rt))
+	defer srv.Close()
+	drv, _ := webhook.New(srv.URL, target)
+	r := &Runner{Spec: s, Library: lib, Driver: drv, Target: target,
+		Args:     map[string]string{"prometheus": down},
+		Analysis: analysis.Options{ErrorRetryInterval: 50 * time.Millisecond}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := out.Analyses[0]
+	if out.Result != Aborted || bg.Phase != analysis.PhaseError || bg.Metrics[0].Error != 3 || ops(rt) != "set-weight 20, abort" {
+		t.Fatalf("outcome %+v, background %s with %d errors, calls %q", out, bg.Phase, bg.Metrics[0].Error, ops(rt))
+	}
+}
