@@ -193,7 +193,12 @@ func observePrometheus(v model.Value) (Observation, error) {
 func (r *PrometheusRange) resolve(now time.Time) (promv1.Range, error) {
 	env := map[string]any{"now": func() time.Time { return now }}
 	eval := func(field, src string) (time.Time, error) {
-		out, err := expr.Eval(src, env)
+		// now() is the measurement's time, not expr's builtin clock.
+		prog, err := expr.Compile(src, expr.Env(env), expr.DisableBuiltin("now"))
+		var out any
+		if err == nil {
+			out, err = expr.Run(prog, env)
+		}
 		if err != nil {
 			return time.Time{}, fmt.Errorf("rangeQuery.%s %q: %w", field, src, unwrapFileErr(err))
 		}
