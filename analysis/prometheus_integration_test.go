@@ -53,6 +53,25 @@ func TestPrometheusIntegration(t *testing.T) {
 			t.Logf("%s: %s after %d measurement(s), first value %s", tc.track, res.Phase, len(res.Metrics[0].Measurements), res.Metrics[0].Measurements[0].Value)
 		})
 	}
+	t.Run("range query", func(t *testing.T) {
+		doc := fmt.Sprintf(`spec:
+  metrics:
+  - name: error-rate-range
+    failureCondition: "len(result) == 0 || any(result, # > 0.05)"
+    provider:
+      prometheus:
+        address: %q
+        rangeQuery: {start: 'now() - duration("3s")', end: 'now()', step: 1s}
+        query: %q`, prom.URL, promtest.ErrorRatioQuery("bad"))
+		res, err := Run(context.Background(), parseOne(t, doc), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Phase != PhaseFailed {
+			t.Fatalf("phase %s: %+v", res.Phase, res.Metrics[0].Measurements)
+		}
+		t.Logf("range query value %s", res.Metrics[0].Measurements[0].Value)
+	})
 }
 
 // TestPrometheusDownIsErrorNeverPass: with nothing listening, every
