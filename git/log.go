@@ -46,6 +46,11 @@ type LogOptions struct {
 	// equality; this doubles the history walk, so it is for tests and
 	// for the doubtful.
 	CrossCheck bool
+	// OnBoundary, when set, receives each boundary commit: a commit outside
+	// the range whose child is inside it. A negative revision ^X that is
+	// an ancestor of the tip always shows up here, which lets a caller
+	// confirm "X is an ancestor" from the same pass.
+	OnBoundary func(sha string)
 
 	// extraArgs lets tests make git log lose commits, to exercise the guard.
 	extraArgs []string
@@ -180,6 +185,9 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions, fn func(*LogEntry) erro
 	_, readErr := readLog(out, func(e *LogEntry) error {
 		if e.boundary {
 			proof.add(e.SHA, nil)
+			if opts.OnBoundary != nil {
+				opts.OnBoundary(e.SHA)
+			}
 			return nil
 		}
 		proof.add(e.SHA, e.Parents)

@@ -249,3 +249,24 @@ func FuzzReadLog(f *testing.F) {
 		}
 	})
 }
+
+func TestLogReportsBoundary(t *testing.T) {
+	r := newTestRepo(t)
+	base := r.commit("a", nil)
+	r.commit("b", nil)
+	r.git("checkout", "-q", "-b", "side", base)
+	side := r.commit("c", nil)
+	r.git("checkout", "-q", "main")
+	var seen []string
+	_, err := r.Log(context.Background(), LogOptions{Revs: []string{"main", "^" + base}, OnBoundary: func(s string) { seen = append(seen, s) }}, func(*LogEntry) error { return nil })
+	if err != nil || !reflect.DeepEqual(seen, []string{base}) {
+		t.Fatalf("ancestor: %v %v", seen, err)
+	}
+	seen = nil
+	// side is not an ancestor of main: it is not a boundary (their merge
+	// base is).
+	_, err = r.Log(context.Background(), LogOptions{Revs: []string{"main", "^" + side}, OnBoundary: func(s string) { seen = append(seen, s) }}, func(*LogEntry) error { return nil })
+	if err != nil || len(seen) != 1 || seen[0] == side {
+		t.Fatalf("not an ancestor: %v %v", seen, err)
+	}
+}

@@ -181,8 +181,8 @@ func (f pathFilter) touches(files []string) bool {
 
 // readRange reads the commits of revs, keeping those filter accepts.
 // total is every commit of the range (the count guard's figure).
-func readRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter) (commits []Commit, total int, err error) {
-	total, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active()}, func(e *git.LogEntry) error {
+func readRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter, onBoundary func(string)) (commits []Commit, total int, err error) {
+	total, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), OnBoundary: onBoundary}, func(e *git.LogEntry) error {
 		if filter.touches(e.Files) {
 			c := newCommit(e)
 			c.files = nil
@@ -221,7 +221,7 @@ func uniquePeople(commits []Commit) []Person {
 // in cancelReverts: git log gives newest first, so a revert is always
 // read before the commit it reverts; it waits (uncounted) until that
 // commit shows up, and both drop out, or the range ends and it counts.
-func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter, rules Rules) (t tally, kept int, err error) {
+func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter, rules Rules, onBoundary func(string)) (t tally, kept int, err error) {
 	t = tally{rules: rules}
 	type waiting struct {
 		target    string
@@ -230,7 +230,7 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 	}
 	var pending []*waiting
 	byTarget := map[string]*waiting{}
-	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active()}, func(e *git.LogEntry) error {
+	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), OnBoundary: onBoundary}, func(e *git.LogEntry) error {
 		if !filter.touches(e.Files) {
 			return nil
 		}

@@ -116,6 +116,16 @@ func loadTags(ctx context.Context, repo *git.Repo, format TagFormat) (componentT
 	return componentTags{format: format, all: pickTags(all, format)}, nil
 }
 
+// highestStable is the highest stable version, reachable or not.
+func (ct componentTags) highestStable() (versionTag, bool) {
+	for _, t := range ct.all {
+		if t.v.Prerelease() == "" {
+			return t, true
+		}
+	}
+	return versionTag{}, false
+}
+
 // latestStable is the highest stable version reachable from target. It
 // asks git about the candidates from the highest down and stops at the
 // first ancestor, which is usually the first asked: far cheaper than
@@ -163,31 +173,59 @@ func Next(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	filter := pathFilter{include: cleanPaths(req.Paths), exclude: cleanPaths(req.ExcludePaths)}
+	// Optimistic path: the highest stable tag is almost always reachable.
+	// Read its range and confirm the ancestry from the same pass (it is
+	// then a boundary commit of the range); asking git first would walk the
+	// history once more.
+	if req.LastReleaseSHA == "" {
+		if cand, ok := tags.highestStable(); ok {
+			last := lastRelease{version: cand.v, tag: cand.tag.Name, sha: cand.tag.Commit}
+			res, confirmed, err := readAndDecide(ctx, repo, req, format, tags, last, targetSHA, filter)
+			if err != nil || confirmed {
+				return res, err
+			}
+		}
+	}
 	last, err := findLastRelease(ctx, repo, req, tags, targetSHA)
 	if err != nil {
 		return nil, err
 	}
+	res, _, err := readAndDecide(ctx, repo, req, format, tags, last, targetSHA, filter)
+	return res, err
+}
+
+// readAndDecide reads last..target and decides it. confirmed reports that
+// last (if any) is an ancestor of the target, as seen during the read.
+func readAndDecide(ctx context.Context, repo *git.Repo, req Request, format TagFormat, tags componentTags, last lastRelease, targetSHA string, filter pathFilter) (res *Result, confirmed bool, err error) {
 	revs := []string{targetSHA}
+	confirmed = last.sha == "" || last.sha == targetSHA
 	if last.sha != "" {
 		revs = append(revs, "^"+last.sha)
 	}
-	filter := pathFilter{include: cleanPaths(req.Paths), exclude: cleanPaths(req.ExcludePaths)}
+	onBoundary := func(sha string) {
+		if sha == last.sha {
+			confirmed = true
+		}
+	}
 	if req.SummaryOnly {
-		t, kept, err := summarizeRange(ctx, repo, revs, filter, req.Rules)
-		if err != nil {
-			return nil, err
+		t, kept, err := summarizeRange(ctx, repo, revs, filter, req.Rules, onBoundary)
+		if err != nil || !confirmed {
+			return nil, false, err
 		}
 		res := &Result{Component: req.Component, Commits: kept, TargetSHA: targetSHA, PreviousTag: last.tag}
-		return finishResult(res, req, format, tags, last, t.decision(last.version))
+		res, err = finishResult(res, req, format, tags, last, t.decision(last.version))
+		return res, true, err
 	}
-	commits, total, err := readRange(ctx, repo, revs, filter)
-	if err != nil {
-		return nil, err
+	commits, total, err := readRange(ctx, repo, revs, filter, onBoundary)
+	if err != nil || !confirmed {
+		return nil, false, err
 	}
 	if !filter.active() && len(commits) != total {
-		return nil, fmt.Errorf("internal error: %d of %d commits kept without a path filter", len(commits), total)
+		return nil, false, fmt.Errorf("internal error: %d of %d commits kept without a path filter", len(commits), total)
 	}
-	return decideResult(req, format, tags, last, targetSHA, commits)
+	res, err = decideResult(req, format, tags, last, targetSHA, commits)
+	return res, true, err
 }
 
 var prereleaseIDRe = regexp.MustCompile(`^[0-9A-Za-z-]+$`)

@@ -222,3 +222,25 @@ func TestPeopleIncludeCoAuthors(t *testing.T) {
 		t.Fatalf("people = %v", emails)
 	}
 }
+
+// The highest tag is tried first and confirmed during the read; when it is
+// on another branch, the highest reachable one is used.
+func TestHighestTagOnAnotherBranch(t *testing.T) {
+	f := newFixture(t)
+	f.commit("chore: init")
+	f.tag("v1.0.0")
+	f.git("checkout", "-q", "-b", "release-2")
+	f.commit("feat!: v2 line")
+	f.tag("v2.0.0")
+	f.git("checkout", "-q", "main")
+	f.commit("fix: on main")
+	r := f.next(Request{})
+	if r.Current != "1.0.0" || r.Next != "1.0.1" || r.Commits != 1 {
+		t.Fatalf("got %+v", r)
+	}
+	f.git("checkout", "-q", "release-2")
+	f.commit("fix: on v2")
+	if r := f.next(Request{}); r.Current != "2.0.0" || r.Next != "2.0.1" || r.Commits != 1 {
+		t.Fatalf("release-2: %+v", r)
+	}
+}
