@@ -75,4 +75,3 @@ func (r *Repo) CreateTag(ctx context.Context, name, commit, message string) erro
 func (r *Repo) TagMessage(ctx context.Context, name string) (string, error) {
 	return r.Run(ctx, "for-each-ref", "--format=%(contents)", "refs/tags/"+name)
 }
-
