@@ -187,7 +187,7 @@ environments:
           timeZone: Europe/Berlin
           applications: ["*"]
     canary:
-      driver: {kind: webhook, url: "%[3]s"}
+      rollout: {driver: webhook, url: "%[3]s"}
       templates: [analysis/error-rate.yaml]
       steps:
         - setWeight: 25

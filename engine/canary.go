@@ -3,47 +3,31 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/analysis"
 	"github.com/slipway/slipway/canary"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/rollout"
-	"github.com/slipway/slipway/rollout/webhook"
 )
 
 // CanaryConfig is an environment's `canary:` block: Argo Rollouts-style
-// steps and analysis, plus the driver that moves traffic.
+// steps and analysis, plus the rollout driver that moves traffic.
 type CanaryConfig struct {
-	Driver      DriverConfig `yaml:"driver"`
+	Rollout     canary.DriverConfig `yaml:"rollout"`
 	canary.Spec `yaml:",inline"`
 }
 
-// DriverConfig names the rollout driver of an environment.
-type DriverConfig struct {
-	Kind string `yaml:"kind"` // webhook
-	URL  string `yaml:"url"`  // base URL of the runtime's webhook endpoint
-	// TokenEnv names an environment variable holding the bearer token.
-	TokenEnv string `yaml:"tokenEnv"`
-}
+// DriverFactory builds the driver for one canary; tests may replace it. The
+// default is the environment's rollout: configuration.
+type DriverFactory func(cfg canary.DriverConfig, target rollout.Target) (rollout.Driver, error)
 
-// DriverFactory builds the driver for one canary; tests and the demo may
-// replace it. The default reads the environment's driver config.
-type DriverFactory func(cfg DriverConfig, target rollout.Target) (rollout.Driver, error)
-
-func defaultDriver(cfg DriverConfig, target rollout.Target) (rollout.Driver, error) {
-	switch cfg.Kind {
-	case "webhook":
-		var opts []webhook.Option
-		if cfg.TokenEnv != "" {
-			opts = append(opts, webhook.WithToken(os.Getenv(cfg.TokenEnv)))
-		}
-		return webhook.New(cfg.URL, target, opts...)
-	case "":
-		return nil, invalid("canary.driver.kind is required: webhook (see docs/webhook-driver.md)")
+func defaultDriver(cfg canary.DriverConfig, target rollout.Target) (rollout.Driver, error) {
+	d, err := cfg.NewDriver(target)
+	if err != nil {
+		return nil, invalid("canary of %s: %v", target.Service, err)
 	}
-	return nil, invalid("canary.driver.kind %q is not supported here: use webhook", cfg.Kind)
+	return d, nil
 }
 
 func (e *Engine) canaryConfig(env *config.Environment) (*CanaryConfig, *analysis.Library, error) {
@@ -100,7 +84,7 @@ func (canaryStep) Run(ctx context.Context, e *Engine, p *slipway.Promotion) (sli
 	if mk == nil {
 		mk = defaultDriver
 	}
-	driver, err := mk(cc.Driver, target)
+	driver, err := mk(cc.Rollout, target)
 	if err != nil {
 		return "", "", err
 	}
