@@ -46,6 +46,9 @@ type LogOptions struct {
 	// equality; this doubles the history walk, so it is for tests and
 	// for the doubtful.
 	CrossCheck bool
+	// NoIdentity leaves the author, committer and time fields empty: less
+	// for git to format and for us to allocate when only messages matter.
+	NoIdentity bool
 	// OnBoundary, when set, receives each boundary commit: a commit outside
 	// the range whose child is inside it. A negative revision ^X that is
 	// an ancestor of the tip always shows up here, which lets a caller
@@ -130,6 +133,9 @@ const recordStart = '\x1e'
 // commit, ">" otherwise) and hash, then NUL-terminated fields.
 const logFormat = "--format=%x1e%m%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%ct%x00%B%x00"
 
+// logFormatNoIdentity has the same fields, the identity ones empty.
+const logFormatNoIdentity = "--format=%x1e%m%H%x00%P%x00%x00%x00%x00%x00%x00%B%x00"
+
 const logFields = 8
 
 // Log streams the commits of opts.Revs to fn, newest first, in one
@@ -160,7 +166,11 @@ func (r *Repo) Log(ctx context.Context, opts LogOptions, fn func(*LogEntry) erro
 		}()
 	}
 
-	args := []string{"log", "-z", "--no-color", "--no-decorate", "--no-show-signature", "--boundary", logFormat}
+	format := logFormat
+	if opts.NoIdentity {
+		format = logFormatNoIdentity
+	}
+	args := []string{"log", "-z", "--no-color", "--no-decorate", "--no-show-signature", "--boundary", format}
 	if opts.Files {
 		args = append(args, "--name-only", "--no-renames")
 	}
@@ -328,7 +338,9 @@ func readLog(r io.Reader, fn func(*LogEntry) error) (int, error) {
 		case 5:
 			e.CommitterEmail = string(tok)
 		case 6:
-			e.Time, _ = strconv.ParseInt(string(tok), 10, 64)
+			if len(tok) > 0 {
+				e.Time, _ = strconv.ParseInt(string(tok), 10, 64)
+			}
 		case 7:
 			e.Message = string(tok)
 			pending = true

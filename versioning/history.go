@@ -230,7 +230,8 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 	}
 	var pending []*waiting
 	byTarget := map[string]*waiting{}
-	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), OnBoundary: onBoundary}, func(e *git.LogEntry) error {
+	// The decision needs messages only: no identities.
+	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), NoIdentity: true, OnBoundary: onBoundary}, func(e *git.LogEntry) error {
 		if !filter.touches(e.Files) {
 			return nil
 		}
