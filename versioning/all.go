@@ -108,6 +108,7 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 			continue
 		}
 		commits := perRelease[i]
+		perRelease[i] = nil // freed as the releases are assembled
 		if !req.Rules.KeepReverts {
 			cancelReverts(commits)
 			commits = live(commits)

@@ -30,14 +30,14 @@ func TestAllReleasesOnePass(t *testing.T) {
 	for _, r := range rels {
 		var subjects []string
 		for _, e := range r.Entries {
-			subjects = append(subjects, e.Commit.Header)
+			subjects = append(subjects, e.Commit.Type+"("+e.Commit.Scope+"): "+e.Commit.Description)
 		}
 		got = append(got, r.Tag+"<"+r.PreviousTag+">="+strings.Join(subjects, "|"))
 	}
 	want := []string{
 		"v1.1.0<v1.0.1>=feat(api): two", // "not a tag" shows in no section: not kept
-		"v1.0.1<v1.0.0>=fix: one",
-		"v1.0.0<>=feat: first",
+		"v1.0.1<v1.0.0>=fix(): one",
+		"v1.0.0<>=feat(): first",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -65,10 +65,10 @@ func TestAllReleasesAttributesMergedBranches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rels) != 3 || len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Header != "fix: on side" {
+	if len(rels) != 3 || len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Description != "on side" {
 		t.Fatalf("v1.1.1 = %+v", rels[0].Entries)
 	}
-	if len(rels[1].Entries) != 1 || rels[1].Entries[0].Commit.Header != "feat: on main" {
+	if len(rels[1].Entries) != 1 || rels[1].Entries[0].Commit.Description != "on main" {
 		t.Fatalf("v1.1.0 = %+v", rels[1].Entries)
 	}
 }
@@ -87,7 +87,7 @@ func TestAllReleasesCancelsRevertsOfHiddenCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Header != "fix: real" {
+	if len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Description != "real" {
 		t.Fatalf("v1.0.1 = %+v", rels[0].Entries)
 	}
 	r := f.next(Request{Target: "v1.0.1", LastReleaseSHA: "v1.0.0"})

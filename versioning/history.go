@@ -275,7 +275,8 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 }
 
 // compactForChangelog trims a commit to what a changelog shows and reports
-// whether anything is left. History-wide passes keep thousands of
+// whether anything is left (Header and Body are dropped). History-wide
+// passes keep thousands of
 // commits; without this each would pin its whole message in memory
 // (every parsed field is a substring of it). Entries the sections hide
 // are dropped, reverts are kept (they may cancel a shown commit), and the
@@ -291,7 +292,7 @@ func compactForChangelog(c *Commit, sections []changelog.Section, keepAll bool) 
 		if !visible && e.Revert == nil && !keepAll {
 			continue
 		}
-		e.Header = strings.Clone(e.Header)
+		e.Header = "" // a changelog shows type, scope and description
 		e.Type, e.Scope = strings.Clone(e.Type), strings.Clone(e.Scope)
 		e.Description = strings.Clone(e.Description)
 		e.BreakingNote, e.ReleaseAs = strings.Clone(e.BreakingNote), strings.Clone(e.ReleaseAs)

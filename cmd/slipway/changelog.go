@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -79,11 +81,7 @@ func runChangelog(cmd *cobra.Command, f *changelogFlags) error {
 			return err
 		}
 	}
-	notes := make([]changelog.Notes, len(releases))
-	for i, r := range releases {
-		notes[i] = changelog.Build(r, opts)
-	}
-	return printChangelog(cmd.OutOrStdout(), f, notes)
+	return printChangelog(cmd.OutOrStdout(), f, releases, opts)
 }
 
 // changelogRequest picks the component from a release-please config, or
@@ -153,40 +151,58 @@ func rangeRelease(cmd *cobra.Command, f *changelogFlags, req versioning.Request,
 	return []changelog.Release{rel}, nil
 }
 
-func printChangelog(w io.Writer, f *changelogFlags, notes []changelog.Notes) error {
+// printChangelog renders release by release, so a whole history's
+// changelog never sits in memory twice (commits, then rendered text).
+func printChangelog(w io.Writer, f *changelogFlags, releases []changelog.Release, opts changelog.Options) error {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	var tpl *changelog.Template
 	if f.template != "" {
-		tpl, err := changelog.LoadTemplate(f.template)
-		if err != nil {
+		var err error
+		if tpl, err = changelog.LoadTemplate(f.template); err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		for _, n := range notes {
+	} else if f.output != "json" && f.output != "markdown" && f.output != "md" && f.output != "" {
+		return &exitError{code: 2, err: fmt.Errorf("--output %q: use markdown or json", f.output)}
+	}
+	if tpl == nil && f.output == "json" {
+		bw.WriteString("[")
+	} else if tpl == nil && f.all {
+		bw.WriteString("# Changelog\n\n")
+	}
+	for i := range releases {
+		n := changelog.Build(releases[i], opts)
+		releases[i].Entries = nil
+		switch {
+		case tpl != nil:
 			s, err := tpl.Render(n)
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(w, s)
+			bw.WriteString(s)
+		case f.output == "json":
+			b, err := changelog.JSON([]changelog.Notes{n})
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			// One element of the array: strip the [ ] of a one-item list.
+			bw.Write(bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("[")), []byte("]")))
+		default:
+			if i > 0 {
+				bw.WriteString("\n\n")
+			}
+			bw.WriteString(changelog.MarkdownNotes(n))
 		}
-		return nil
 	}
-	switch f.output {
-	case "json":
-		b, err := changelog.JSON(notes)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "%s\n", b)
-		return err
-	case "markdown", "md", "":
-		sections := make([]string, len(notes))
-		for i, n := range notes {
-			sections[i] = changelog.MarkdownNotes(n)
-		}
-		if f.all {
-			_, err := fmt.Fprintf(w, "# Changelog\n\n%s\n", strings.Join(sections, "\n\n"))
-			return err
-		}
-		_, err := fmt.Fprintln(w, strings.Join(sections, "\n\n"))
-		return err
+	switch {
+	case tpl != nil:
+	case f.output == "json":
+		bw.WriteString("]\n")
+	default:
+		bw.WriteString("\n")
 	}
-	return &exitError{code: 2, err: fmt.Errorf("--output %q: use markdown or json", f.output)}
+	return bw.Flush()
 }
