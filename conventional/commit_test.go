@@ -295,3 +295,22 @@ func FuzzScanners(f *testing.F) {
 		checkScanners(t, s)
 	})
 }
+
+// The specification: BREAKING CHANGE must be upper case; other tokens are
+// case-insensitive.
+func TestBreakingChangeIsUpperCaseOnly(t *testing.T) {
+	for msg, breaking := range map[string]bool{
+		"fix: a\n\nbreaking change: b":   false,
+		"fix: a\n\nBreaking-Change: b":   false,
+		"fix: a\n\nBREAKING CHANGE: b":   true,
+		"fix: a\n\nrelease-as: 2.0.0":    false,
+		"fix: a\n\nBREAKING CHANGE #123": false,
+	} {
+		if c := Parse(msg).Main(); c.Breaking() != breaking {
+			t.Errorf("%q: breaking = %v", msg, c.Breaking())
+		}
+	}
+	if c := Parse("fix: a\n\nrelease-as: 2.0.0").Main(); c.ReleaseAs != "2.0.0" {
+		t.Errorf("release-as token is case-insensitive: %q", c.ReleaseAs)
+	}
+}
