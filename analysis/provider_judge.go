@@ -349,6 +349,14 @@ func (p *judgeProvider) Measure(ctx context.Context) (Observation, error) {
 			"experimentSamples": strconv.Itoa(len(samples[1])),
 		},
 	}
+	for i, side := range judgeSides {
+		if v := obs[i].Value; v != "" {
+			out.Metadata[side+"Value"] = judgeTruncate(v, 256)
+		}
+		for k, v := range obs[i].Metadata {
+			out.Metadata[side+"."+k] = v
+		}
+	}
 	switch res.Classification {
 	case aca.Error:
 		// The comparison could not be made: an Error measurement whatever
@@ -472,4 +480,11 @@ func describeResult(v any) string {
 		b = append(b[:max:max], "…"...)
 	}
 	return fmt.Sprintf("%s (%s)", kind, b)
+}
+
+func judgeTruncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -104,6 +104,9 @@ func TestJudgeProviderHigherCanaryFails(t *testing.T) {
 			t.Errorf("metadata %s = %q", k, m.Metadata[k])
 		}
 	}
+	if !strings.HasPrefix(m.Metadata["experimentValue"], "[") {
+		t.Errorf("experimentValue: %q", m.Metadata["experimentValue"])
+	}
 	if m.Metadata["controlSamples"] != "20" || m.Metadata["experimentSamples"] != "20" {
 		t.Errorf("sample counts: %v", m.Metadata)
 	}
