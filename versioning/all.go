@@ -2,7 +2,9 @@ package versioning
 
 import (
 	"context"
+	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,61 +49,19 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 	for i := len(tags) - 1; i >= 0; i-- {
 		own[tags[i].tag.Commit] = int32(i)
 	}
-	// One walk from the target: tags it never meets are not releases of
-	// this line of history; commits after the newest tag are unreleased.
-	reached := make([]bool, len(tags))
 	filter := pathFilter{include: cleanPaths(req.Paths), exclude: cleanPaths(req.ExcludePaths)}
-	sections := req.Rules.Sections
-	perRelease := make([][]Commit, len(tags))
-	pending := map[string]int32{}
-	const none = int32(-1)
-	var targets []string // hashes named by reverts read so far
-	isTarget := func(sha string) bool {
-		for _, t := range targets {
-			if strings.HasPrefix(sha, t) {
-				return true
-			}
-		}
-		return false
+	// Git's default order streams; --topo-order must walk everything
+	// before printing anything. Default order is topological unless commit
+	// dates are skewed, which the walk detects; it then starts over in
+	// topological order.
+	w, err := attribute(ctx, repo, targetSHA, tags, own, filter, req.Rules.Sections, false)
+	if errors.Is(err, errOutOfOrder) {
+		w, err = attribute(ctx, repo, targetSHA, tags, own, filter, req.Rules.Sections, true)
 	}
-	_, err = repo.Log(ctx, git.LogOptions{Revs: []string{targetSHA}, Files: filter.active(), TopoOrder: true}, func(e *git.LogEntry) error {
-		rel, ok := pending[e.SHA]
-		if !ok {
-			rel = none
-		}
-		delete(pending, e.SHA)
-		if o, ok := own[e.SHA]; ok {
-			for i := range tags {
-				if tags[i].tag.Commit == e.SHA {
-					reached[i] = true
-				}
-			}
-			if rel == none || o < rel {
-				rel = o
-			}
-		}
-		for _, p := range e.Parents {
-			cur, ok := pending[p]
-			if !ok || rel != none && (cur == none || rel < cur) {
-				pending[p] = rel
-			}
-		}
-		if rel == none || !filter.touches(e.Files) {
-			return nil
-		}
-		c := newCommit(e)
-		if r := c.Entries[len(c.Entries)-1].Revert; r != nil && r.SHA != "" {
-			// git log is newest first: the reverted commit comes later.
-			targets = append(targets, strings.Clone(r.SHA))
-		}
-		if compactForChangelog(&c, sections, isTarget(c.SHA)) {
-			perRelease[rel] = append(perRelease[rel], c)
-		}
-		return nil
-	})
 	if err != nil {
 		return nil, err
 	}
+	reached, perRelease := w.reached, w.perRelease
 	out := make([]changelog.Release, 0, len(tags))
 	for i := len(tags) - 1; i >= 0; i-- {
 		if !reached[i] {
@@ -128,4 +88,86 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 		out = append(out, rel)
 	}
 	return out, nil
+}
+
+// errOutOfOrder reports a parent read before one of its children.
+var errOutOfOrder = errors.New("history not in topological order")
+
+// walk is what attribute finds: per release (ascending), its commits, and
+// which release tags the walk met.
+type walk struct {
+	perRelease [][]Commit
+	reached    []bool
+}
+
+// attribute reads history from the target once and gives each commit to
+// the lowest release whose tag reaches it: a commit's release is its own
+// tag's, or the lowest of its children's, passed on to its parents. That
+// needs children before parents; without topo it checks that instead and
+// returns errOutOfOrder when a parent was read first.
+func attribute(ctx context.Context, repo *git.Repo, targetSHA string, tags []versionTag, own map[string]int32, filter pathFilter, sections []changelog.Section, topo bool) (walk, error) {
+	w := walk{perRelease: make([][]Commit, len(tags)), reached: make([]bool, len(tags))}
+	pending := map[string]int32{}
+	const none = int32(-1)
+	// done holds a 64-bit prefix of every hash read (without topo): a
+	// parent already in it was read before its child. A prefix collision
+	// only costs a needless topological rerun.
+	done := map[uint64]struct{}{}
+	key := func(sha string) uint64 {
+		k, _ := strconv.ParseUint(sha[:min(16, len(sha))], 16, 64)
+		return k
+	}
+	var targets []string // hashes named by reverts read so far
+	isTarget := func(sha string) bool {
+		for _, t := range targets {
+			if strings.HasPrefix(sha, t) {
+				return true
+			}
+		}
+		return false
+	}
+	_, err := repo.Log(ctx, git.LogOptions{Revs: []string{targetSHA}, Files: filter.active(), TopoOrder: topo}, func(e *git.LogEntry) error {
+		if !topo {
+			for _, p := range e.Parents {
+				if _, seen := done[key(p)]; seen {
+					return errOutOfOrder
+				}
+			}
+			done[key(e.SHA)] = struct{}{}
+		}
+		rel, ok := pending[e.SHA]
+		if !ok {
+			rel = none
+		}
+		delete(pending, e.SHA)
+		if o, ok := own[e.SHA]; ok {
+			for i := range tags {
+				if tags[i].tag.Commit == e.SHA {
+					w.reached[i] = true
+				}
+			}
+			if rel == none || o < rel {
+				rel = o
+			}
+		}
+		for _, p := range e.Parents {
+			cur, ok := pending[p]
+			if !ok || rel != none && (cur == none || rel < cur) {
+				pending[p] = rel
+			}
+		}
+		if rel == none || !filter.touches(e.Files) {
+			return nil
+		}
+		c := newCommit(e)
+		if r := c.Entries[len(c.Entries)-1].Revert; r != nil && r.SHA != "" {
+			// git log is newest first: the reverted commit comes later.
+			targets = append(targets, strings.Clone(r.SHA))
+		}
+		if compactForChangelog(&c, sections, isTarget(c.SHA)) {
+			w.perRelease[rel] = append(w.perRelease[rel], c)
+		}
+		return nil
+	})
+	return w, err
 }

@@ -2,6 +2,12 @@ package versioning
 
 import (
 	"context"
+	"errors"
+	"github.com/slipway/slipway/git"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,5 +99,55 @@ func TestAllReleasesCancelsRevertsOfHiddenCommits(t *testing.T) {
 	r := f.next(Request{Target: "v1.0.1", LastReleaseSHA: "v1.0.0"})
 	if len(r.Entries) != 1 {
 		t.Fatalf("Next disagrees: %+v", r.Entries)
+	}
+}
+
+// commitAt commits with a given committer date (to skew history).
+func (f *fixture) commitAt(date, msg string) {
+	f.t.Helper()
+	f.n++
+	f.write("skew/"+strconv.Itoa(f.n)+".txt", "y\n")
+	f.git("add", "-A")
+	cmd := exec.Command("git", "-C", f.dir, "commit", "-q", "-m", msg)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=C", "GIT_COMMITTER_EMAIL=c@x",
+		"GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		f.t.Fatalf("%v: %s", err, out)
+	}
+}
+
+// With a skewed clock git's default order shows a parent before its
+// child; the streaming walk notices and redoes the pass topologically.
+func TestAllReleasesWithSkewedDates(t *testing.T) {
+	f := newFixture(t)
+	f.commitAt("2026-01-01T00:00:00Z", "feat: base")
+	f.tag("v1.0.0")
+	f.commitAt("2026-01-02T00:00:00Z", "fix: parent of both")
+	f.git("checkout", "-q", "-b", "side")
+	f.commitAt("2026-01-10T00:00:00Z", "feat: side")
+	f.git("checkout", "-q", "main")
+	f.commitAt("2020-01-01T00:00:00Z", "fix: main with an old clock")
+	f.git("merge", "-q", "--no-ff", "-m", "Merge branch 'side'", "side")
+	f.tag("v1.1.0")
+	repo := git.Open(f.dir)
+	head := f.git("rev-parse", "HEAD")
+	tags := []versionTag{}
+	all, _ := repo.Tags(context.Background(), "")
+	format, _ := ParseTagFormat("", "")
+	tags = pickTags(all, format)
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i].v.LessThan(tags[j].v) })
+	own := map[string]int32{}
+	for i, tg := range tags {
+		own[tg.tag.Commit] = int32(i)
+	}
+	if _, err := attribute(context.Background(), repo, head, tags, own, pathFilter{}, nil, false); !errors.Is(err, errOutOfOrder) {
+		t.Fatalf("default order not detected as skewed: %v", err)
+	}
+	rels, err := AllReleases(context.Background(), Request{Dir: f.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rels) != 2 || len(rels[0].Entries) != 3 || len(rels[1].Entries) != 1 {
+		t.Fatalf("releases = %+v", rels)
 	}
 }
