@@ -95,7 +95,7 @@ type Environment struct {
 	// Auto promotes without a person: for the first environment on build
 	// register, for the others once the previous environment is green and
 	// every gate passes.
-	Auto bool `yaml:"auto"`
+	Auto bool `yaml:"autoPromote"`
 	// AutoMerge merges the promotion's pull request as soon as it is open and
 	// the gates pass (a review by approval); otherwise a person merges it.
 	AutoMerge bool `yaml:"autoMerge"`

@@ -14,7 +14,7 @@ services:
     keys: [cosign.pub]
 environments:
   - name: dev
-    auto: true
+    autoPromote: true
     pin: {file: "envs/{env}/{service}/values.yaml", path: image.digest}
   - name: prod
     promotion: pull-request
@@ -62,14 +62,14 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 	cases := []struct {
 		name, edit, want string
 	}{
-		{"unknown field", strings.Replace(valid, "auto: true", "autp: true", 1), "field autp not found"},
+		{"unknown field", strings.Replace(valid, "autoPromote: true", "autoPromte: true", 1), "field autoPromte not found"},
 		{"bad promotion", strings.Replace(valid, "promotion: pull-request", "promotion: pr", 1), "slipway.yaml:13: environments[1].promotion: \"pr\": use direct or pull-request"},
 		{"bad duration", strings.Replace(valid, "soak: 30m", "soak: thirty", 1), "\"thirty\" is not a duration"},
 		{"unknown group", strings.Replace(valid, "groups: [sre],", "groups: [ops],", 1), "group \"ops\" is not defined"},
 		{"no keys", strings.Replace(valid, "keys: [cosign.pub]", "keys: []", 1), "trusts no signing key"},
 		{"bad name", strings.Replace(valid, "name: api", "name: API", 1), "services[0].name: \"API\" is not a valid name"},
 		{"image with digest", strings.Replace(valid, "ghcr.io/acme/api", "ghcr.io/acme/api@sha256:00", 1), "services[0].image"},
-		{"gates on first env", strings.Replace(valid, "auto: true", "auto: true\n    gates: {soak: 5m}", 1), "the first environment has no previous one"},
+		{"gates on first env", strings.Replace(valid, "autoPromote: true", "autoPromote: true\n    gates: {soak: 5m}", 1), "the first environment has no previous one"},
 		{"bad pin path", strings.Replace(valid, "path: image.digest}\n  - name: prod", "path: \"image[\"}\n  - name: prod", 1), "environments[0].pin"},
 		{"not yaml", "services: [", "slipway.yaml"},
 		{"empty", "", "the file is empty"},

@@ -166,11 +166,11 @@ services:
     keys: [keys/cosign.pub]
 environments:
   - name: dev
-    auto: true
+    autoPromote: true
     promotion: direct
     pin: {file: "envs/{env}/{service}/values.yaml", path: image.digest}
   - name: staging
-    auto: true
+    autoPromote: true
     promotion: pull-request
     pin: {file: "envs/{env}/{service}/values.yaml", path: image.digest}
   - name: prod

@@ -46,7 +46,7 @@ services:
     keys: [cosign.pub]
 environments:
   - name: dev
-    auto: true
+    autoPromote: true
     pin: {file: "envs/{env}/{service}.yaml", path: image.digest}
   - name: prod
     promotion: pull-request
@@ -592,7 +592,7 @@ spec:
 	}
 }
 
-// TestAutoPromoteToProdWaitsForGates: with auto: true on prod (continuous
+// TestAutoPromoteToProdWaitsForGates: with autoPromote: true on prod (continuous
 // canary), a release green in dev opens a prod promotion by itself, which
 // still waits for its approval.
 func TestAutoPromoteToProdWaitsForGates(t *testing.T) {
