@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -326,5 +327,62 @@ func TestJudgeProviderCustomRegistry(t *testing.T) {
 	}
 	if obs.Result != "Nodata" || obs.Phase != PhaseInconclusive || !obs.Empty {
 		t.Fatalf("got %+v", obs)
+	}
+}
+
+// TestJudgeProviderReadsBothSidesConcurrently: each server answers only once
+// both requests have arrived, so a sequential reading would time out.
+func TestJudgeProviderReadsBothSidesConcurrently(t *testing.T) {
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	both := make(chan struct{})
+	go func() { arrived.Wait(); close(both) }()
+	serve := func(v []float64) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived.Done()
+			select {
+			case <-both:
+			case <-time.After(3 * time.Second):
+				http.Error(w, "the other side was not requested concurrently", http.StatusGatewayTimeout)
+				return
+			}
+			_ = json.NewEncoder(w).Encode(map[string]any{"values": v})
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	c, e := serve([]float64{1, 2, 3, 4}), serve([]float64{10, 20, 30, 40})
+	var cfg yaml.Node
+	if err := yaml.Unmarshal([]byte(`{control: {web: {url: "`+c+`", jsonPath: "{$.values}"}}, experiment: {web: {url: "`+e+`", jsonPath: "{$.values}"}}}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	p, err := DefaultRegistry().New(Metric{Name: "m", Provider: NewProviderSpec("judge", cfg.Content[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Measure(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Result == nil {
+		t.Fatalf("no result: %+v", obs)
+	}
+}
+
+func TestJudgeProviderSideFailureIsError(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	_, e := samplesServer(t, nil, []float64{1, 2})
+	var cfg yaml.Node
+	if err := yaml.Unmarshal([]byte(`{control: {web: {url: "`+srv.URL+`"}}, experiment: {web: {url: "`+e+`", jsonPath: "{$.values}"}}}`), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	p, err := DefaultRegistry().New(Metric{Name: "m", Provider: NewProviderSpec("judge", cfg.Content[0])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Measure(context.Background())
+	if err == nil || !strings.HasPrefix(err.Error(), "control (web): ") {
+		t.Fatalf("want an error naming the control side, got %v", err)
 	}
 }
