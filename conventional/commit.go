@@ -218,7 +218,7 @@ func isWord(c byte) bool { return isAlnum(c) || c == '_' }
 func Parse(message string) Message {
 	msg := normalise(message)
 	lines := strings.Split(msg, "\n")
-	main := parseLines(lines, true)
+	main := parseLines(lines, msg, true)
 	var extras []Commit
 	if main.Conventional {
 		extras = extraCommits(main.Footers)
@@ -228,7 +228,7 @@ func Parse(message string) Message {
 
 // ParseHeader parses only a header line; the result has no body or footers.
 func ParseHeader(header string) Commit {
-	return parseLines([]string{strings.TrimRight(header, "\r")}, false)
+	return parseLines([]string{strings.TrimRight(header, "\r")}, "", false)
 }
 
 // normalise drops CRs and surrounding blank lines. Comment lines are kept:
@@ -239,7 +239,10 @@ func normalise(s string) string {
 	return strings.TrimRight(s, " \t\n")
 }
 
-func parseLines(lines []string, findRevert bool) Commit {
+// parseLines parses a message split into lines. src, when not empty, is
+// the string lines were split from (on "\n"), so the body can be a slice
+// of it instead of a copy.
+func parseLines(lines []string, src string, findRevert bool) Commit {
 	c := Commit{Header: strings.TrimSpace(lines[0])}
 	if typ, scope, bang, desc, ok := matchHeader(c.Header); ok {
 		c.Conventional = true
@@ -247,13 +250,15 @@ func parseLines(lines []string, findRevert bool) Commit {
 		c.Description = strings.TrimSpace(desc)
 	}
 	rest := lines[1:]
+	start := 1 // index in lines of rest[0]
 	// The body starts after the blank line that follows the header; a
 	// message without that blank line still has a body (git allows it).
 	for len(rest) > 0 && strings.TrimSpace(rest[0]) == "" {
 		rest = rest[1:]
+		start++
 	}
 	bodyLines, footers := splitFooters(rest)
-	c.Body = strings.TrimRight(strings.Join(bodyLines, "\n"), "\n ")
+	c.Body = strings.TrimRight(joinLines(lines, start, start+len(bodyLines), src), "\n ")
 	c.Footers = footers
 	c.BreakingNote = breakingNote(bodyLines, footers)
 	for _, f := range footers {
@@ -262,9 +267,26 @@ func parseLines(lines []string, findRevert bool) Commit {
 		}
 	}
 	if findRevert {
-		c.Revert = parseRevert(c, strings.Join(rest, "\n"))
+		c.Revert = parseRevert(c, rest)
 	}
 	return c
+}
+
+// joinLines is strings.Join(lines[from:to], "\n"), sliced out of src when
+// lines were split from it.
+func joinLines(lines []string, from, to int, src string) string {
+	if src == "" || from >= to {
+		return strings.Join(lines[from:to], "\n")
+	}
+	off := 0
+	for _, l := range lines[:from] {
+		off += len(l) + 1
+	}
+	end := off - 1
+	for _, l := range lines[from:to] {
+		end += len(l) + 1
+	}
+	return src[off:end]
 }
 
 // splitFooters separates the trailing footer block from the body. The block
@@ -364,7 +386,7 @@ func tidyNote(text string) string {
 	return strings.TrimSpace(b.String())
 }
 
-func parseRevert(c Commit, rest string) *Revert {
+func parseRevert(c Commit, rest []string) *Revert {
 	var r *Revert
 	if c.Conventional && strings.EqualFold(c.Type, "revert") {
 		r = &Revert{Header: strings.Trim(c.Description, `"`)}
@@ -373,7 +395,8 @@ func parseRevert(c Commit, rest string) *Revert {
 	} else {
 		return nil
 	}
-	if sha, ok := revertedSHA(rest); ok {
+	// Only now, for the few reverts, join the lines to search them.
+	if sha, ok := revertedSHA(strings.Join(rest, "\n")); ok {
 		r.SHA = strings.ToLower(sha)
 	}
 	return r
@@ -398,7 +421,7 @@ func extraCommits(footers []Footer) []Commit {
 		for _, l := range lines[1:] {
 			sub = append(sub, strings.TrimSpace(l))
 		}
-		c := parseLines(sub, false)
+		c := parseLines(sub, "", false)
 		// A continuation block without a blank line after the header is
 		// all footers in practice; parse it as such.
 		if c.Body != "" {

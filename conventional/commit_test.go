@@ -314,3 +314,18 @@ func TestBreakingChangeIsUpperCaseOnly(t *testing.T) {
 		t.Errorf("release-as token is case-insensitive: %q", c.ReleaseAs)
 	}
 }
+
+// joinLines slices the source instead of copying: it must equal the copy.
+func FuzzJoinLines(f *testing.F) {
+	f.Add("a\nbb\n\nccc\n", uint8(1), uint8(3))
+	f.Fuzz(func(t *testing.T, s string, a, b uint8) {
+		lines := strings.Split(s, "\n")
+		from, to := int(a)%(len(lines)+1), int(b)%(len(lines)+1)
+		if from > to {
+			from, to = to, from
+		}
+		if got, want := joinLines(lines, from, to, s), strings.Join(lines[from:to], "\n"); got != want {
+			t.Fatalf("joinLines(%q, %d, %d) = %q, want %q", s, from, to, got, want)
+		}
+	})
+}
