@@ -5,12 +5,28 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 )
 
 func main() {
+	tuneGC()
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "slipway:", err)
 		os.Exit(exitCode(err))
+	}
+}
+
+// tuneGC trades memory the CLI has for CPU it lacks: a short-lived process
+// reading 100k commits spends a fifth of its time collecting garbage at the
+// default GOGC=100. Collect four times less often, but never let the heap
+// pass 64 MiB (peak RSS stays under 100 MiB). GOGC / GOMEMLIMIT in the
+// environment still win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(64 << 20)
 	}
 }
