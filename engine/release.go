@@ -48,6 +48,8 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 			Rules: versioning.Rules{Preset: preset}, Target: b.Commit,
 		},
 		UpdateChangelog: clean(ctx, repo),
+		// The CHANGELOG.md commit and the tag are Slipway's own acts.
+		GitEnv: e.identity().Env(),
 		TagLines:        []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID},
 		Date:            e.Now(),
 	})

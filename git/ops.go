@@ -22,7 +22,8 @@ func ParseIdentity(s string) (Identity, error) {
 	return Identity{Name: strings.TrimSpace(s[:i]), Email: s[i+1 : j]}, nil
 }
 
-func (id Identity) env() []string {
+// Env is the identity as git's author and committer environment variables.
+func (id Identity) Env() []string {
 	return []string{
 		"GIT_AUTHOR_NAME=" + id.Name, "GIT_AUTHOR_EMAIL=" + id.Email,
 		"GIT_COMMITTER_NAME=" + id.Name, "GIT_COMMITTER_EMAIL=" + id.Email,
@@ -92,7 +93,7 @@ func (r *Repo) CommitAll(ctx context.Context, id Identity, message string) (stri
 		return "", err
 	}
 	c := *r
-	c.Env = append(append([]string(nil), r.Env...), id.env()...)
+	c.Env = append(append([]string(nil), r.Env...), id.Env()...)
 	if _, err := c.RunBytes(ctx, []byte(message), "commit", "--quiet", "--no-verify", "-F", "-"); err != nil {
 		return "", err
 	}
@@ -159,7 +160,7 @@ func (r *Repo) Revert(ctx context.Context, id Identity, sha, message string) (st
 // On a conflict the merge is aborted and an error returned.
 func (r *Repo) MergeNoFF(ctx context.Context, id Identity, ref, message string) (string, error) {
 	c := *r
-	c.Env = append(append([]string(nil), r.Env...), id.env()...)
+	c.Env = append(append([]string(nil), r.Env...), id.Env()...)
 	if _, err := c.Run(ctx, "merge", "--quiet", "--no-ff", "--no-edit", "-m", message, ref); err != nil {
 		r.Run(ctx, "merge", "--abort")
 		return "", err
