@@ -49,9 +49,9 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 		},
 		UpdateChangelog: clean(ctx, repo),
 		// The CHANGELOG.md commit and the tag are Slipway's own acts.
-		GitEnv: e.identity().Env(),
-		TagLines:        []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID},
-		Date:            e.Now(),
+		GitEnv:   e.identity().Env(),
+		TagLines: []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID},
+		Date:     e.Now(),
 	})
 	switch {
 	case errors.Is(err, versioning.ErrNothingToRelease):
