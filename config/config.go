@@ -27,6 +27,8 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	// Groups maps a group name (used by approval rules) to its members.
 	Groups map[string][]string `yaml:"groups"`
+	// Lint is the commit-message policy of `slipway lint`.
+	Lint Lint `yaml:"lint"`
 	// Permissions grant powers beyond the everyday ones.
 	Permissions Permissions `yaml:"permissions"`
 	// Services are the deployable components.
@@ -36,6 +38,15 @@ type Config struct {
 
 	path string     // the file it was read from
 	root *yaml.Node // for line numbers in later validation errors
+}
+
+// Lint is the Conventional Commit policy: which types and scopes commits
+// may use. Empty lists mean the defaults (the common types; any scope).
+type Lint struct {
+	Types           []string `yaml:"types"`
+	Scopes          []string `yaml:"scopes"`
+	RequireScope    bool     `yaml:"requireScope"`
+	MaxHeaderLength int      `yaml:"maxHeaderLength"`
 }
 
 // Permissions list who may do what, by user or group name.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/conventional"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/versioning"
@@ -29,12 +30,32 @@ func (f *lintFlags) add(c *cobra.Command) {
 	c.Flags().IntVar(&f.maxHeader, "max-header-length", 100, "longest header accepted (0: no limit)")
 }
 
-// rules merges flags with the repository's release-please sections, so a
-// team that added a type there may use it.
-func (f *lintFlags) rules() conventional.LintRules {
+// rules takes the policy from flags, else from slipway.yaml's lint: (when
+// the file exists), and adds the types of the repository's release-please
+// changelog-sections, so a team that added a type there may use it.
+func (f *lintFlags) rules(c *cobra.Command, g *globals) (conventional.LintRules, error) {
 	r := conventional.LintRules{Types: f.types, Scopes: f.scopes, RequireScope: f.requireScope, MaxHeaderLength: f.maxHeader}
+	if _, err := os.Stat(g.configPath); err == nil {
+		cfg, err := config.Load(g.configPath)
+		if err != nil {
+			return r, err
+		}
+		l := cfg.Lint
+		if !c.Flags().Changed("types") && len(l.Types) > 0 {
+			r.Types = l.Types
+		}
+		if !c.Flags().Changed("scopes") && len(l.Scopes) > 0 {
+			r.Scopes = l.Scopes
+		}
+		if !c.Flags().Changed("require-scope") && l.RequireScope {
+			r.RequireScope = true
+		}
+		if !c.Flags().Changed("max-header-length") && l.MaxHeaderLength > 0 {
+			r.MaxHeaderLength = l.MaxHeaderLength
+		}
+	}
 	if len(r.Types) > 0 {
-		return r
+		return r, nil
 	}
 	if cfg, err := versioning.LoadReleasePlease(f.repo); err == nil && cfg != nil {
 		r.Types = append([]string(nil), conventional.DefaultTypes...)
@@ -46,7 +67,7 @@ func (f *lintFlags) rules() conventional.LintRules {
 			}
 		}
 	}
-	return r
+	return r, nil
 }
 
 func containsString(list []string, s string) bool {
@@ -74,7 +95,11 @@ func init() {
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
-				probs := conventional.Lint(stripComments(msg), f.rules())
+				rules, err := f.rules(cmd, g)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				probs := conventional.Lint(stripComments(msg), rules)
 				if len(probs) == 0 {
 					return nil
 				}
@@ -110,9 +135,12 @@ func init() {
 				if from != "" {
 					revs = append(revs, "^"+from)
 				}
-				rules := f.rules()
+				rules, err := f.rules(cmd, g)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
 				bad := 0
-				_, err := repo.Log(ctx, git.LogOptions{Revs: revs}, func(e *git.LogEntry) error {
+				_, err = repo.Log(ctx, git.LogOptions{Revs: revs}, func(e *git.LogEntry) error {
 					if probs := conventional.Lint(e.Message, rules); len(probs) > 0 {
 						bad++
 						header, _, _ := strings.Cut(strings.TrimSpace(e.Message), "\n")
