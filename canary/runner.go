@@ -70,6 +70,9 @@ type Runner struct {
 	// or Promote while progressing, like `kubectl argo rollouts abort`).
 	// When nil, the runner returns Paused instead of waiting.
 	Decisions <-chan Decision
+	// Poll is how often a rollout whose runtime owns the steps (StepOwner)
+	// is read; default DefaultPoll.
+	Poll time.Duration
 	// OnEvent is called for every transition and measurement, synchronously
 	// and before the runner acts on it, so the caller can persist it first.
 	// It may be called from several goroutines, never concurrently.
@@ -98,6 +101,9 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	}
 	if err := r.Spec.Validate(r.Library); err != nil {
 		return Outcome{}, err
+	}
+	if r.ownsSteps() {
+		return r.follow(ctx)
 	}
 	weight, step := r.StartWeight, r.StartStep
 	var bg *run

@@ -184,6 +184,10 @@ func images(ro *unstructured.Unstructured) []string {
 	return out
 }
 
+// OwnsSteps says Argo Rollouts runs the Rollout's own steps and
+// AnalysisRuns: Slipway follows the rollout instead of driving it.
+func (d *Driver) OwnsSteps() bool { return true }
+
 // Status implements rollout.Driver.
 func (d *Driver) Status(ctx context.Context) (rollout.Status, error) {
 	ro, err := d.get(ctx)
