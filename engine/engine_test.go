@@ -12,10 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic/fake"
+
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/canary"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/oci"
 	"github.com/slipway/slipway/oci/ocilocal"
+	"github.com/slipway/slipway/rollout"
+	"github.com/slipway/slipway/rollout/argorollouts"
 	"github.com/slipway/slipway/sqlite"
 	"github.com/slipway/slipway/trust"
 )
@@ -658,4 +668,67 @@ spec:
 		_, err := f.e.RunCheck(ctx, "api", "dev", "e2e", "")
 		return err
 	})
+}
+
+// TestArgoRolloutsAbortRevertsGit: with the argo-rollouts driver, Argo runs
+// the canary; when it aborts the Rollout, Slipway reverts the prod pin and
+// holds the digest. No Kubernetes cluster runs here: the driver talks to
+// client-go's fake dynamic client, and the test plays the Argo controller by
+// setting the Rollout's status.
+func TestArgoRolloutsAbortRevertsGit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	b := f.released("1")
+	var canaryNode yaml.Node
+	if err := yaml.Unmarshal([]byte("rollout: {driver: argo-rollouts, namespace: shop, name: api}\n"), &canaryNode); err != nil {
+		t.Fatal(err)
+	}
+	f.e.Cfg.Environments[1].Canary = *canaryNode.Content[0]
+	ro := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+		"metadata": map[string]any{"name": "api", "namespace": "shop", "uid": "api-uid"},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{
+			map[string]any{"name": "api", "image": b.Ref()}}}}},
+		"status": map[string]any{"phase": "Progressing", "currentPodHash": "canaryhash", "stableRS": "stablehash"},
+	}}
+	client := fake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(), map[schema.GroupVersionResource]string{
+		argorollouts.RolloutsGVR: "RolloutList", argorollouts.AnalysisRunsGVR: "AnalysisRunList",
+	}, ro)
+	f.e.Drivers = func(cfg canary.DriverConfig, target rollout.Target) (rollout.Driver, error) {
+		if cfg.Driver != "argo-rollouts" || cfg.Namespace != "shop" {
+			t.Errorf("driver config from slipway.yaml: %+v", cfg)
+		}
+		return argorollouts.New(client, cfg.Namespace, cfg.Name, target), nil
+	}
+	p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err = f.e.Approve(ctx, p.ID, "dave@example.com", true, ""); err != nil || p.PR == 0 {
+		t.Fatalf("approve: %+v %v", p, err)
+	}
+	go func() { // the Argo controller aborts the Rollout after a moment
+		time.Sleep(300 * time.Millisecond)
+		cur, err := client.Resource(argorollouts.RolloutsGVR).Namespace("shop").Get(ctx, "api", metav1.GetOptions{})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		unstructured.SetNestedField(cur.Object, "Degraded", "status", "phase")
+		unstructured.SetNestedField(cur.Object, true, "status", "abort")
+		unstructured.SetNestedField(cur.Object, "RolloutAborted: metric error-rate assessed Failed", "status", "message")
+		client.Resource(argorollouts.RolloutsGVR).Namespace("shop").Update(ctx, cur, metav1.UpdateOptions{})
+	}()
+	if err := f.e.MergePR(ctx, p.PR, "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = f.e.Store.Promotion(ctx, p.ID); p.State != slipway.StateAborted || !strings.Contains(p.Reason, "RolloutAborted") {
+		t.Fatalf("promotion after Argo aborted: %+v", p)
+	}
+	if got := f.git(f.remote, "show", "main:envs/prod/api.yaml"); strings.Contains(got, b.Digest) {
+		t.Errorf("prod pin should be reverted:\n%s", got)
+	}
+	if h, _ := f.e.Store.ActiveHold(ctx, "api", b.Digest); h == nil {
+		t.Error("the aborted digest should be held")
+	}
 }
