@@ -732,3 +732,34 @@ func TestArgoRolloutsAbortRevertsGit(t *testing.T) {
 		t.Error("the aborted digest should be held")
 	}
 }
+
+// TestReleaseFollowsReleasePleaseConfig: a release-please configuration in
+// the app repository is the configuration: its component, tag format and
+// bump-minor-pre-major decide the tag, not slipway.yaml's defaults.
+func TestReleaseFollowsReleasePleaseConfig(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	os.MkdirAll(filepath.Join(f.app, "services", "api"), 0o755)
+	os.WriteFile(filepath.Join(f.app, "release-please-config.json"), []byte(`{
+  "packages": {"services/api": {"component": "api", "release-type": "simple", "bump-minor-pre-major": true}}
+}`), 0o644)
+	os.WriteFile(filepath.Join(f.app, ".release-please-manifest.json"), []byte(`{"services/api": "0.4.0"}`), 0o644)
+	f.commit("alice@example.com", "chore: release-please config", "services/api/VERSION", "0.4.0", "")
+	f.git(f.app, "tag", "api-v0.4.0")
+	f.commit("alice@example.com", "feat(api)!: drop the v1 endpoints", "services/api/main.go", "package main", "")
+	ref, sha := f.build("0.5", f.signer)
+	b, _, err := f.e.RegisterBuild(ctx, "api", sha, ref.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := f.e.Release(ctx, ReleaseRequest{Service: "api", BuildID: b.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Tag != "api-v0.5.0" {
+		t.Fatalf("tag %s, want api-v0.5.0 (release-please component tag; a breaking change below 1.0 bumps minor)", rel.Tag)
+	}
+	if got := f.git(f.app, "rev-parse", "api-v0.5.0^{commit}"); got != sha {
+		t.Errorf("tag on %s, want the build's commit %s", got, sha)
+	}
+}

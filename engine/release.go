@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/versioning"
 )
@@ -37,17 +38,15 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 	if rel, err := e.Store.ReleaseOfBuild(ctx, b.ID); err != nil || rel != nil {
 		return rel, err
 	}
-	preset, err := versioning.ParsePreset(svc.Preset)
-	if err != nil {
-		return nil, invalid("%v", err)
-	}
 	repo := e.Cfg.Resolve(e.Cfg.App.Repo)
+	vreq, changelogPath, err := e.versionRequest(ctx, svc, repo, b.Commit)
+	if err != nil {
+		return nil, err
+	}
 	out, err := versioning.Release(ctx, versioning.ReleaseRequest{
-		Request: versioning.Request{
-			Dir: repo, Component: svc.Name, Paths: svc.Paths, TagFormat: svc.TagFormat,
-			Rules: versioning.Rules{Preset: preset}, Target: b.Commit,
-		},
+		Request:         vreq,
 		UpdateChangelog: clean(ctx, repo),
+		ChangelogPath:   changelogPath,
 		// The CHANGELOG.md commit and the tag are Slipway's own acts.
 		GitEnv:   e.identity().Env(),
 		TagLines: []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID},
@@ -89,4 +88,40 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 func clean(ctx context.Context, dir string) bool {
 	out, err := git.Open(dir).Run(ctx, "status", "--porcelain")
 	return err == nil && out == ""
+}
+
+// versionRequest is how the service's next version is computed. A
+// release-please configuration in the app repository is the configuration
+// when it names the service as a component (so switching to Slipway changes
+// no version number): the whole plan, with node-workspace and
+// linked-versions, decides the version, which the release then pins with
+// release-as. Otherwise slipway.yaml's service settings apply.
+func (e *Engine) versionRequest(ctx context.Context, svc *config.Service, repo, commit string) (versioning.Request, string, error) {
+	rp, err := versioning.LoadReleasePlease(repo)
+	if err != nil {
+		return versioning.Request{}, "", invalid("%v", err)
+	}
+	if rp != nil {
+		if comp, err := rp.Component(svc.Name); err == nil {
+			plan, err := versioning.Plan(ctx, repo, rp, versioning.PlanOptions{Target: commit})
+			if err != nil {
+				return versioning.Request{}, "", fmt.Errorf("release-please plan at %s: %w", short(commit), err)
+			}
+			req := comp.Request(repo, commit)
+			for i := range rp.Components {
+				if &rp.Components[i] == comp && plan[i].Released {
+					req.Rules.ReleaseAs = plan[i].Next
+				}
+			}
+			return req, comp.ChangelogPath, nil
+		}
+	}
+	preset, err := versioning.ParsePreset(svc.Preset)
+	if err != nil {
+		return versioning.Request{}, "", invalid("%v", err)
+	}
+	return versioning.Request{
+		Dir: repo, Component: svc.Name, Paths: svc.Paths, TagFormat: svc.TagFormat,
+		Rules: versioning.Rules{Preset: preset}, Target: commit,
+	}, "", nil
 }

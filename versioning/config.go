@@ -43,6 +43,21 @@ type Component struct {
 	npmDeps map[string]map[string]string // kind → package → range
 }
 
+// Request is the version request of the component at target. Paths limit
+// it to the component's directory (Plan instead gives each file to its
+// deepest package).
+func (c *Component) Request(dir, target string) Request {
+	req := Request{
+		Dir: dir, Component: c.Name, ExcludePaths: c.ExcludePaths, TagFormat: c.TagFormat,
+		Rules: c.Rules, Target: target,
+		LastReleaseSHA: c.LastReleaseSHA, CurrentVersion: c.CurrentVersion,
+	}
+	if c.Path != "." && c.Path != "" {
+		req.Paths = []string{c.Path}
+	}
+	return req
+}
+
 // LinkedGroup is a linked-versions plugin entry: components that always
 // release together with one version.
 type LinkedGroup struct {

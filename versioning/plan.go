@@ -58,11 +58,9 @@ func Plan(ctx context.Context, dir string, cfg *Config, opts PlanOptions) ([]*Re
 	baseBit := map[string]uint64{} // release commit → bits of the components starting there
 	everyBase := true
 	for i, comp := range cfg.Components {
-		req := Request{
-			Dir: dir, Component: comp.Name, ExcludePaths: comp.ExcludePaths, TagFormat: comp.TagFormat,
-			Rules: comp.Rules, Prerelease: opts.Prerelease, Target: targetSHA,
-			LastReleaseSHA: comp.LastReleaseSHA, CurrentVersion: comp.CurrentVersion,
-		}
+		req := comp.Request(dir, targetSHA)
+		req.Paths = nil // Plan gives each file to its deepest package instead
+		req.Prerelease = opts.Prerelease
 		if opts.Preset != "" {
 			req.Rules.Preset = opts.Preset
 		}
