@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/analysis"
@@ -57,6 +58,9 @@ func (canaryStep) Run(ctx context.Context, e *Engine, p *slipway.Promotion) (sli
 	env, _, err := e.Cfg.Environment(p.Env)
 	if err != nil {
 		return "", "", invalid("%v", err)
+	}
+	if strings.HasPrefix(p.Reason, pausedPrefix) {
+		return "", "", nil // a person decides: slipway canary promote|abort
 	}
 	// A crash after the revert but before the transition: adopt the revert
 	// instead of running the canary again.
@@ -122,12 +126,77 @@ func (canaryStep) Run(ctx context.Context, e *Engine, p *slipway.Promotion) (sli
 		if err := e.Store.FinishAnalysisRun(ctx, run); err != nil {
 			return "", "", err
 		}
-		e.emit("canary", p.ID, "canary paused (%s): decide with `slipway rollback` or promote again", out.Reason)
-		return "", "canary paused: " + out.Reason, nil
+		e.notify("canary", "canary of %s paused (%s): decide with `slipway canary promote --promotion %s` or `slipway canary abort --promotion %s`", p.ID, out.Reason, p.ID, p.ID)
+		return "", pausedPrefix + out.Reason, nil
 	}
 	run.Phase, run.Message = "Terminated", out.Reason
 	e.Store.FinishAnalysisRun(ctx, run)
 	return "", "", fmt.Errorf("canary of %s was terminated: %s", p.ID, out.Reason)
+}
+
+// pausedPrefix marks a canary that waits for a person's decision
+// (inconclusive analysis or an indefinite pause): reconciling leaves it be.
+const pausedPrefix = "canary paused: "
+
+// DecideCanary settles a paused canary as user: promote makes the canary
+// stable (the driver's promote), abort sends traffic back to stable and
+// reverts the pin like a failed analysis. Both are recorded with the user's
+// reason.
+func (e *Engine) DecideCanary(ctx context.Context, promotionID, user string, promote bool, reason string) (*slipway.Promotion, error) {
+	p, err := e.Store.Promotion(ctx, promotionID)
+	if err != nil {
+		return nil, err
+	}
+	if p.State != slipway.StateCanary {
+		return nil, slipway.Errorf(slipway.ECONFLICT, "promotion %s is %s, not in its canary", p.ID, p.State)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return nil, invalid("say why (--reason): it is recorded with the decision")
+	}
+	env, _, err := e.Cfg.Environment(p.Env)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	cc, _, err := e.canaryConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	stable := ""
+	if cur, err := e.Store.Current(ctx, p.Service, p.Env); err != nil {
+		return nil, err
+	} else if cur != nil {
+		stable = cur.Digest
+	}
+	mk := e.Drivers
+	if mk == nil {
+		mk = defaultDriver
+	}
+	driver, err := mk(cc.Rollout, rollout.Target{Service: p.Service, CanaryDigest: p.Digest, StableDigest: stable})
+	if err != nil {
+		return nil, err
+	}
+	verb := "aborted"
+	if promote {
+		verb = "promoted"
+	}
+	why := fmt.Sprintf("%s by %s: %s", verb, user, reason)
+	if promote {
+		if err := driver.Promote(ctx); err != nil {
+			return nil, fmt.Errorf("promote canary of %s: %w", p.ID, err)
+		}
+		if err := e.Store.Transition(ctx, p, slipway.StateSucceeded, "canary "+why, e.Now()); err != nil {
+			return nil, err
+		}
+		return p, e.onSucceeded(ctx, p)
+	}
+	if err := driver.Abort(ctx, why); err != nil {
+		return nil, fmt.Errorf("abort canary of %s: %w", p.ID, err)
+	}
+	next, reason, err := e.afterAbort(ctx, env, p, why)
+	if err != nil {
+		return nil, err
+	}
+	return p, e.Store.Transition(ctx, p, next, reason, e.Now())
 }
 
 // afterAbort makes Git match what runs: hold the digest (stored first), then

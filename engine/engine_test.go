@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"database/sql"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"github.com/slipway/slipway/oci/ocilocal"
 	"github.com/slipway/slipway/rollout"
 	"github.com/slipway/slipway/rollout/argorollouts"
+	"github.com/slipway/slipway/rollout/webhook"
 	"github.com/slipway/slipway/sqlite"
 	"github.com/slipway/slipway/trust"
 )
@@ -761,5 +763,64 @@ func TestReleaseFollowsReleasePleaseConfig(t *testing.T) {
 	}
 	if got := f.git(f.app, "rev-parse", "api-v0.5.0^{commit}"); got != sha {
 		t.Errorf("tag on %s, want the build's commit %s", got, sha)
+	}
+}
+
+// TestPausedCanaryWaitsForAPerson: an indefinite pause leaves the canary
+// waiting (reconciling does not restart it); `canary promote` and `canary
+// abort` settle it, over the real webhook protocol.
+func TestPausedCanaryWaitsForAPerson(t *testing.T) {
+	for _, promote := range []bool{true, false} {
+		t.Run(map[bool]string{true: "promote", false: "abort"}[promote], func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			rt := webhook.NewMemoryRuntime()
+			srv := httptest.NewServer(webhook.Handler(rt))
+			defer srv.Close()
+			var node yaml.Node
+			if err := yaml.Unmarshal([]byte("rollout: {driver: webhook, url: "+srv.URL+"}\nsteps: [{setWeight: 20}, {pause: {}}]\n"), &node); err != nil {
+				t.Fatal(err)
+			}
+			f.e.Cfg.Environments[1].Canary = *node.Content[0]
+			b := f.released("1")
+			p, err := f.e.Promote(ctx, PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Requester: "carol@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p, err = f.e.Approve(ctx, p.ID, "dave@example.com", true, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.e.MergePR(ctx, p.PR, "bob@example.com"); err != nil {
+				t.Fatal(err)
+			}
+			p, _ = f.e.Store.Promotion(ctx, p.ID)
+			if p.State != slipway.StateCanary || !strings.HasPrefix(p.Reason, pausedPrefix) {
+				t.Fatalf("paused canary: %+v", p)
+			}
+			calls := len(rt.Calls())
+			if err := f.e.Reconcile(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(rt.Calls()); n != calls {
+				t.Fatalf("reconciling a paused canary called the runtime again (%d -> %d calls)", calls, n)
+			}
+			p, err = f.e.DecideCanary(ctx, p.ID, "bob@example.com", promote, "latency is within noise")
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := rt.Calls()[len(rt.Calls())-1]
+			if promote {
+				if p.State != slipway.StateSucceeded || last.Op != "promote" {
+					t.Fatalf("after promote: %+v, last call %s", p, last.Op)
+				}
+				return
+			}
+			if p.State != slipway.StateAborted || last.Op != "abort" || p.Revert == "" {
+				t.Fatalf("after abort: %+v, last call %s", p, last.Op)
+			}
+			if got := f.git(f.remote, "show", "main:envs/prod/api.yaml"); strings.Contains(got, b.Digest) {
+				t.Errorf("prod pin should be reverted:\n%s", got)
+			}
+		})
 	}
 }

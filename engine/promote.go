@@ -223,7 +223,7 @@ func (e *Engine) onSucceeded(ctx context.Context, p *slipway.Promotion) error {
 	e.emit(p.Env, p.PinCommit, "%s of %s is stable in %s", p.ID, p.Service, p.Env)
 	// A newer success replaces what ran before.
 	if e.isProd(p.Env) {
-		if err := e.audit(ctx, "promoted", p, "analysis passed"); err != nil {
+		if err := e.audit(ctx, "promoted", p, p.Reason); err != nil {
 			return err
 		}
 	}

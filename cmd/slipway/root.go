@@ -36,6 +36,7 @@ var parentShort = map[string]string{
 	"version":  "SemVer from Conventional Commits",
 	"stop":     "Stop-the-line switches",
 	"config":   "The slipway.yaml configuration",
+	"canary":   "Decisions on a paused canary",
 }
 
 func register(parent string, mk func(g *globals) *cobra.Command) {
