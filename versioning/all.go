@@ -126,7 +126,7 @@ func attribute(ctx context.Context, repo *git.Repo, targetSHA string, tags []ver
 		}
 		return false
 	}
-	_, err := repo.Log(ctx, git.LogOptions{Revs: []string{targetSHA}, Files: filter.active(), TopoOrder: topo}, func(e *git.LogEntry) error {
+	_, err := repo.Log(ctx, git.LogOptions{Revs: []string{targetSHA}, Files: filter.active(), TopoOrder: topo, NoIdentity: true}, func(e *git.LogEntry) error {
 		if !topo {
 			for _, p := range e.Parents {
 				if _, seen := done[key(p)]; seen {
