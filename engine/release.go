@@ -39,19 +39,15 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 		return rel, err
 	}
 	repo := e.Cfg.Resolve(e.Cfg.App.Repo)
-	vreq, changelogPath, err := e.versionRequest(ctx, svc, repo, b.Commit)
+	vreq, err := e.versionRequest(ctx, svc, repo, b.Commit)
 	if err != nil {
 		return nil, err
 	}
-	out, err := versioning.Release(ctx, versioning.ReleaseRequest{
-		Request:         vreq,
-		UpdateChangelog: clean(ctx, repo),
-		ChangelogPath:   changelogPath,
-		// The CHANGELOG.md commit and the tag are Slipway's own acts.
-		GitEnv:   e.identity().Env(),
-		TagLines: []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID},
-		Date:     e.Now(),
-	})
+	vreq.UpdateChangelog = clean(ctx, repo)
+	vreq.GitEnv = e.identity().Env() // the CHANGELOG.md commit and the tag are Slipway's own acts
+	vreq.TagLines = []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID}
+	vreq.Date = e.Now()
+	out, err := versioning.Release(ctx, vreq)
 	switch {
 	case errors.Is(err, versioning.ErrNothingToRelease):
 		return nil, slipway.Errorf(slipway.ECONFLICT, "%v: promote the build without a release, or land a feat: or fix:", err)
@@ -96,32 +92,33 @@ func clean(ctx context.Context, dir string) bool {
 // no version number): the whole plan, with node-workspace and
 // linked-versions, decides the version, which the release then pins with
 // release-as. Otherwise slipway.yaml's service settings apply.
-func (e *Engine) versionRequest(ctx context.Context, svc *config.Service, repo, commit string) (versioning.Request, string, error) {
+func (e *Engine) versionRequest(ctx context.Context, svc *config.Service, repo, commit string) (versioning.ReleaseRequest, error) {
 	rp, err := versioning.LoadReleasePlease(repo)
 	if err != nil {
-		return versioning.Request{}, "", invalid("%v", err)
+		return versioning.ReleaseRequest{}, invalid("%v", err)
 	}
 	if rp != nil {
 		if comp, err := rp.Component(svc.Name); err == nil {
 			plan, err := versioning.Plan(ctx, repo, rp, versioning.PlanOptions{Target: commit})
 			if err != nil {
-				return versioning.Request{}, "", fmt.Errorf("release-please plan at %s: %w", short(commit), err)
+				return versioning.ReleaseRequest{}, fmt.Errorf("release-please plan at %s: %w", short(commit), err)
 			}
-			req := comp.Request(repo, commit)
+			req := versioning.ReleaseRequest{Request: comp.Request(repo, commit), ChangelogPath: comp.ChangelogPath}
 			for i := range rp.Components {
 				if &rp.Components[i] == comp && plan[i].Released {
 					req.Rules.ReleaseAs = plan[i].Next
+					req.Dependencies = plan[i].Dependencies
 				}
 			}
-			return req, comp.ChangelogPath, nil
+			return req, nil
 		}
 	}
 	preset, err := versioning.ParsePreset(svc.Preset)
 	if err != nil {
-		return versioning.Request{}, "", invalid("%v", err)
+		return versioning.ReleaseRequest{}, invalid("%v", err)
 	}
-	return versioning.Request{
+	return versioning.ReleaseRequest{Request: versioning.Request{
 		Dir: repo, Component: svc.Name, Paths: svc.Paths, TagFormat: svc.TagFormat,
 		Rules: versioning.Rules{Preset: preset}, Target: commit,
-	}, "", nil
+	}}, nil
 }

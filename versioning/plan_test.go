@@ -190,3 +190,39 @@ func FuzzTagFormat(f *testing.F) {
 		}
 	})
 }
+
+// TestReleaseOfAWorkspaceDependent: a component released only because its
+// workspace dependency was is tagged with the plan's version (release-as) and
+// its notes carry the "Dependencies" part, as slipway release does it.
+func TestReleaseOfAWorkspaceDependent(t *testing.T) {
+	f := newMonorepo(t)
+	f.commit("feat: faster core", "packages/core/index.js")
+	head := f.git("rev-parse", "HEAD")
+	cfg, err := LoadReleasePlease(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := Plan(context.Background(), f.dir, cfg, PlanOptions{Target: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := cfg.Component("api")
+	var planned *Result
+	for i := range cfg.Components {
+		if &cfg.Components[i] == api {
+			planned = results[i]
+		}
+	}
+	if planned == nil || planned.Next != "2.1.1" || len(planned.Dependencies) != 1 {
+		t.Fatalf("plan for api: %+v", planned)
+	}
+	req := ReleaseRequest{Request: api.Request(f.dir, head), Dependencies: planned.Dependencies, Date: day0}
+	req.Rules.ReleaseAs = planned.Next
+	out, err := Release(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Tag != "api-v2.1.1" || !strings.Contains(out.Notes, "@acme/core bumped from ^1.0.0 to ^1.1.0") {
+		t.Fatalf("release %s:\n%s", out.Tag, out.Notes)
+	}
+}

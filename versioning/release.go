@@ -29,6 +29,10 @@ type ReleaseRequest struct {
 	UpdateChangelog bool
 	// ChangelogPath relative to the repository root (default CHANGELOG.md).
 	ChangelogPath string
+	// Dependencies are workspace dependency updates released along (from
+	// Plan's result for this component): the section gets a "Dependencies"
+	// part, as release-please's node-workspace plugin writes it.
+	Dependencies []changelog.DependencyUpdate
 	// TagLines are added to the tag annotation, one per line, e.g.
 	// "Digest: sha256:…", "Image: repo@sha256:…".
 	TagLines []string
@@ -98,6 +102,9 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 	opts := req.Changelog
 	if opts.Sections == nil {
 		opts.Sections = req.Rules.Sections
+	}
+	if len(req.Dependencies) > 0 {
+		res.Dependencies = req.Dependencies
 	}
 	out := &ReleaseResult{Version: res.Next, Tag: res.Tag, Commit: target, Created: true, Next: res,
 		Notes: changelog.Markdown(res.ChangelogRelease(date), opts)}
