@@ -80,6 +80,11 @@ func runChangelog(cmd *cobra.Command, f *changelogFlags) error {
 		if releases, err = rangeRelease(cmd, f, req, date); err != nil {
 			return err
 		}
+		if f.from == "" {
+			if err := addWorkspaceDependencies(cmd, f, req, releases); err != nil {
+				return err
+			}
+		}
 	}
 	return printChangelog(cmd.OutOrStdout(), f, releases, opts)
 }
@@ -110,6 +115,27 @@ func changelogRequest(f *changelogFlags) (versioning.Request, error) {
 		return versioning.Request{}, &exitError{code: 2, err: err}
 	}
 	return componentRequest(&f.versionFlags, comp)
+}
+
+// addWorkspaceDependencies gives an unreleased section the "Dependencies"
+// part release-please's node-workspace plugin writes, from the plan of the
+// whole repository (the only place dependency bumps are known).
+func addWorkspaceDependencies(cmd *cobra.Command, f *changelogFlags, req versioning.Request, releases []changelog.Release) error {
+	cfg, err := versioning.LoadReleasePlease(f.repo)
+	if err != nil || cfg == nil || !cfg.NodeWorkspace || len(releases) != 1 || len(releases[0].Dependencies) > 0 {
+		return err
+	}
+	results, err := versioning.Plan(cmd.Context(), f.repo, cfg, versioning.PlanOptions{Target: f.to})
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Component == req.Component && r.Released {
+			// The plan also knows releases that only a dependency causes.
+			releases[0].Version, releases[0].Tag, releases[0].Dependencies = r.Next, r.Tag, r.Dependencies
+		}
+	}
+	return nil
 }
 
 // rangeRelease renders one section: a release tag given as --to, or the

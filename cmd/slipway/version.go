@@ -46,14 +46,8 @@ func (f *versionFlags) versionRequest() (versioning.Request, error) {
 // componentRequest is the request for one component of a release-please
 // config, so that `version next` and `changelog` agree with Plan.
 func componentRequest(f *versionFlags, comp *versioning.Component) (versioning.Request, error) {
-	req := versioning.Request{
-		Dir: f.repo, Component: comp.Name, ExcludePaths: comp.ExcludePaths, TagFormat: comp.TagFormat,
-		Rules: comp.Rules, Prerelease: f.prerelease, Target: f.target,
-		LastReleaseSHA: comp.LastReleaseSHA, CurrentVersion: comp.CurrentVersion,
-	}
-	if comp.Path != "." {
-		req.Paths = []string{comp.Path}
-	}
+	req := comp.Request(f.repo, f.target)
+	req.Prerelease = f.prerelease
 	if f.preset != "" {
 		p, err := versioning.ParsePreset(f.preset)
 		if err != nil {
