@@ -28,14 +28,7 @@ func TestCosignV3BundleInterop(t *testing.T) {
 
 	// cosign v3 verifies our bundle.
 	ours := pushImage(t, repo, "1.0.0")
-	priv, pubPath := filepath.Join(dir, "slipway.key"), filepath.Join(dir, "slipway.pub")
-	if _, err := trust.WriteKeyPair(priv, pubPath); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := trust.LoadPrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, pubPath := writeKeyPair(t, dir)
 	if _, err := oci.SignBundle(ctx, ours, signer, oci.Options{}); err != nil {
 		t.Fatal(err)
 	}

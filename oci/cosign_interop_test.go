@@ -2,6 +2,7 @@ package oci_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -58,14 +59,7 @@ func TestCosignInterop(t *testing.T) {
 
 	// cosign verifies our signature.
 	ours := pushImage(t, repo, "1.0.0")
-	priv, pubPath := filepath.Join(dir, "slipway.key"), filepath.Join(dir, "slipway.pub")
-	if _, err := trust.WriteKeyPair(priv, pubPath); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := trust.LoadPrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	signer, pubPath := writeKeyPair(t, dir)
 	if _, err := oci.Sign(ctx, ours, signer, oci.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -129,4 +123,19 @@ func strip(config string) string {
 	}
 	j := strings.Index(config[i:], "]")
 	return config[:i] + config[i+j:]
+}
+
+// writeKeyPair makes a slipway.key / slipway.pub pair in dir and returns the
+// signer and the public key's path.
+func writeKeyPair(t *testing.T, dir string) (crypto.Signer, string) {
+	t.Helper()
+	priv, pub := filepath.Join(dir, "slipway.key"), filepath.Join(dir, "slipway.pub")
+	if _, err := trust.WriteKeyPair(priv, pub); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := trust.LoadPrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, pub
 }
