@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/gate"
 )
 
 // Approve records user's approval (or rejection) of a waiting promotion and
@@ -30,14 +31,14 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 	}
 	rule := env.Gates.Approvals
 	if !rule.AllowSelfApproval {
-		if same(user, p.Requester) {
+		if gate.SamePerson(user, p.Requester) {
 			return nil, slipway.Errorf(slipway.EFORBIDDEN, "%s requested promotion %s and cannot approve it; ask another member of the team", user, p.ID)
 		}
 		if who, err := e.releaseAuthors(ctx, p); err != nil {
 			return nil, err
 		} else {
 			for _, a := range who {
-				if same(user, a) {
+				if gate.SamePerson(user, a) {
 					return nil, slipway.Errorf(slipway.EFORBIDDEN, "%s authored or committed a change in %s %s and cannot approve its promotion; ask someone who did not work on it", user, p.Service, releaseOrDigest(p))
 				}
 			}
@@ -51,7 +52,7 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 		return nil, err
 	}
 	for _, a := range prior {
-		if same(a.User, user) && a.Digest == p.Digest {
+		if gate.SamePerson(a.User, user) && a.Digest == p.Digest {
 			return nil, slipway.Errorf(slipway.ECONFLICT, "%s already decided on promotion %s; approvals must come from distinct people", user, p.ID)
 		}
 	}
@@ -77,28 +78,6 @@ func (e *Engine) releaseAuthors(ctx context.Context, p *slipway.Promotion) ([]st
 		return nil, err
 	}
 	return r.Authors, nil
-}
-
-// same compares identities: an email or a name, case-insensitively, also
-// matching "Name <email>" forms on either side.
-func same(a, b string) bool {
-	na, ea := splitIdentity(a)
-	nb, eb := splitIdentity(b)
-	return (ea != "" && strings.EqualFold(ea, eb)) || (na != "" && strings.EqualFold(na, nb)) ||
-		(ea != "" && strings.EqualFold(ea, nb)) || (na != "" && strings.EqualFold(na, eb))
-}
-
-var identityRE = regexp.MustCompile(`^\s*(.*?)\s*<([^>]*)>\s*$`)
-
-func splitIdentity(s string) (name, email string) {
-	if m := identityRE.FindStringSubmatch(s); m != nil {
-		return m[1], m[2]
-	}
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "@") {
-		return "", s
-	}
-	return s, ""
 }
 
 var checkRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)

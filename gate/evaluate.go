@@ -232,7 +232,7 @@ func isSelf(a Approval, in Input) bool {
 	people := append([]string{in.Requester}, in.People...)
 	for _, id := range ids {
 		for _, p := range people {
-			if samePerson(id, p) {
+			if SamePerson(id, p) {
 				return true
 			}
 		}
@@ -240,9 +240,10 @@ func isSelf(a Approval, in Input) bool {
 	return false
 }
 
-// samePerson compares identities case-insensitively, ignoring a display
-// name around an email ("Ann <ann@x.org>").
-func samePerson(a, b string) bool {
+// SamePerson compares identities case-insensitively, ignoring a display
+// name around an email ("Ann <ann@x.org>"). It is the one definition of
+// "self" that the engine's early refusal and Evaluate share.
+func SamePerson(a, b string) bool {
 	a, b = identity(a), identity(b)
 	return a != "" && a == b
 }
