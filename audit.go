@@ -1,6 +1,7 @@
 package slipway
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -64,4 +65,13 @@ func VerifyChain(entries []AuditEntry) error {
 		prev = e.Hash
 	}
 	return nil
+}
+
+// AuditStore persists the audit chain.
+type AuditStore interface {
+	// AppendAudit links e to the chain (sets PrevHash, Seq, Hash) and stores
+	// it in one transaction, so two writers cannot fork the chain.
+	AppendAudit(ctx context.Context, e *AuditEntry) error
+	// AuditEntries returns the whole chain, oldest first, as recorded.
+	AuditEntries(ctx context.Context) ([]AuditEntry, error)
 }

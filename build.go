@@ -1,6 +1,7 @@
 package slipway
 
 import (
+	"context"
 	"regexp"
 	"time"
 )
@@ -13,8 +14,42 @@ type Build struct {
 	Commit  string    // full SHA of the source commit that produced the image
 	Image   string    // image repository, without tag or digest
 	Digest  string    // sha256:<64 hex> of the manifest (or index) that was verified
-	KeyID   string    // id of the trusted key whose signature verified at intake
+	KeyID   string    // who signed: the trusted key's id, or the keyless identity (issuer + subject)
 	Created time.Time // when intake recorded it
+
+	// Supply-chain facts verified at intake (empty when the policy did not ask).
+	SignatureDigest string   // digest of the signature manifest or bundle that verified
+	SBOMDigest      string   // digest of the SBOM attestation's payload
+	Builder         string   // SLSA provenance builder id
+	Platforms       []string // os/arch of an image index, sorted
+	RekorEntry      string   // the signature's transparency-log entry (log index or UUID)
+}
+
+// RefusedIntake is a build registration that intake refused: kept so
+// `slipway build list --refused` and the timeline show who tried what.
+type RefusedIntake struct {
+	ID      int64
+	Service string
+	Image   string // as given
+	Commit  string
+	Rule    string // the rule that failed (unsigned, wrong-repository, sbom-missing, …)
+	Reason  string // the message the caller saw
+	At      time.Time
+}
+
+// BuildStore persists builds (immutable) and refused intakes.
+type BuildStore interface {
+	// CreateBuild records b. The same build again is a no-op (created
+	// false); the same digest with another commit is ECONFLICT.
+	CreateBuild(ctx context.Context, b *Build) (created bool, err error)
+	// Build returns a build by id; ENOTFOUND.
+	Build(ctx context.Context, id string) (*Build, error)
+	// Builds lists a service's builds ("" for all), newest first.
+	Builds(ctx context.Context, service string) ([]*Build, error)
+	// RefuseIntake records a refused registration.
+	RefuseIntake(ctx context.Context, r *RefusedIntake) error
+	// RefusedIntakes lists refused registrations of a service ("" for all), newest first.
+	RefusedIntakes(ctx context.Context, service string) ([]*RefusedIntake, error)
 }
 
 // Ref is the pinned image reference repo@digest.

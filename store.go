@@ -1,0 +1,19 @@
+package slipway
+
+// Store is every service the engine needs from a database. sqlite/ and
+// postgres/ each fill it with their implementations; the engine holds only
+// these interfaces, and one test suite (storetest/) runs against both.
+type Store struct {
+	Builds       BuildStore
+	Releases     ReleaseStore
+	Promotions   PromotionStore
+	Gates        GateStore
+	Holds        HoldStore
+	Analysis     AnalysisStore
+	Audit        AuditStore
+	PullRequests PullRequestStore
+	Leases       LeaseStore
+	Queue        QueueStore
+	// Close releases the database.
+	Close func() error
+}
