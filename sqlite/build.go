@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 
 	"github.com/slipway/slipway"
 )
@@ -11,7 +10,7 @@ import (
 // CreateBuild records a build. Registering the same build again is a no-op
 // (created=false); the same digest with another commit is a conflict, because
 // a build is immutable.
-func (s *DB) CreateBuild(ctx context.Context, b *slipway.Build) (created bool, err error) {
+func (s *BuildStore) CreateBuild(ctx context.Context, b *slipway.Build) (created bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		old, err := scanBuild(tx.QueryRowContext(ctx, buildSelect+` WHERE id = ?`, b.ID))
 		if err == nil {
@@ -24,30 +23,28 @@ func (s *DB) CreateBuild(ctx context.Context, b *slipway.Build) (created bool, e
 		if !isNoRows(err) {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO builds (id, service, commit_sha, image, digest, key_id, created) VALUES (?,?,?,?,?,?,?)`,
-			b.ID, b.Service, b.Commit, b.Image, b.Digest, b.KeyID, ts(b.Created))
+		_, err = tx.ExecContext(ctx, `INSERT INTO builds (id, service, commit_sha, image, digest, key_id, created, signature_digest, sbom_digest, builder, platforms, rekor_entry) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			b.ID, b.Service, b.Commit, b.Image, b.Digest, b.KeyID, ts(b.Created), b.SignatureDigest, b.SBOMDigest, b.Builder, jsonList(b.Platforms), b.RekorEntry)
 		created = err == nil
 		return err
 	})
 	return created, err
 }
 
-const buildSelect = `SELECT id, service, commit_sha, image, digest, key_id, created FROM builds`
-
-type rowScanner interface{ Scan(...any) error }
+const buildSelect = `SELECT id, service, commit_sha, image, digest, key_id, created, signature_digest, sbom_digest, builder, platforms, rekor_entry FROM builds`
 
 func scanBuild(r rowScanner) (*slipway.Build, error) {
 	var b slipway.Build
-	var created string
-	if err := r.Scan(&b.ID, &b.Service, &b.Commit, &b.Image, &b.Digest, &b.KeyID, &created); err != nil {
+	var created, platforms string
+	if err := r.Scan(&b.ID, &b.Service, &b.Commit, &b.Image, &b.Digest, &b.KeyID, &created, &b.SignatureDigest, &b.SBOMDigest, &b.Builder, &platforms, &b.RekorEntry); err != nil {
 		return nil, err
 	}
-	b.Created = parseTS(created)
+	b.Created, b.Platforms = parseTS(created), parseList(platforms)
 	return &b, nil
 }
 
 // Build returns a build by id.
-func (s *DB) Build(ctx context.Context, id string) (*slipway.Build, error) {
+func (s *BuildStore) Build(ctx context.Context, id string) (*slipway.Build, error) {
 	b, err := scanBuild(s.db.QueryRowContext(ctx, buildSelect+` WHERE id = ?`, id))
 	if isNoRows(err) {
 		return nil, notFound("build %q not found: list builds with `slipway build list`", id)
@@ -56,71 +53,48 @@ func (s *DB) Build(ctx context.Context, id string) (*slipway.Build, error) {
 }
 
 // Builds lists the builds of a service, newest first.
-func (s *DB) Builds(ctx context.Context, service string) ([]*slipway.Build, error) {
-	rows, err := s.db.QueryContext(ctx, buildSelect+` WHERE service = ? OR ? = '' ORDER BY created DESC, id`, service, service)
+func (s *BuildStore) Builds(ctx context.Context, service string) ([]*slipway.Build, error) {
+	return queryAll(ctx, s.DB, scanBuild, buildSelect+` WHERE service = ? OR ? = '' ORDER BY created DESC, id`, service, service)
+}
+
+// RefuseIntake records a refused registration.
+func (s *BuildStore) RefuseIntake(ctx context.Context, r *slipway.RefusedIntake) error {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO refused_intakes (service, image, commit_sha, rule, reason, at) VALUES (?,?,?,?,?,?)`,
+		r.Service, r.Image, r.Commit, r.Rule, r.Reason, ts(r.At))
+	if err != nil {
+		return err
+	}
+	r.ID, err = res.LastInsertId()
+	return err
+}
+
+// RefusedIntakes lists refused registrations, newest first.
+func (s *BuildStore) RefusedIntakes(ctx context.Context, service string) ([]*slipway.RefusedIntake, error) {
+	return queryAll(ctx, s.DB, func(r rowScanner) (*slipway.RefusedIntake, error) {
+		var x slipway.RefusedIntake
+		var at string
+		if err := r.Scan(&x.ID, &x.Service, &x.Image, &x.Commit, &x.Rule, &x.Reason, &at); err != nil {
+			return nil, err
+		}
+		x.At = parseTS(at)
+		return &x, nil
+	}, `SELECT id, service, image, commit_sha, rule, reason, at FROM refused_intakes WHERE service = ? OR ? = '' ORDER BY id DESC`, service, service)
+}
+
+// queryAll runs a query and scans every row.
+func queryAll[T any](ctx context.Context, s *DB, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*slipway.Build
+	var out []T
 	for rows.Next() {
-		b, err := scanBuild(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// CreateRelease records a release; the same tag for the same build is a no-op.
-func (s *DB) CreateRelease(ctx context.Context, r *slipway.Release) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var buildID string
-		err := tx.QueryRowContext(ctx, `SELECT build_id FROM releases WHERE service = ? AND tag = ?`, r.Service, r.Tag).Scan(&buildID)
-		if err == nil {
-			if buildID != r.BuildID {
-				return slipway.Errorf(slipway.ECONFLICT, "release %s of %s already names build %s, not %s: a release is bound to exactly one build", r.Tag, r.Service, buildID, r.BuildID)
-			}
-			return nil
-		}
-		if !isNoRows(err) {
-			return err
-		}
-		authors, _ := json.Marshal(r.Authors)
-		_, err = tx.ExecContext(ctx, `INSERT INTO releases (service, version, tag, build_id, commit_sha, notes, authors, created) VALUES (?,?,?,?,?,?,?,?)`,
-			r.Service, r.Version, r.Tag, r.BuildID, r.Commit, r.Notes, string(authors), ts(r.Created))
-		return err
-	})
-}
-
-const releaseSelect = `SELECT service, version, tag, build_id, commit_sha, notes, authors, created FROM releases`
-
-func scanRelease(r rowScanner) (*slipway.Release, error) {
-	var rel slipway.Release
-	var authors, created string
-	if err := r.Scan(&rel.Service, &rel.Version, &rel.Tag, &rel.BuildID, &rel.Commit, &rel.Notes, &authors, &created); err != nil {
-		return nil, err
-	}
-	_ = json.Unmarshal([]byte(authors), &rel.Authors)
-	rel.Created = parseTS(created)
-	return &rel, nil
-}
-
-// Release returns a service's release by tag.
-func (s *DB) Release(ctx context.Context, service, tag string) (*slipway.Release, error) {
-	r, err := scanRelease(s.db.QueryRowContext(ctx, releaseSelect+` WHERE service = ? AND tag = ?`, service, tag))
-	if isNoRows(err) {
-		return nil, notFound("release %s of service %s not found: create it with `slipway release --service %s --build ID`", tag, service, service)
-	}
-	return r, err
-}
-
-// ReleaseOfBuild returns the release that names a build, if any.
-func (s *DB) ReleaseOfBuild(ctx context.Context, buildID string) (*slipway.Release, error) {
-	r, err := scanRelease(s.db.QueryRowContext(ctx, releaseSelect+` WHERE build_id = ? ORDER BY created DESC LIMIT 1`, buildID))
-	if isNoRows(err) {
-		return nil, nil
-	}
-	return r, err
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -52,6 +53,50 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 
 // Close closes the store.
 func (s *DB) Close() error { return s.db.Close() }
+
+// Store returns every store service over this database.
+func (s *DB) Store() slipway.Store {
+	return slipway.Store{
+		Builds:       &BuildStore{s},
+		Releases:     &ReleaseStore{s},
+		Promotions:   &PromotionStore{s},
+		Gates:        &GateStore{s},
+		Holds:        &HoldStore{s},
+		Analysis:     &AnalysisStore{s},
+		Audit:        &AuditStore{s},
+		PullRequests: &PullRequestStore{s},
+		Leases:       &LeaseStore{s},
+		Queue:        &QueueStore{s},
+		Close:        s.Close,
+	}
+}
+
+// The services, one type each, so every interface is asserted on its own.
+type (
+	BuildStore       struct{ *DB }
+	ReleaseStore     struct{ *DB }
+	PromotionStore   struct{ *DB }
+	GateStore        struct{ *DB }
+	HoldStore        struct{ *DB }
+	AnalysisStore    struct{ *DB }
+	AuditStore       struct{ *DB }
+	PullRequestStore struct{ *DB }
+	LeaseStore       struct{ *DB }
+	QueueStore       struct{ *DB }
+)
+
+var (
+	_ slipway.BuildStore       = (*BuildStore)(nil)
+	_ slipway.ReleaseStore     = (*ReleaseStore)(nil)
+	_ slipway.PromotionStore   = (*PromotionStore)(nil)
+	_ slipway.GateStore        = (*GateStore)(nil)
+	_ slipway.HoldStore        = (*HoldStore)(nil)
+	_ slipway.AnalysisStore    = (*AnalysisStore)(nil)
+	_ slipway.AuditStore       = (*AuditStore)(nil)
+	_ slipway.PullRequestStore = (*PullRequestStore)(nil)
+	_ slipway.LeaseStore       = (*LeaseStore)(nil)
+	_ slipway.QueueStore       = (*QueueStore)(nil)
+)
 
 // Path is the database file.
 func (s *DB) Path() string { return s.path }
@@ -121,6 +166,27 @@ func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
 func parseTS(s string) time.Time {
 	t, _ := time.Parse(timeLayout, s)
 	return t
+}
+
+type rowScanner interface{ Scan(...any) error }
+
+func jsonList(v []string) string {
+	if v == nil {
+		v = []string{}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func parseList(s string) []string {
+	var v []string
+	_ = json.Unmarshal([]byte(s), &v)
+	return v
+}
+
+// isUnique reports whether err is a violated UNIQUE constraint.
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 func notFound(format string, args ...any) error {

@@ -2,21 +2,22 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"time"
 
 	"github.com/slipway/slipway"
 )
 
 // AddApproval records an approval or rejection.
-func (s *DB) AddApproval(ctx context.Context, a *slipway.Approval) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO approvals (promotion_id, user, digest, approve, comment, at) VALUES (?,?,?,?,?,?)`,
-		a.PromotionID, a.User, a.Digest, a.Approve, a.Comment, ts(a.At))
+func (s *GateStore) AddApproval(ctx context.Context, a *slipway.Approval) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO approvals (promotion_id, user, identity, digest, approve, comment, at) VALUES (?,?,?,?,?,?,?)`,
+		a.PromotionID, a.User, slipway.NormalizeIdentity(a.User), a.Digest, a.Approve, a.Comment, ts(a.At))
+	if isUnique(err) {
+		return slipway.Errorf(slipway.ECONFLICT, "%s already decided on promotion %s; approvals must come from distinct people", a.User, a.PromotionID)
+	}
 	return err
 }
 
 // Approvals lists a promotion's approvals and rejections, oldest first.
-func (s *DB) Approvals(ctx context.Context, promotionID string) ([]slipway.Approval, error) {
+func (s *GateStore) Approvals(ctx context.Context, promotionID string) ([]slipway.Approval, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT promotion_id, user, digest, approve, comment, at FROM approvals WHERE promotion_id = ? ORDER BY id`, promotionID)
 	if err != nil {
 		return nil, err
@@ -36,14 +37,14 @@ func (s *DB) Approvals(ctx context.Context, promotionID string) ([]slipway.Appro
 }
 
 // AddVerification records a check result.
-func (s *DB) AddVerification(ctx context.Context, v *slipway.Verification) error {
+func (s *GateStore) AddVerification(ctx context.Context, v *slipway.Verification) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO verifications (service, env, check_name, digest, passed, url, at) VALUES (?,?,?,?,?,?,?)`,
 		v.Service, v.Env, v.Check, v.Digest, v.Passed, v.URL, ts(v.At))
 	return err
 }
 
 // Verifications lists the results reported for a digest in an environment, oldest first.
-func (s *DB) Verifications(ctx context.Context, service, env, digest string) ([]slipway.Verification, error) {
+func (s *GateStore) Verifications(ctx context.Context, service, env, digest string) ([]slipway.Verification, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT service, env, check_name, digest, passed, url, at FROM verifications WHERE service = ? AND env = ? AND digest = ? ORDER BY id`, service, env, digest)
 	if err != nil {
 		return nil, err
@@ -60,78 +61,4 @@ func (s *DB) Verifications(ctx context.Context, service, env, digest string) ([]
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// AddHold holds a digest; holding an already-held digest is a no-op.
-func (s *DB) AddHold(ctx context.Context, h *slipway.Hold) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM holds WHERE service = ? AND digest = ? AND released IS NULL`, h.Service, h.Digest).Scan(&h.ID)
-		if err == nil {
-			return nil
-		}
-		if !isNoRows(err) {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO holds (service, digest, reason, by_user, created) VALUES (?,?,?,?,?)`, h.Service, h.Digest, h.Reason, h.By, ts(h.Created))
-		if err != nil {
-			return err
-		}
-		h.ID, err = res.LastInsertId()
-		return err
-	})
-}
-
-// ReleaseHold lifts the active hold on a digest.
-func (s *DB) ReleaseHold(ctx context.Context, service, digest string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE holds SET released = ? WHERE service = ? AND digest = ? AND released IS NULL`, ts(at), service, digest)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFound("no active hold on %s of service %s: see `slipway hold list`", digest, service)
-	}
-	return nil
-}
-
-// Holds lists holds (only active ones unless all).
-func (s *DB) Holds(ctx context.Context, service string, all bool) ([]slipway.Hold, error) {
-	q := `SELECT id, service, digest, reason, by_user, created, released FROM holds WHERE (? = '' OR service = ?)`
-	if !all {
-		q += ` AND released IS NULL`
-	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, service, service)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []slipway.Hold
-	for rows.Next() {
-		var h slipway.Hold
-		var created string
-		var released sql.NullString
-		if err := rows.Scan(&h.ID, &h.Service, &h.Digest, &h.Reason, &h.By, &created, &released); err != nil {
-			return nil, err
-		}
-		h.Created = parseTS(created)
-		if released.Valid {
-			t := parseTS(released.String)
-			h.Released = &t
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// ActiveHold returns the active hold on a digest, or nil.
-func (s *DB) ActiveHold(ctx context.Context, service, digest string) (*slipway.Hold, error) {
-	hs, err := s.Holds(ctx, service, false)
-	if err != nil {
-		return nil, err
-	}
-	for i := range hs {
-		if hs[i].Digest == digest {
-			return &hs[i], nil
-		}
-	}
-	return nil, nil
 }

@@ -7,23 +7,24 @@ import (
 	"github.com/slipway/slipway"
 )
 
-const prSelect = `SELECT number, branch, base, title, body, author, state, head_sha, merge_sha, merged_by, created, updated FROM pull_requests`
+const prSelect = `SELECT number, url, branch, base, title, body, labels, reviewers, author, state, head_sha, merge_sha, merged_by, closed_by, conflict, created, updated FROM pull_requests`
 
 func scanPR(r rowScanner) (*slipway.PullRequest, error) {
 	var p slipway.PullRequest
-	var created, updated string
-	if err := r.Scan(&p.Number, &p.Branch, &p.Base, &p.Title, &p.Body, &p.Author, &p.State, &p.HeadSHA, &p.MergeSHA, &p.MergedBy, &created, &updated); err != nil {
+	var labels, reviewers, created, updated string
+	if err := r.Scan(&p.Number, &p.URL, &p.Branch, &p.Base, &p.Title, &p.Body, &labels, &reviewers, &p.Author, &p.State, &p.HeadSHA, &p.MergeSHA, &p.MergedBy, &p.ClosedBy, &p.Conflict, &created, &updated); err != nil {
 		return nil, err
 	}
+	p.Labels, p.Reviewers = parseList(labels), parseList(reviewers)
 	p.Created, p.Updated = parseTS(created), parseTS(updated)
 	return &p, nil
 }
 
-// OpenPR stores a pull request for a branch, or returns the existing one for
+// OpenPR stores a pull request for a branch, or returns the open one for
 // that branch (idempotent: a retried promotion never opens a second PR).
-func (s *DB) OpenPR(ctx context.Context, p *slipway.PullRequest) (created bool, err error) {
+func (s *PullRequestStore) OpenPR(ctx context.Context, p *slipway.PullRequest) (created bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
-		old, err := scanPR(tx.QueryRowContext(ctx, prSelect+` WHERE branch = ?`, p.Branch))
+		old, err := scanPR(tx.QueryRowContext(ctx, prSelect+` WHERE branch = ? AND state = 'open'`, p.Branch))
 		if err == nil {
 			*p = *old
 			return nil
@@ -31,20 +32,23 @@ func (s *DB) OpenPR(ctx context.Context, p *slipway.PullRequest) (created bool, 
 		if !isNoRows(err) {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO pull_requests (branch, base, title, body, author, state, head_sha, merge_sha, merged_by, created, updated) VALUES (?,?,?,?,?,'open',?,'','',?,?)`,
-			p.Branch, p.Base, p.Title, p.Body, p.Author, p.HeadSHA, ts(p.Created), ts(p.Created))
+		res, err := tx.ExecContext(ctx, `INSERT INTO pull_requests (url, branch, base, title, body, labels, reviewers, author, state, head_sha, merge_sha, merged_by, closed_by, conflict, created, updated) VALUES (?,?,?,?,?,?,?,?,'open',?,'','','',0,?,?)`,
+			p.URL, p.Branch, p.Base, p.Title, p.Body, jsonList(p.Labels), jsonList(p.Reviewers), p.Author, p.HeadSHA, ts(p.Created), ts(p.Created))
+		if isUnique(err) {
+			return slipway.Errorf(slipway.ECONFLICT, "branch %s already had a pull request, which is no longer open: push a new branch", p.Branch)
+		}
 		if err != nil {
 			return err
 		}
 		n, err := res.LastInsertId()
-		p.Number, p.State, p.Updated, created = int(n), "open", p.Created, true
+		p.Number, p.State, p.Updated, created = int(n), slipway.PROpen, p.Created, true
 		return err
 	})
 	return created, err
 }
 
 // PR returns a pull request by number.
-func (s *DB) PR(ctx context.Context, number int) (*slipway.PullRequest, error) {
+func (s *PullRequestStore) PR(ctx context.Context, number int) (*slipway.PullRequest, error) {
 	p, err := scanPR(s.db.QueryRowContext(ctx, prSelect+` WHERE number = ?`, number))
 	if isNoRows(err) {
 		return nil, notFound("pull request #%d not found: list them with `slipway pr list`", number)
@@ -52,28 +56,37 @@ func (s *DB) PR(ctx context.Context, number int) (*slipway.PullRequest, error) {
 	return p, err
 }
 
+// PRByBranch returns the newest pull request of a branch.
+func (s *PullRequestStore) PRByBranch(ctx context.Context, branch string) (*slipway.PullRequest, error) {
+	p, err := scanPR(s.db.QueryRowContext(ctx, prSelect+` WHERE branch = ? ORDER BY number DESC LIMIT 1`, branch))
+	if isNoRows(err) {
+		return nil, notFound("no pull request for branch %s", branch)
+	}
+	return p, err
+}
+
 // PRs lists pull requests in a state ("" for all), oldest first.
-func (s *DB) PRs(ctx context.Context, state string) ([]*slipway.PullRequest, error) {
-	rows, err := s.db.QueryContext(ctx, prSelect+` WHERE ? = '' OR state = ? ORDER BY number`, state, state)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*slipway.PullRequest
-	for rows.Next() {
-		p, err := scanPR(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+func (s *PullRequestStore) PRs(ctx context.Context, state string) ([]*slipway.PullRequest, error) {
+	return queryAll(ctx, s.DB, scanPR, prSelect+` WHERE ? = '' OR state = ? ORDER BY number`, state, state)
 }
 
 // SetPRState records a merge or close; only an open PR changes.
-func (s *DB) SetPRState(ctx context.Context, p *slipway.PullRequest) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET state = ?, head_sha = ?, merge_sha = ?, merged_by = ?, updated = ? WHERE number = ? AND state = 'open'`,
-		p.State, p.HeadSHA, p.MergeSHA, p.MergedBy, ts(p.Updated), p.Number)
+func (s *PullRequestStore) SetPRState(ctx context.Context, p *slipway.PullRequest) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET state = ?, body = ?, head_sha = ?, merge_sha = ?, merged_by = ?, closed_by = ?, conflict = ?, updated = ? WHERE number = ? AND state = 'open'`,
+		p.State, p.Body, p.HeadSHA, p.MergeSHA, p.MergedBy, p.ClosedBy, p.Conflict, ts(p.Updated), p.Number)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d is not open", p.Number)
+	}
+	return nil
+}
+
+// UpdatePR stores the body and head of an open pull request.
+func (s *PullRequestStore) UpdatePR(ctx context.Context, p *slipway.PullRequest) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET body = ?, head_sha = ?, conflict = ?, updated = ? WHERE number = ? AND state = 'open'`,
+		p.Body, p.HeadSHA, p.Conflict, ts(p.Updated), p.Number)
 	if err != nil {
 		return err
 	}

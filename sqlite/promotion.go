@@ -4,17 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/slipway/slipway"
 )
 
-const promotionSelect = `SELECT id, service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, revert, created, updated FROM promotions`
+const promotionSelect = `SELECT id, service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, branch, head, revert, created, updated FROM promotions`
 
 func scanPromotion(r rowScanner) (*slipway.Promotion, error) {
 	var p slipway.Promotion
 	var state, created, updated string
-	if err := r.Scan(&p.ID, &p.Service, &p.Env, &p.BuildID, &p.Digest, &p.Release, &p.Requester, &p.Expedited, &state, &p.Reason, &p.PinCommit, &p.PR, &p.Revert, &created, &updated); err != nil {
+	if err := r.Scan(&p.ID, &p.Service, &p.Env, &p.BuildID, &p.Digest, &p.Release, &p.Requester, &p.Expedited, &state, &p.Reason, &p.PinCommit, &p.PR, &p.Branch, &p.Head, &p.Revert, &created, &updated); err != nil {
 		return nil, err
 	}
 	p.State = slipway.PromotionState(state)
@@ -22,13 +23,46 @@ func scanPromotion(r rowScanner) (*slipway.Promotion, error) {
 	return &p, nil
 }
 
-// CreatePromotion stores a new promotion (assigning its id) with its first
-// history row, in one transaction.
-func (s *DB) CreatePromotion(ctx context.Context, p *slipway.Promotion) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO promotions (id, service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, revert, created, updated)
-			VALUES ('', ?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			p.Service, p.Env, p.BuildID, p.Digest, p.Release, p.Requester, p.Expedited, string(p.State), p.Reason, p.PinCommit, p.PR, p.Revert, ts(p.Created), ts(p.Created))
+// activeStates is the SQL list of slipway.PromotionState.Active states; the
+// partial unique index promotions_one_active uses the same list.
+var activeStates = func() string {
+	var q []string
+	for _, s := range slipway.States {
+		if s.Active() {
+			q = append(q, "'"+string(s)+"'")
+		}
+	}
+	return "(" + strings.Join(q, ",") + ")"
+}()
+
+// CreatePromotion stores p as the one active promotion of its pin location,
+// superseding the active one when allowed (see slipway.PromotionStore). The
+// transaction holds SQLite's write lock from its first statement, and the
+// partial unique index refuses a second active row whatever the code does.
+func (s *PromotionStore) CreatePromotion(ctx context.Context, p *slipway.Promotion, supersede bool) ([]*slipway.Promotion, error) {
+	var superseded []*slipway.Promotion
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		superseded = nil
+		active, err := scanPromotion(tx.QueryRowContext(ctx, promotionSelect+` WHERE service = ? AND env = ? AND state IN `+activeStates, p.Service, p.Env))
+		switch {
+		case isNoRows(err):
+		case err != nil:
+			return err
+		case !supersede || !active.State.Supersedable():
+			return activeConflict(active)
+		default:
+			reason := "superseded by a newer request"
+			if err := transition(ctx, tx, active, slipway.StateSuperseded, reason, p.Created); err != nil {
+				return err
+			}
+			superseded = append(superseded, active)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO promotions (id, service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, branch, head, revert, created, updated)
+			VALUES ('', ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			p.Service, p.Env, p.BuildID, p.Digest, p.Release, p.Requester, p.Expedited, string(p.State), p.Reason, p.PinCommit, p.PR, p.Branch, p.Head, p.Revert, ts(p.Created), ts(p.Created))
+		if isUnique(err) {
+			return slipway.Errorf(slipway.ECONFLICT, "another promotion of %s to %s became active at the same moment: retry", p.Service, p.Env)
+		}
 		if err != nil {
 			return err
 		}
@@ -45,10 +79,25 @@ func (s *DB) CreatePromotion(ctx context.Context, p *slipway.Promotion) error {
 			p.ID, "", string(p.State), p.Reason, ts(p.Created))
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return superseded, nil
+}
+
+// activeConflict is the refusal that names the promotion in the way.
+func activeConflict(a *slipway.Promotion) error {
+	what := fmt.Sprintf("promotion %s of %s (%s) to %s is %s", a.ID, a.Service, slipway.Digest12(a.Digest), a.Env, a.State)
+	switch a.State {
+	case slipway.StateCanary, slipway.StatePaused:
+		return slipway.Errorf(slipway.ECONFLICT, "%s: its pin is already in Git; wait for the canary to finish, or settle it with `slipway canary promote|abort --promotion %s`", what, a.ID)
+	default:
+		return slipway.Errorf(slipway.ECONFLICT, "%s: its pin is already in Git; promote again once it has finished (`slipway promotions --service %s`)", what, a.Service)
+	}
 }
 
 // Promotion returns a promotion by id.
-func (s *DB) Promotion(ctx context.Context, id string) (*slipway.Promotion, error) {
+func (s *PromotionStore) Promotion(ctx context.Context, id string) (*slipway.Promotion, error) {
 	p, err := scanPromotion(s.db.QueryRowContext(ctx, promotionSelect+` WHERE id = ?`, id))
 	if isNoRows(err) {
 		return nil, notFound("promotion %q not found: list them with `slipway promotions`", id)
@@ -56,100 +105,78 @@ func (s *DB) Promotion(ctx context.Context, id string) (*slipway.Promotion, erro
 	return p, err
 }
 
-// PromotionFilter selects promotions; zero fields match everything.
-type PromotionFilter struct {
-	Service string
-	Env     string
-	Active  bool // only promotions not in a terminal state
-	State   slipway.PromotionState
-}
-
 // Promotions lists promotions, oldest first.
-func (s *DB) Promotions(ctx context.Context, f PromotionFilter) ([]*slipway.Promotion, error) {
-	q := promotionSelect + ` WHERE (? = '' OR service = ?) AND (? = '' OR env = ?) AND (? = '' OR state = ?)`
-	args := []any{f.Service, f.Service, f.Env, f.Env, string(f.State), string(f.State)}
+func (s *PromotionStore) Promotions(ctx context.Context, f slipway.PromotionFilter) ([]*slipway.Promotion, error) {
+	q := promotionSelect + ` WHERE (? = '' OR service = ?) AND (? = '' OR env = ?) AND (? = '' OR state = ?) AND (? = '' OR digest = ?)`
+	args := []any{f.Service, f.Service, f.Env, f.Env, string(f.State), string(f.State), f.Digest, f.Digest}
 	if f.Active {
-		q += ` AND state NOT IN ('succeeded','aborted','failed','superseded','rolled-back')`
+		q += ` AND state IN ` + activeStates
 	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY seq`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*slipway.Promotion
-	for rows.Next() {
-		p, err := scanPromotion(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.DB, scanPromotion, q+` ORDER BY seq`, args...)
 }
 
-// Transition moves p to state to, recording why, if and only if p is still in
-// the state the caller read (optimistic concurrency: two reconcilers never
-// both act on one transition). p is updated in place.
-func (s *DB) Transition(ctx context.Context, p *slipway.Promotion, to slipway.PromotionState, reason string, at time.Time) error {
+// Transition moves p to state to if p is still in the state the caller read.
+func (s *PromotionStore) Transition(ctx context.Context, p *slipway.Promotion, to slipway.PromotionState, reason string, at time.Time) error {
 	if !slipway.CanTransition(p.State, to) {
 		return slipway.Errorf(slipway.ECONFLICT, "promotion %s cannot go from %s to %s", p.ID, p.State, to)
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE promotions SET state = ?, reason = ?, pin_commit = ?, pr = ?, revert = ?, updated = ? WHERE id = ? AND state = ?`,
-			string(to), reason, p.PinCommit, p.PR, p.Revert, ts(at), p.ID, string(p.State))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return slipway.Errorf(slipway.ECONFLICT, "promotion %s changed under us (expected state %s): re-read and retry", p.ID, p.State)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO transitions (promotion_id, from_state, to_state, reason, at) VALUES (?,?,?,?,?)`,
-			p.ID, string(p.State), string(to), reason, ts(at)); err != nil {
-			return err
-		}
-		p.State, p.Reason, p.Updated = to, reason, at
-		return nil
-	})
+	return s.tx(ctx, func(tx *sql.Tx) error { return transition(ctx, tx, p, to, reason, at) })
 }
 
-// Update stores the non-state fields of p (pin commit, PR, revert, reason)
-// without a transition: progress inside a state, e.g. the PR number once open.
-func (s *DB) Update(ctx context.Context, p *slipway.Promotion, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE promotions SET reason = ?, pin_commit = ?, pr = ?, revert = ?, updated = ? WHERE id = ? AND state = ?`,
-		p.Reason, p.PinCommit, p.PR, p.Revert, ts(at), p.ID, string(p.State))
+func transition(ctx context.Context, tx *sql.Tx, p *slipway.Promotion, to slipway.PromotionState, reason string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE promotions SET state = ?, reason = ?, pin_commit = ?, pr = ?, branch = ?, head = ?, revert = ?, updated = ? WHERE id = ? AND state = ?`,
+		string(to), reason, p.PinCommit, p.PR, p.Branch, p.Head, p.Revert, ts(at), p.ID, string(p.State))
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return slipway.Errorf(slipway.ECONFLICT, "promotion %s changed under us: re-read and retry", p.ID)
+		return changedUnderUs(ctx, tx, p)
 	}
-	p.Updated = at
+	if _, err := tx.ExecContext(ctx, `INSERT INTO transitions (promotion_id, from_state, to_state, reason, at) VALUES (?,?,?,?,?)`,
+		p.ID, string(p.State), string(to), reason, ts(at)); err != nil {
+		return err
+	}
+	p.State, p.Reason, p.Updated = to, reason, at
 	return nil
 }
 
-// History lists a promotion's transitions, oldest first.
-func (s *DB) History(ctx context.Context, id string) ([]slipway.Transition, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT promotion_id, from_state, to_state, reason, at FROM transitions WHERE promotion_id = ? ORDER BY id`, id)
-	if err != nil {
-		return nil, err
+func changedUnderUs(ctx context.Context, tx *sql.Tx, p *slipway.Promotion) error {
+	var now string
+	if err := tx.QueryRowContext(ctx, `SELECT state FROM promotions WHERE id = ?`, p.ID).Scan(&now); err != nil {
+		return err
 	}
-	defer rows.Close()
-	var out []slipway.Transition
-	for rows.Next() {
-		var t slipway.Transition
-		var from, to, at string
-		if err := rows.Scan(&t.PromotionID, &from, &to, &t.Reason, &at); err != nil {
-			return nil, err
-		}
-		t.From, t.To, t.At = slipway.PromotionState(from), slipway.PromotionState(to), parseTS(at)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return slipway.Errorf(slipway.ECONFLICT, "promotion %s changed under us: it is %s now, not %s", p.ID, now, p.State)
 }
 
-// Current returns the newest succeeded promotion of service into env: what
-// runs there (nil when nothing was ever promoted).
-func (s *DB) Current(ctx context.Context, service, env string) (*slipway.Promotion, error) {
+// Update stores the non-state fields of p if it is still in the state read.
+func (s *PromotionStore) Update(ctx context.Context, p *slipway.Promotion, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE promotions SET reason = ?, pin_commit = ?, pr = ?, branch = ?, head = ?, revert = ?, updated = ? WHERE id = ? AND state = ?`,
+			p.Reason, p.PinCommit, p.PR, p.Branch, p.Head, p.Revert, ts(at), p.ID, string(p.State))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return changedUnderUs(ctx, tx, p)
+		}
+		p.Updated = at
+		return nil
+	})
+}
+
+// History lists a promotion's transitions, oldest first.
+func (s *PromotionStore) History(ctx context.Context, id string) ([]slipway.Transition, error) {
+	return queryAll(ctx, s.DB, func(r rowScanner) (slipway.Transition, error) {
+		var t slipway.Transition
+		var from, to, at string
+		err := r.Scan(&t.PromotionID, &from, &to, &t.Reason, &at)
+		t.From, t.To, t.At = slipway.PromotionState(from), slipway.PromotionState(to), parseTS(at)
+		return t, err
+	}, `SELECT promotion_id, from_state, to_state, reason, at FROM transitions WHERE promotion_id = ? ORDER BY id`, id)
+}
+
+// Current returns the newest succeeded promotion of service into env.
+func (s *PromotionStore) Current(ctx context.Context, service, env string) (*slipway.Promotion, error) {
 	p, err := scanPromotion(s.db.QueryRowContext(ctx, promotionSelect+` WHERE service = ? AND env = ? AND state = 'succeeded' ORDER BY seq DESC LIMIT 1`, service, env))
 	if isNoRows(err) {
 		return nil, nil
@@ -158,11 +185,66 @@ func (s *DB) Current(ctx context.Context, service, env string) (*slipway.Promoti
 }
 
 // SucceededAt is when p reached the succeeded state (its soak clock start).
-func (s *DB) SucceededAt(ctx context.Context, id string) (time.Time, error) {
+func (s *PromotionStore) SucceededAt(ctx context.Context, id string) (time.Time, error) {
 	var at string
 	err := s.db.QueryRowContext(ctx, `SELECT at FROM transitions WHERE promotion_id = ? AND to_state = 'succeeded' ORDER BY id DESC LIMIT 1`, id).Scan(&at)
 	if isNoRows(err) {
 		return time.Time{}, nil
 	}
 	return parseTS(at), err
+}
+
+const pinSelect = `SELECT service, env, digest, promotion_id, commit_sha, updated FROM pins`
+
+func scanPin(r rowScanner) (*slipway.PinRecord, error) {
+	var p slipway.PinRecord
+	var updated string
+	if err := r.Scan(&p.Service, &p.Env, &p.Digest, &p.PromotionID, &p.Commit, &updated); err != nil {
+		return nil, err
+	}
+	p.Updated = parseTS(updated)
+	return &p, nil
+}
+
+// Pin returns the record of a pin location.
+func (s *PromotionStore) Pin(ctx context.Context, service, env string) (*slipway.PinRecord, error) {
+	p, err := scanPin(s.db.QueryRowContext(ctx, pinSelect+` WHERE service = ? AND env = ?`, service, env))
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return p, err
+}
+
+// SetPin records what a pin location holds now.
+func (s *PromotionStore) SetPin(ctx context.Context, r *slipway.PinRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO pins (service, env, digest, promotion_id, commit_sha, updated) VALUES (?,?,?,?,?,?)
+		ON CONFLICT (service, env) DO UPDATE SET digest = excluded.digest, promotion_id = excluded.promotion_id, commit_sha = excluded.commit_sha, updated = excluded.updated`,
+		r.Service, r.Env, r.Digest, r.PromotionID, r.Commit, ts(r.Updated))
+	return err
+}
+
+// Pins lists every pin record.
+func (s *PromotionStore) Pins(ctx context.Context) ([]*slipway.PinRecord, error) {
+	return queryAll(ctx, s.DB, scanPin, pinSelect+` ORDER BY service, env`)
+}
+
+// CanaryProgress returns a promotion's canary progress.
+func (s *PromotionStore) CanaryProgress(ctx context.Context, id string) (*slipway.CanaryProgress, error) {
+	var c slipway.CanaryProgress
+	var updated string
+	err := s.db.QueryRowContext(ctx, `SELECT promotion_id, step, weight, phase, reason, updated FROM canary_progress WHERE promotion_id = ?`, id).
+		Scan(&c.PromotionID, &c.Step, &c.Weight, &c.Phase, &c.Reason, &updated)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	c.Updated = parseTS(updated)
+	return &c, err
+}
+
+// SetCanaryProgress records a canary's progress.
+func (s *PromotionStore) SetCanaryProgress(ctx context.Context, c *slipway.CanaryProgress) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO canary_progress (promotion_id, step, weight, phase, reason, updated) VALUES (?,?,?,?,?,?)
+		ON CONFLICT (promotion_id) DO UPDATE SET step = excluded.step, weight = excluded.weight, phase = excluded.phase, reason = excluded.reason, updated = excluded.updated`,
+		c.PromotionID, c.Step, c.Weight, c.Phase, c.Reason, ts(c.Updated))
+	return err
 }

@@ -10,7 +10,7 @@ import (
 
 // AddStop turns a stop-the-line switch on for env ("" for every
 // environment); a switch already on for env is kept (no-op).
-func (s *DB) AddStop(ctx context.Context, st *slipway.Stop) error {
+func (s *GateStore) AddStop(ctx context.Context, st *slipway.Stop) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT id FROM stops WHERE env = ? AND lifted IS NULL`, st.Env).Scan(&st.ID)
 		if err == nil {
@@ -29,7 +29,7 @@ func (s *DB) AddStop(ctx context.Context, st *slipway.Stop) error {
 }
 
 // LiftStop turns the switch for env off.
-func (s *DB) LiftStop(ctx context.Context, env, by string, at time.Time) error {
+func (s *GateStore) LiftStop(ctx context.Context, env, by string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE stops SET lifted = ?, lifted_by = ? WHERE env = ? AND lifted IS NULL`, ts(at), by, env)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func (s *DB) LiftStop(ctx context.Context, env, by string, at time.Time) error {
 }
 
 // Stops lists the switches that are on.
-func (s *DB) Stops(ctx context.Context) ([]slipway.Stop, error) {
+func (s *GateStore) Stops(ctx context.Context) ([]slipway.Stop, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, env, by_user, reason, since FROM stops WHERE lifted IS NULL ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -65,13 +65,13 @@ func (s *DB) Stops(ctx context.Context) ([]slipway.Stop, error) {
 }
 
 // AddOverride records a break-glass override of a promotion.
-func (s *DB) AddOverride(ctx context.Context, o *slipway.Override) error {
+func (s *GateStore) AddOverride(ctx context.Context, o *slipway.Override) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO overrides (promotion_id, user, digest, reason, at) VALUES (?,?,?,?,?)`, o.PromotionID, o.User, o.Digest, o.Reason, ts(o.At))
 	return err
 }
 
 // Override returns the newest override of a promotion, or nil.
-func (s *DB) Override(ctx context.Context, promotionID string) (*slipway.Override, error) {
+func (s *GateStore) Override(ctx context.Context, promotionID string) (*slipway.Override, error) {
 	var o slipway.Override
 	var at string
 	err := s.db.QueryRowContext(ctx, `SELECT promotion_id, user, digest, reason, at FROM overrides WHERE promotion_id = ? ORDER BY id DESC LIMIT 1`, promotionID).Scan(&o.PromotionID, &o.User, &o.Digest, &o.Reason, &at)
