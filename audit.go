@@ -74,4 +74,7 @@ type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
 	// AuditEntries returns the whole chain, oldest first, as recorded.
 	AuditEntries(ctx context.Context) ([]AuditEntry, error)
+	// AuditOf returns the entries of one promotion, oldest first, so a
+	// change retried after a crash is recorded once.
+	AuditOf(ctx context.Context, promotionID string) ([]AuditEntry, error)
 }

@@ -112,9 +112,11 @@ type PullRequestStore interface {
 	PRByBranch(ctx context.Context, branch string) (*PullRequest, error)
 	// PRs lists pull requests in a state ("" for all), oldest first.
 	PRs(ctx context.Context, state string) ([]*PullRequest, error)
-	// SetPRState records a merge or close of an open pull request (also
-	// its head, body and merge fields); ECONFLICT when it is not open.
-	SetPRState(ctx context.Context, p *PullRequest) error
+	// SetPRState moves a pull request from state from to p.State (also
+	// storing its head, body, merge and close fields); ECONFLICT when it is
+	// not in from. The local forge uses the state "merging" while its merge
+	// commit is pushed, so a close cannot slip in between.
+	SetPRState(ctx context.Context, p *PullRequest, from string) error
 	// UpdatePR stores the body and head of an open pull request.
 	UpdatePR(ctx context.Context, p *PullRequest) error
 }

@@ -10,6 +10,7 @@ import (
 	"crypto"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/git"
@@ -232,7 +234,7 @@ func (s *story) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.eng, err = engine.Open(ctx, engine.Options{Config: cfg, StateDir: s.res.StateDir, Now: s.clock.Now, Events: s.event})
+	s.eng, err = app.Open(ctx, app.Options{Config: cfg, StateDir: s.res.StateDir, Now: s.clock.Now, Events: s.event, Log: quietLog})
 	return err
 }
 
@@ -257,3 +259,7 @@ func (c *clock) Now() time.Time { return c.start.Add(time.Since(c.base) + c.offs
 func (c *clock) travel(d time.Duration) { c.offset += d }
 
 var _ = trust.GenerateKey
+
+// quietLog keeps the engine's log to errors: the demo's timeline already
+// shows every notice.
+var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))

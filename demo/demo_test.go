@@ -13,10 +13,10 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/gitops"
-	"github.com/slipway/slipway/sqlite"
 )
 
 // TestStory plays the demo (the same code `slipway demo` runs) and then
@@ -36,7 +36,7 @@ func TestStory(t *testing.T) {
 	e := reopen(t, res)
 
 	t.Run("promotions and their history", func(t *testing.T) {
-		good, err := e.Store.Promotion(ctx, res.GoodProd.ID)
+		good, err := e.Store.Promotions.Promotion(ctx, res.GoodProd.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func TestStory(t *testing.T) {
 			t.Errorf("v1.0.0 in prod: %+v", good)
 		}
 		var states []string
-		hist, err := e.Store.History(ctx, good.ID)
+		hist, err := e.Store.Promotions.History(ctx, good.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,22 +54,22 @@ func TestStory(t *testing.T) {
 		if got, want := strings.Join(states, ">"), "waiting>pinning>review-open>synced>canary>succeeded"; got != want {
 			t.Errorf("history of %s: %s, want %s", good.ID, got, want)
 		}
-		bad, err := e.Store.Promotion(ctx, res.BadProd.ID)
+		bad, err := e.Store.Promotions.Promotion(ctx, res.BadProd.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if bad.State != slipway.StateAborted || bad.Revert == "" || !strings.Contains(bad.Reason, "canary-error-rate") {
 			t.Errorf("v1.1.0 in prod should be aborted with a revert and the failing metric named: %+v", bad)
 		}
-		cur, err := e.Store.Current(ctx, service, "prod")
+		cur, err := e.Store.Promotions.Current(ctx, service, "prod")
 		if err != nil || cur == nil || cur.Digest != res.Good.Digest {
 			t.Errorf("prod should run v1.0.0, store says %+v (%v)", cur, err)
 		}
-		runs, err := e.Store.AnalysisRuns(ctx, bad.ID)
+		runs, err := e.Store.Analysis.AnalysisRuns(ctx, bad.ID)
 		if err != nil || len(runs) != 1 || runs[0].Phase != "Failed" {
 			t.Fatalf("analysis runs of %s: %+v %v", bad.ID, runs, err)
 		}
-		ms, err := e.Store.Measurements(ctx, runs[0].ID)
+		ms, err := e.Store.Analysis.Measurements(ctx, runs[0].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestStory(t *testing.T) {
 		if got := pinAt(t, remote, "main", prodFile); got != res.Good.Digest {
 			t.Errorf("prod pin at main = %s, want v1.0.0's %s", got, res.Good.Digest)
 		}
-		bad, _ := e.Store.Promotion(ctx, res.BadProd.ID)
+		bad, _ := e.Store.Promotions.Promotion(ctx, res.BadProd.ID)
 		if got := pinAt(t, remote, bad.PinCommit, prodFile); got != res.Bad.Digest {
 			t.Errorf("prod pin at the merge of v1.1.0 = %s, want %s", got, res.Bad.Digest)
 		}
@@ -129,7 +129,7 @@ func TestStory(t *testing.T) {
 	})
 
 	t.Run("audit chain", func(t *testing.T) {
-		entries, err := e.Store.AuditEntries(ctx)
+		entries, err := e.Store.Audit.AuditEntries(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,12 +223,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 func snapshot(t *testing.T, e *engine.Engine, res *Result) string {
 	t.Helper()
 	ctx := context.Background()
-	ps, err := e.Store.Promotions(ctx, sqlite.PromotionFilter{})
+	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, _ := e.Store.Builds(ctx, "")
-	hs, _ := e.Store.Holds(ctx, "", true)
+	bs, _ := e.Store.Builds.Builds(ctx, "")
+	hs, _ := e.Store.Holds.Holds(ctx, "", true)
 	refs := gitOut(t, res.GitOps, "for-each-ref", "--format=%(refname) %(objectname)")
 	var b strings.Builder
 	for _, p := range ps {
@@ -244,7 +244,7 @@ func reopen(t *testing.T, res *Result) *engine.Engine {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
-	e, err := engine.Open(context.Background(), engine.Options{Config: cfg, StateDir: res.StateDir, Now: func() time.Time { return clock }})
+	e, err := app.Open(context.Background(), app.Options{Config: cfg, StateDir: res.StateDir, Now: func() time.Time { return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}

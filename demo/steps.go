@@ -9,7 +9,6 @@ import (
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/gitops"
-	"github.com/slipway/slipway/sqlite"
 )
 
 func (s *story) steps() []storyStep {
@@ -139,7 +138,7 @@ func (s *story) prodGood(ctx context.Context) error {
 		if err := s.openWindow(ctx); err != nil {
 			return err
 		}
-		p, err := s.eng.Store.Promotion(ctx, s.res.GoodProd.ID)
+		p, err := s.eng.Store.Promotions.Promotion(ctx, s.res.GoodProd.ID)
 		if err != nil {
 			return err
 		}
@@ -147,7 +146,7 @@ func (s *story) prodGood(ctx context.Context) error {
 			break
 		}
 	}
-	p, err := s.eng.Store.Promotion(ctx, s.res.GoodProd.ID)
+	p, err := s.eng.Store.Promotions.Promotion(ctx, s.res.GoodProd.ID)
 	if err != nil {
 		return err
 	}
@@ -209,7 +208,7 @@ func (s *story) shipBad(ctx context.Context) error {
 	if err := s.openWindow(ctx); err != nil { // the soak
 		return err
 	}
-	if p, err = s.eng.Store.Promotion(ctx, p.ID); err != nil {
+	if p, err = s.eng.Store.Promotions.Promotion(ctx, p.ID); err != nil {
 		return err
 	}
 	if p.State != slipway.StateReviewOpen {
@@ -228,7 +227,7 @@ func (s *story) checkAbort(ctx context.Context) error {
 	if err := s.expectPinned("prod", s.res.Good.Digest); err != nil {
 		return fmt.Errorf("Git should have been reverted to v1.0.0: %w", err)
 	}
-	h, err := s.eng.Store.ActiveHold(ctx, service, s.res.Bad.Digest)
+	h, err := s.eng.Store.Holds.ActiveHold(ctx, service, s.res.Bad.Digest)
 	if err != nil {
 		return err
 	}
@@ -250,7 +249,7 @@ func (s *story) unsigned(ctx context.Context) error {
 	if err := expect(err, slipway.EFORBIDDEN, ref.Digest); err != nil {
 		return err
 	}
-	if _, err := s.eng.Store.Build(ctx, slipway.BuildID(service, ref.Digest)); err == nil {
+	if _, err := s.eng.Store.Builds.Build(ctx, slipway.BuildID(service, ref.Digest)); err == nil {
 		return fmt.Errorf("the refused build must not be recorded")
 	}
 	return nil
@@ -270,7 +269,7 @@ func (s *story) auditChain(ctx context.Context) error {
 
 // promotion finds the newest promotion of a digest into env.
 func (s *story) promotion(env, digest string) (*slipway.Promotion, error) {
-	ps, err := s.eng.Store.Promotions(context.Background(), sqlite.PromotionFilter{Service: service, Env: env})
+	ps, err := s.eng.Store.Promotions.Promotions(context.Background(), slipway.PromotionFilter{Service: service, Env: env})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -18,7 +20,7 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 	if strings.TrimSpace(user) == "" {
 		return nil, invalid("who is approving? set SLIPWAY_USER or `git config user.email`")
 	}
-	p, err := e.Store.Promotion(ctx, promotionID)
+	p, err := e.Store.Promotions.Promotion(ctx, promotionID)
 	if err != nil {
 		return nil, err
 	}
@@ -47,17 +49,10 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 	if len(rule.Groups) > 0 && !e.Cfg.InGroup(user, rule.Groups) {
 		return nil, slipway.Errorf(slipway.EFORBIDDEN, "%s is not in %s, whose approval %s needs", user, strings.Join(rule.Groups, " or "), p.Env)
 	}
-	prior, err := e.Store.Approvals(ctx, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range prior {
-		if gate.SamePerson(a.User, user) && a.Digest == p.Digest {
-			return nil, slipway.Errorf(slipway.ECONFLICT, "%s already decided on promotion %s; approvals must come from distinct people", user, p.ID)
-		}
-	}
+	// One decision per person: the store's unique constraint decides, so two
+	// concurrent approvals by one person cannot both count.
 	a := &slipway.Approval{PromotionID: p.ID, User: user, Digest: p.Digest, Approve: approve, Comment: comment, At: e.Now()}
-	if err := e.Store.AddApproval(ctx, a); err != nil {
+	if err := e.Store.Gates.AddApproval(ctx, a); err != nil {
 		return nil, err
 	}
 	verb := "approved"
@@ -65,7 +60,7 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 		verb = "rejected"
 	}
 	e.emit("gate", p.ID, "%s %s promotion %s of %s to %s", user, verb, p.ID, p.Service, p.Env)
-	return p, e.Advance(ctx, p)
+	return p, e.Kick(ctx, p)
 }
 
 // releaseAuthors lists who worked on the release being promoted.
@@ -73,7 +68,7 @@ func (e *Engine) releaseAuthors(ctx context.Context, p *slipway.Promotion) ([]st
 	if p.Release == "" {
 		return nil, nil
 	}
-	r, err := e.Store.Release(ctx, p.Service, p.Release)
+	r, err := e.Store.Releases.Release(ctx, p.Service, p.Release)
 	if err != nil {
 		return nil, err
 	}
@@ -97,17 +92,33 @@ func (e *Engine) ReportVerification(ctx context.Context, v *slipway.Verification
 	if !slipway.ValidDigest(v.Digest) {
 		return invalid("digest %q is not sha256:<64 lowercase hex>: pass the digest the check ran against", v.Digest)
 	}
-	if _, err := e.Store.Build(ctx, slipway.BuildID(v.Service, v.Digest)); err != nil {
+	if _, err := e.Store.Builds.Build(ctx, slipway.BuildID(v.Service, v.Digest)); err != nil {
 		return slipway.Errorf(slipway.ENOTFOUND, "no build of %s has digest %s: register it first with `slipway build register`", v.Service, v.Digest)
 	}
 	v.At = e.Now()
-	if err := e.Store.AddVerification(ctx, v); err != nil {
+	if err := e.Store.Gates.AddVerification(ctx, v); err != nil {
 		return err
 	}
 	status := "passed"
 	if !v.Passed {
 		status = "failed"
 	}
-	e.emit(v.Env, v.URL, "verification %s %s for %s in %s", v.Check, status, short(v.Digest[7:]), v.Env)
-	return e.Reconcile(ctx)
+	e.emit(v.Env, v.URL, "verification %s %s for %s in %s", v.Check, status, digestShort(v.Digest), v.Env)
+	return e.kickService(ctx, v.Service)
+}
+
+// kickService has every active promotion of a service re-evaluated (a
+// verification or a lifted stop may open their gates).
+func (e *Engine) kickService(ctx context.Context, service string) error {
+	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Service: service, Active: true})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range ps {
+		if err := e.Kick(ctx, p); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }

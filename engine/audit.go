@@ -10,12 +10,22 @@ import (
 // audit appends a production change to the hash-chained audit log: the
 // signed digest (and the key that verified it), the reviewed pin commit, the
 // pull request and its approvers, and the analysis verdict.
+// A change retried after a crash is recorded once.
 func (e *Engine) audit(ctx context.Context, kind string, p *slipway.Promotion, verdict string) error {
-	b, err := e.Store.Build(ctx, p.BuildID)
+	prior, err := e.Store.Audit.AuditOf(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	approvals, err := e.Store.Approvals(ctx, p.ID)
+	for _, x := range prior {
+		if x.Kind == kind {
+			return nil
+		}
+	}
+	b, err := e.Store.Builds.Build(ctx, p.BuildID)
+	if err != nil {
+		return err
+	}
+	approvals, err := e.Store.Gates.Approvals(ctx, p.ID)
 	if err != nil {
 		return err
 	}
@@ -36,7 +46,7 @@ func (e *Engine) audit(ctx context.Context, kind string, p *slipway.Promotion, v
 	if kind == "aborted" || kind == "rolled-back" {
 		entry.PinCommit = p.Revert // the commit that made Git match what runs again
 	}
-	if err := e.Store.AppendAudit(ctx, entry); err != nil {
+	if err := e.Store.Audit.AppendAudit(ctx, entry); err != nil {
 		return err
 	}
 	e.emit("audit", short(entry.Hash), "audit entry %d: %s %s %s (%s)", entry.Seq, kind, p.Service, p.Env, verdict)
@@ -45,7 +55,7 @@ func (e *Engine) audit(ctx context.Context, kind string, p *slipway.Promotion, v
 
 // VerifyAudit recomputes the audit chain; the error names the first bad entry.
 func (e *Engine) VerifyAudit(ctx context.Context) (int, error) {
-	entries, err := e.Store.AuditEntries(ctx)
+	entries, err := e.Store.Audit.AuditEntries(ctx)
 	if err != nil {
 		return 0, err
 	}

@@ -34,7 +34,7 @@ func (e *Engine) RunCheck(ctx context.Context, service, envName, check, digest s
 		return nil, invalid("environment %s has no check %q to run (it defines: %s); add it under checks: in %s, or report results with `slipway verify report`", envName, check, strings.Join(names, ", "), e.Cfg.Path())
 	}
 	if digest == "" {
-		cur, err := e.Store.Current(ctx, service, envName)
+		cur, err := e.Store.Promotions.Current(ctx, service, envName)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +55,7 @@ func (e *Engine) RunCheck(ctx context.Context, service, envName, check, digest s
 	for k, v := range c.Args {
 		args[k] = v
 	}
-	e.emit(envName, check, "running check %s (%s) against %s", check, c.Template, short(digest[7:]))
+	e.emit(envName, check, "running check %s (%s) against %s", check, c.Template, digestShort(digest))
 	res, err := analysis.Run(ctx, ts[0], analysis.Options{
 		Args: args, Library: lib,
 		OnMeasurement: func(m analysis.MeasurementEvent) {

@@ -1,30 +1,34 @@
 // Package engine moves builds through environments: intake, release,
-// promotion (a durable state machine), gates, canary, rollback and audit.
-// Every state transition is stored before the side effect it announces, and
-// every side effect is idempotent (commit trailers, deterministic branches),
-// so re-running after a crash converges on one consistent state.
+// promotion (a durable state machine of named steps), gates, canary,
+// rollback and audit. Every state transition is stored before the side
+// effect it announces; every side effect is idempotent and proven by Git's
+// content (never by message text), so re-running after a crash converges on
+// one consistent state. The engine holds interfaces only: the wiring (package
+// app) opens the store, the clone and the forge.
 package engine
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/config"
-	"github.com/slipway/slipway/forge/local"
 	"github.com/slipway/slipway/git"
-	"github.com/slipway/slipway/sqlite"
 )
 
 // Engine is the promotion engine over one configuration and one store.
 type Engine struct {
-	Cfg    *config.Config
-	Store  *sqlite.DB
-	GitOps *git.Repo     // Slipway's private working clone of the GitOps remote
-	Forge  slipway.Forge // where pull requests are opened and merged
+	Cfg   *config.Config
+	Store slipway.Store
+	// GitOps is Slipway's clone of the GitOps remote. The engine uses it
+	// through git's object database only (no work tree), so every promotion
+	// of every process can share it.
+	GitOps *git.Repo
+	Forge  slipway.Forge
 	// Now is the clock; the demo and tests move it to open windows and end soaks.
 	Now func() time.Time
 	// Events receives the timeline: every decision and side effect, as it happens.
@@ -32,6 +36,20 @@ type Engine struct {
 	// Drivers builds the rollout driver of an environment (nil: from config).
 	Drivers DriverFactory
 	Log     *slog.Logger
+	// Owner names this process in leases (host:pid:random).
+	Owner string
+	// Controller is set inside `slipway serve`: work is queued for the
+	// controller's workers instead of being run by the caller.
+	Controller bool
+	// Metrics, when set, counts what the engine does (slipway serve).
+	Metrics *Metrics
+	// FetchMaxAge is how stale the clone's view of the remote may be before
+	// a read fetches (0: fetch before every read of the remote).
+	FetchMaxAge time.Duration
+
+	fetchMu sync.Mutex
+	fetched time.Time
+	synced  map[string]string // branch → the tip SyncPins last read
 }
 
 // Event is one line of the timeline.
@@ -42,48 +60,30 @@ type Event struct {
 	Ref     string // a commit, PR, tag or digest the line is about
 }
 
-// Options open an engine.
-type Options struct {
-	Config   *config.Config
-	StateDir string
-	Now      func() time.Time
-	Events   func(Event)
-}
-
-// Open opens the store and the GitOps working clone under the state directory.
-func Open(ctx context.Context, o Options) (*Engine, error) {
-	st, err := sqlite.Open(ctx, o.StateDir)
-	if err != nil {
-		return nil, err
+// New fills the defaults of an engine assembled by the wiring.
+func New(e *Engine) *Engine {
+	if e.Now == nil {
+		e.Now = time.Now
 	}
-	remote := o.Config.Resolve(o.Config.GitOps.Remote)
-	if remote == "" {
-		st.Close()
-		return nil, fmt.Errorf("%s: gitops.remote is required: the URL or path of the GitOps repository", o.Config.Path())
+	now := e.Now
+	e.Now = func() time.Time { return now().UTC() }
+	if e.Log == nil {
+		e.Log = slog.Default()
 	}
-	repo, err := git.CloneOrOpen(ctx, remote, filepath.Join(o.StateDir, "gitops"))
-	if err != nil {
-		st.Close()
-		return nil, err
+	if e.Owner == "" {
+		host, _ := os.Hostname()
+		e.Owner = fmt.Sprintf("%s:%d:%x", host, os.Getpid(), time.Now().UnixNano()&0xffffff)
 	}
-	now := o.Now
-	if now == nil {
-		now = time.Now
-	}
-	e := &Engine{
-		Cfg:    o.Config,
-		Store:  st,
-		GitOps: repo,
-		Now:    func() time.Time { return now().UTC() },
-		Events: o.Events,
-		Log:    slog.Default(),
-	}
-	e.Forge = &local.Forge{Store: st, Repo: repo, Now: e.Now}
-	return e, nil
+	return e
 }
 
 // Close releases the store.
-func (e *Engine) Close() error { return e.Store.Close() }
+func (e *Engine) Close() error {
+	if e.Store.Close == nil {
+		return nil
+	}
+	return e.Store.Close()
+}
 
 func (e *Engine) emit(stage, ref, format string, args ...any) {
 	ev := Event{At: e.Now(), Stage: stage, Message: fmt.Sprintf(format, args...), Ref: ref}
@@ -111,6 +111,30 @@ func (e *Engine) isProd(env string) bool {
 	return len(envs) > 0 && envs[len(envs)-1].Name == env
 }
 
+// fresh makes the clone's view of the remote at most FetchMaxAge old.
+func (e *Engine) fresh(ctx context.Context, force bool) error {
+	e.fetchMu.Lock()
+	stale := force || e.fetched.IsZero() || time.Since(e.fetched) > e.FetchMaxAge
+	e.fetchMu.Unlock()
+	if !stale {
+		return nil
+	}
+	if err := e.GitOps.FetchShared(ctx); err != nil {
+		return unreachable("git remote", err)
+	}
+	e.fetchMu.Lock()
+	e.fetched = time.Now()
+	e.fetchMu.Unlock()
+	return nil
+}
+
+// Fetched tells the engine another loop (serve's fetch loop) refreshed the clone.
+func (e *Engine) Fetched(at time.Time) {
+	e.fetchMu.Lock()
+	e.fetched = at
+	e.fetchMu.Unlock()
+}
+
 func invalid(format string, args ...any) error {
 	return slipway.Errorf(slipway.EINVALID, format, args...)
 }
@@ -121,3 +145,6 @@ func short(sha string) string {
 	}
 	return sha
 }
+
+// digestShort is the 12 hex digits of a digest, for people.
+func digestShort(d string) string { return slipway.Digest12(d) }

@@ -71,7 +71,7 @@ func (e *Engine) Why(ctx context.Context, service, env string) (*GateReport, err
 	if _, _, err := e.Cfg.Environment(env); err != nil {
 		return nil, invalid("%v", err)
 	}
-	active, err := e.Store.Promotions(ctx, sqliteFilter(service, env, true))
+	active, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Service: service, Env: env, Active: true})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (e *Engine) Why(ctx context.Context, service, env string) (*GateReport, err
 	if prev == nil {
 		return nil, slipway.Errorf(slipway.ENOTFOUND, "no promotion of %s to %s is waiting, and %s is the first environment: register a build", service, env, env)
 	}
-	cur, err := e.Store.Current(ctx, service, prev.Name)
+	cur, err := e.Store.Promotions.Current(ctx, service, prev.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	if in.Policy.Windows, err = e.windows(ctx, env); err != nil {
 		return nil, err
 	}
-	stops, err := e.Store.Stops(ctx)
+	stops, err := e.Store.Gates.Stops(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -134,13 +134,13 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 		in.Stops = append(in.Stops, gate.Stop{Env: st.Env, By: st.By, Reason: st.Reason, Since: st.Since})
 	}
 	if p.ID != "" {
-		if o, err := e.Store.Override(ctx, p.ID); err != nil {
+		if o, err := e.Store.Gates.Override(ctx, p.ID); err != nil {
 			return nil, err
 		} else if o != nil {
 			// Recorded only after the permission was checked.
 			in.Override = &gate.Override{User: o.User, Permitted: true, Reason: o.Reason, Digest: o.Digest, At: o.At}
 		}
-		as, err := e.Store.Approvals(ctx, p.ID)
+		as, err := e.Store.Gates.Approvals(ctx, p.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -154,17 +154,17 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 		in.SourceEnv = prev.Name
 		in.Policy.RequiredChecks = env.Gates.Verifications
 		in.Policy.Soak = env.Gates.Soak.Duration
-		vs, err := e.Store.Verifications(ctx, p.Service, prev.Name, p.Digest)
+		vs, err := e.Store.Gates.Verifications(ctx, p.Service, prev.Name, p.Digest)
 		if err != nil {
 			return nil, err
 		}
 		for _, v := range vs {
 			in.Verifications = append(in.Verifications, gate.Verification{Check: v.Check, Passed: v.Passed, Digest: v.Digest, At: v.At, URL: v.URL})
 		}
-		if cur, err := e.Store.Current(ctx, p.Service, prev.Name); err != nil {
+		if cur, err := e.Store.Promotions.Current(ctx, p.Service, prev.Name); err != nil {
 			return nil, err
 		} else if cur != nil && cur.Digest == p.Digest {
-			at, err := e.Store.SucceededAt(ctx, cur.ID)
+			at, err := e.Store.Promotions.SucceededAt(ctx, cur.ID)
 			if err != nil {
 				return nil, err
 			}
@@ -175,7 +175,7 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	if p.Expedited != "" && (len(env.Gates.Verifications) > 0 || env.Gates.Soak.Duration > 0) {
 		rep.Notes = append(rep.Notes, "verifications and soak skipped for an expedited promotion: "+p.Expedited)
 	}
-	if h, err := e.Store.ActiveHold(ctx, p.Service, p.Digest); err != nil {
+	if h, err := e.Store.Holds.ActiveHold(ctx, p.Service, p.Digest); err != nil {
 		return nil, err
 	} else if h != nil {
 		rep.Gates = append([]gate.Result{{Name: "hold", State: gate.Fail, Reason: "digest held: " + h.Reason + "; `slipway hold release` lifts it", Since: &h.Created}}, rep.Gates...)

@@ -30,7 +30,7 @@ func (e *Engine) RegisterBuild(ctx context.Context, service, commit, image strin
 	if err := b.Validate(); err != nil {
 		return nil, false, err
 	}
-	if old, err := e.Store.Build(ctx, b.ID); err == nil && old.Commit == b.Commit {
+	if old, err := e.Store.Builds.Build(ctx, b.ID); err == nil && old.Commit == b.Commit {
 		return old, false, nil // already verified and recorded: intake is idempotent
 	}
 	keys := make([]string, len(svc.Keys))
@@ -51,7 +51,7 @@ func (e *Engine) RegisterBuild(ctx context.Context, service, commit, image strin
 		return nil, false, intakeError(err)
 	}
 	b.KeyID = v.KeyID
-	created, err := e.Store.CreateBuild(ctx, b)
+	created, err := e.Store.Builds.CreateBuild(ctx, b)
 	if err != nil {
 		return nil, false, err
 	}

@@ -28,14 +28,14 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
-	b, err := e.Store.Build(ctx, r.BuildID)
+	b, err := e.Store.Builds.Build(ctx, r.BuildID)
 	if err != nil {
 		return nil, err
 	}
 	if b.Service != svc.Name {
 		return nil, invalid("build %s belongs to service %s, not %s", b.ID, b.Service, svc.Name)
 	}
-	if rel, err := e.Store.ReleaseOfBuild(ctx, b.ID); err != nil || rel != nil {
+	if rel, err := e.Store.Releases.ReleaseOfBuild(ctx, b.ID); err != nil || rel != nil {
 		return rel, err
 	}
 	repo := e.Cfg.Resolve(e.Cfg.App.Repo)
@@ -63,7 +63,7 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 		}
 	}
 	rel := &slipway.Release{Service: svc.Name, Version: out.Version, Tag: out.Tag, BuildID: b.ID, Commit: b.Commit, Notes: out.Notes, Authors: authors, Created: e.Now()}
-	if err := e.Store.CreateRelease(ctx, rel); err != nil {
+	if err := e.Store.Releases.CreateRelease(ctx, rel); err != nil {
 		return nil, err
 	}
 	e.emit("release", out.Tag, "released %s %s on %s; the tag names %s", svc.Name, out.Tag, short(b.Commit), b.Ref())

@@ -25,31 +25,31 @@ func (s *AuditStore) AppendAudit(ctx context.Context, e *slipway.AuditEntry) err
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO audit (seq, entry, hash, prev_hash) VALUES (?,?,?,?)`, e.Seq, string(body), e.Hash, e.PrevHash)
+		_, err = tx.ExecContext(ctx, `INSERT INTO audit (seq, entry, hash, prev_hash, promotion_id) VALUES (?,?,?,?,?)`, e.Seq, string(body), e.Hash, e.PrevHash, e.PromotionID)
 		return err
 	})
 }
 
 // AuditEntries returns the whole chain, oldest first, as recorded.
 func (s *AuditStore) AuditEntries(ctx context.Context) ([]slipway.AuditEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, entry FROM audit ORDER BY seq`)
-	if err != nil {
-		return nil, err
+	return queryAll(ctx, s.DB, scanAudit, `SELECT seq, entry FROM audit ORDER BY seq`)
+}
+
+// AuditOf returns the entries of one promotion, oldest first.
+func (s *AuditStore) AuditOf(ctx context.Context, promotionID string) ([]slipway.AuditEntry, error) {
+	return queryAll(ctx, s.DB, scanAudit, `SELECT seq, entry FROM audit WHERE promotion_id = ? ORDER BY seq`, promotionID)
+}
+
+func scanAudit(r rowScanner) (slipway.AuditEntry, error) {
+	var seq int64
+	var body string
+	var e slipway.AuditEntry
+	if err := r.Scan(&seq, &body); err != nil {
+		return e, err
 	}
-	defer rows.Close()
-	var out []slipway.AuditEntry
-	for rows.Next() {
-		var seq int64
-		var body string
-		if err := rows.Scan(&seq, &body); err != nil {
-			return nil, err
-		}
-		var e slipway.AuditEntry
-		if err := json.Unmarshal([]byte(body), &e); err != nil {
-			return nil, fmt.Errorf("audit entry %d is not valid JSON: %w", seq, err)
-		}
-		e.Seq = seq
-		out = append(out, e)
+	if err := json.Unmarshal([]byte(body), &e); err != nil {
+		return e, fmt.Errorf("audit entry %d is not valid JSON: %w", seq, err)
 	}
-	return out, rows.Err()
+	e.Seq = seq
+	return e, nil
 }

@@ -70,15 +70,15 @@ func (s *PullRequestStore) PRs(ctx context.Context, state string) ([]*slipway.Pu
 	return queryAll(ctx, s.DB, scanPR, prSelect+` WHERE ? = '' OR state = ? ORDER BY number`, state, state)
 }
 
-// SetPRState records a merge or close; only an open PR changes.
-func (s *PullRequestStore) SetPRState(ctx context.Context, p *slipway.PullRequest) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET state = ?, body = ?, head_sha = ?, merge_sha = ?, merged_by = ?, closed_by = ?, conflict = ?, updated = ? WHERE number = ? AND state = 'open'`,
-		p.State, p.Body, p.HeadSHA, p.MergeSHA, p.MergedBy, p.ClosedBy, p.Conflict, ts(p.Updated), p.Number)
+// SetPRState moves a pull request from state from to p.State.
+func (s *PullRequestStore) SetPRState(ctx context.Context, p *slipway.PullRequest, from string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET state = ?, body = ?, head_sha = ?, merge_sha = ?, merged_by = ?, closed_by = ?, conflict = ?, updated = ? WHERE number = ? AND state = ?`,
+		p.State, p.Body, p.HeadSHA, p.MergeSHA, p.MergedBy, p.ClosedBy, p.Conflict, ts(p.Updated), p.Number, from)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d is not open", p.Number)
+		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d is not %s", p.Number, from)
 	}
 	return nil
 }

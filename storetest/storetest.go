@@ -504,6 +504,14 @@ func testAudit(t *testing.T, st slipway.Store) {
 	if err := slipway.VerifyChain(es); err == nil || !strings.Contains(err.Error(), "audit entry 2") {
 		t.Fatalf("edited entry: %v", err)
 	}
+	st.Audit.AppendAudit(ctx, &slipway.AuditEntry{At: T0, Kind: "promoted", Service: "api", Env: "prod", PromotionID: "p-7"})
+	st.Audit.AppendAudit(ctx, &slipway.AuditEntry{At: T0, Kind: "aborted", Service: "api", Env: "prod", PromotionID: "p-7"})
+	if of, err := st.Audit.AuditOf(ctx, "p-7"); err != nil || len(of) != 2 || of[1].Kind != "aborted" || of[0].Seq != 4 {
+		t.Fatalf("entries of p-7: %+v %v", of, err)
+	}
+	if of, _ := st.Audit.AuditOf(ctx, "p-8"); len(of) != 0 {
+		t.Fatalf("entries of p-8: %+v", of)
+	}
 }
 
 func testAuditConcurrent(t *testing.T, st slipway.Store) {
@@ -546,11 +554,18 @@ func testPRs(t *testing.T, st slipway.Store) {
 	if err != nil || got.Number != pr.Number || got.Body != "new body" || got.HeadSHA != pr.HeadSHA || len(got.Labels) != 1 {
 		t.Fatalf("by branch: %+v %v", got, err)
 	}
-	pr.State, pr.MergeSHA, pr.MergedBy, pr.Updated = slipway.PRMerged, strings.Repeat("3", 40), "bob", T0
-	if err := st.PullRequests.SetPRState(ctx, pr); err != nil {
+	pr.State = "merging"
+	if err := st.PullRequests.SetPRState(ctx, pr, slipway.PROpen); err != nil {
 		t.Fatal(err)
 	}
-	code(t, st.PullRequests.SetPRState(ctx, pr), slipway.ECONFLICT)
+	closed := *pr
+	closed.State = slipway.PRClosed
+	code(t, st.PullRequests.SetPRState(ctx, &closed, slipway.PROpen), slipway.ECONFLICT) // a close cannot slip into a merge
+	pr.State, pr.MergeSHA, pr.MergedBy, pr.Updated = slipway.PRMerged, strings.Repeat("3", 40), "bob", T0
+	if err := st.PullRequests.SetPRState(ctx, pr, "merging"); err != nil {
+		t.Fatal(err)
+	}
+	code(t, st.PullRequests.SetPRState(ctx, pr, slipway.PROpen), slipway.ECONFLICT)
 	code(t, st.PullRequests.UpdatePR(ctx, pr), slipway.ECONFLICT)
 	_, err = st.PullRequests.PR(ctx, 999)
 	code(t, err, slipway.ENOTFOUND)

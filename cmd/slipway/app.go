@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 )
@@ -23,7 +25,9 @@ func openEngine(ctx context.Context, g *globals, out io.Writer) (*engine.Engine,
 	if err != nil {
 		return nil, &exitError{code: 2, err: err}
 	}
-	return engine.Open(ctx, engine.Options{Config: cfg, StateDir: g.stateDir, Events: printEvent(out)})
+	// The timeline already shows every notice; the log says only what went wrong.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	return app.Open(ctx, app.Options{Config: cfg, StateDir: g.stateDir, Store: g.store, Events: printEvent(out), Log: log})
 }
 
 // withEngine runs fn with an open engine and closes it afterwards.

@@ -48,7 +48,7 @@ func init() {
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
-					bs, err := e.Store.Builds(ctx, service)
+					bs, err := e.Store.Builds.Builds(ctx, service)
 					if err != nil {
 						return err
 					}

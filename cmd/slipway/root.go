@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"os"
 	"sort"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 type globals struct {
 	configPath string // slipway.yaml
 	stateDir   string // store directory (default ./.slipway)
+	store      string // "" (SQLite under stateDir) or a postgres:// URL
 }
 
 // registration lets each command live in its own file without a central list
@@ -52,7 +54,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "slipway.yaml", "path of the Slipway configuration")
-	root.PersistentFlags().StringVar(&g.stateDir, "state", ".slipway", "directory of the Slipway store")
+	root.PersistentFlags().StringVar(&g.stateDir, "state", ".slipway", "directory of the Slipway state (SQLite store, GitOps clone)")
+	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SLIPWAY_STORE"), "database: empty for SQLite under --state, or a postgres:// URL (env SLIPWAY_STORE)")
 
 	parents := map[string]*cobra.Command{}
 	parentOf := func(name string) *cobra.Command {

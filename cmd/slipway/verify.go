@@ -11,35 +11,6 @@ import (
 )
 
 func init() {
-	for _, approve := range []bool{true, false} {
-		approve := approve
-		register("", func(g *globals) *cobra.Command {
-			var id, comment string
-			use, short := "approve", "Approve a waiting promotion (never your own change)"
-			if !approve {
-				use, short = "reject", "Reject a waiting promotion: it stays blocked until a new build"
-			}
-			c := &cobra.Command{
-				Use:   use + " --promotion ID [--comment TEXT]",
-				Short: short,
-				Args:  cobra.NoArgs,
-				RunE: func(cmd *cobra.Command, _ []string) error {
-					return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
-						p, err := e.Approve(ctx, id, currentUser(), approve, comment)
-						if err != nil {
-							return err
-						}
-						fmt.Fprintf(cmd.OutOrStdout(), "promotion %s: %s (%s)\n", p.ID, p.State, p.Reason)
-						return nil
-					})
-				},
-			}
-			c.Flags().StringVar(&id, "promotion", "", "promotion id (see `slipway promotions`)")
-			c.Flags().StringVar(&comment, "comment", "", "a note recorded with the decision")
-			c.MarkFlagRequired("promotion")
-			return c
-		})
-	}
 	register("verify", func(g *globals) *cobra.Command {
 		var v slipway.Verification
 		var status string
@@ -72,33 +43,6 @@ func init() {
 		for _, f := range []string{"service", "env", "check", "status", "digest"} {
 			c.MarkFlagRequired(f)
 		}
-		return c
-	})
-	register("", func(g *globals) *cobra.Command {
-		var service, env, output string
-		c := &cobra.Command{
-			Use:   "why --service S --to ENV [--output json]",
-			Short: "Explain every gate of the next promotion into ENV: pass / wait / fail, why, and when it can change",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
-					rep, err := e.Why(ctx, service, env)
-					if err != nil {
-						return err
-					}
-					if output == "json" {
-						return printJSON(cmd.OutOrStdout(), rep)
-					}
-					fmt.Fprint(cmd.OutOrStdout(), rep.Text())
-					return nil
-				})
-			},
-		}
-		c.Flags().StringVar(&service, "service", "", "service name")
-		c.Flags().StringVar(&env, "to", "", "target environment")
-		outputFlag(c, &output)
-		c.MarkFlagRequired("service")
-		c.MarkFlagRequired("to")
 		return c
 	})
 }

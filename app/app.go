@@ -1,0 +1,90 @@
+// Package app is the wiring: it opens a Slipway from its configuration and
+// state directory — the store, the clone of the GitOps remote, the forge —
+// and hands them to the engine, which holds interfaces only. Every command,
+// `slipway serve` and the demo open Slipway here.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/engine"
+	"github.com/slipway/slipway/forge/local"
+	"github.com/slipway/slipway/git"
+	"github.com/slipway/slipway/sqlite"
+)
+
+// Options say what to open.
+type Options struct {
+	Config   *config.Config
+	StateDir string // the store (SQLite) and the GitOps clone live here
+	// Store is the database: "" for SQLite under StateDir, or a
+	// postgres:// URL.
+	Store  string
+	Now    func() time.Time
+	Events func(engine.Event)
+	Log    *slog.Logger
+	// Controller opens the engine for `slipway serve`.
+	Controller bool
+}
+
+// Open opens the store, clones (or reuses) the GitOps remote and assembles
+// the engine.
+func Open(ctx context.Context, o Options) (*engine.Engine, error) {
+	st, err := OpenStore(ctx, o.Store, o.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	remote := o.Config.Resolve(o.Config.GitOps.Remote)
+	if remote == "" {
+		st.Close()
+		return nil, fmt.Errorf("%s: gitops.remote is required: the URL or path of the GitOps repository", o.Config.Path())
+	}
+	repo, err := git.CloneOrOpen(ctx, remote, filepath.Join(o.StateDir, "gitops"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	e := engine.New(&engine.Engine{
+		Cfg: o.Config, Store: st, GitOps: repo, Now: o.Now, Events: o.Events, Log: o.Log,
+		Controller: o.Controller,
+	})
+	e.Forge = &local.Forge{Store: st.PullRequests, Repo: repo, Now: e.Now}
+	return e, nil
+}
+
+// OpenStore opens the database named by dsn ("" for SQLite under stateDir).
+func OpenStore(ctx context.Context, dsn, stateDir string) (slipway.Store, error) {
+	switch {
+	case dsn == "" || dsn == "sqlite":
+		db, err := sqlite.Open(ctx, stateDir)
+		if err != nil {
+			return slipway.Store{}, err
+		}
+		return db.Store(), nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	}
+	return slipway.Store{}, fmt.Errorf("store %q: use sqlite (the default, under --state) or a postgres:// URL", redact(dsn))
+}
+
+// openPostgres is filled in by postgres.go once the PostgreSQL store is wired.
+var openPostgres = func(ctx context.Context, dsn string) (slipway.Store, error) {
+	return slipway.Store{}, fmt.Errorf("this build has no PostgreSQL store")
+}
+
+// redact hides a password in a URL for error messages.
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 {
+		if j := strings.Index(dsn, "://"); j > 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}
