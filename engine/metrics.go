@@ -76,7 +76,6 @@ func (m *Metrics) transition(p *slipway.Promotion, from slipway.PromotionState) 
 
 func (m *Metrics) gateWaitStarted(p *slipway.Promotion) { m.gateWaits.WithLabelValues(p.Env).Inc() }
 
-
 func (m *Metrics) abortStarted(id string) {
 	m.mu.Lock()
 	m.aborts[id] = time.Now()

@@ -328,4 +328,3 @@ func (e *Engine) autoPromoteAll(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-

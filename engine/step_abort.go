@@ -13,8 +13,10 @@ import (
 // and production records the abort.
 type abortCanary struct{}
 
-func (abortCanary) String() string               { return "abort: hold, revert the pin, audit" }
-func (abortCanary) In() []slipway.PromotionState { return []slipway.PromotionState{slipway.StateCanary} }
+func (abortCanary) String() string { return "abort: hold, revert the pin, audit" }
+func (abortCanary) In() []slipway.PromotionState {
+	return []slipway.PromotionState{slipway.StateCanary}
+}
 func (abortCanary) Skip(ctx context.Context, r *run) string {
 	if r.canary == nil || r.canary.passed {
 		return "the canary did not fail"

@@ -11,8 +11,10 @@ import (
 // startCanary begins a canary where the environment configures one.
 type startCanary struct{}
 
-func (startCanary) String() string               { return "start canary" }
-func (startCanary) In() []slipway.PromotionState { return []slipway.PromotionState{slipway.StateSynced} }
+func (startCanary) String() string { return "start canary" }
+func (startCanary) In() []slipway.PromotionState {
+	return []slipway.PromotionState{slipway.StateSynced}
+}
 func (startCanary) Skip(ctx context.Context, r *run) string {
 	if !r.env.HasCanary() {
 		return "no canary configured"
@@ -110,7 +112,9 @@ func (runCanary) Run(ctx context.Context, r *run) (Outcome, error) {
 		return r.canaryEnded(ctx, false, out.Reason)
 	case out.Result == canary.Paused:
 		finish("Inconclusive", out.Reason)
-		if err := r.e.progress(ctx, p, func(c *slipway.CanaryProgress) { c.Step, c.Weight, c.Phase, c.Reason = out.Step, out.Weight, phasePaused, out.Reason }); err != nil {
+		if err := r.e.progress(ctx, p, func(c *slipway.CanaryProgress) {
+			c.Step, c.Weight, c.Phase, c.Reason = out.Step, out.Weight, phasePaused, out.Reason
+		}); err != nil {
 			return Outcome{}, err
 		}
 		r.e.notify("canary", "canary of %s paused (%s): decide with `slipway canary promote --promotion %s` or `slipway canary abort --promotion %s`", p.ID, out.Reason, p.ID, p.ID)
@@ -137,8 +141,10 @@ func (r *run) canaryEnded(ctx context.Context, passed bool, reason string) (Outc
 // promote|abort` settles it.
 type waitForDecision struct{}
 
-func (waitForDecision) String() string               { return "wait for a decision on the paused canary" }
-func (waitForDecision) In() []slipway.PromotionState { return []slipway.PromotionState{slipway.StatePaused} }
+func (waitForDecision) String() string { return "wait for a decision on the paused canary" }
+func (waitForDecision) In() []slipway.PromotionState {
+	return []slipway.PromotionState{slipway.StatePaused}
+}
 func (waitForDecision) Skip(ctx context.Context, r *run) string { return "" }
 func (waitForDecision) Run(ctx context.Context, r *run) (Outcome, error) {
 	return Outcome{Wait: true}, nil

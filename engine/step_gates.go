@@ -9,9 +9,9 @@ import (
 // gates holds a promotion until every gate passes (gate.Evaluate decides).
 type gates struct{}
 
-func (gates) String() string                             { return "gates" }
-func (gates) In() []slipway.PromotionState               { return []slipway.PromotionState{slipway.StateWaiting} }
-func (gates) Skip(ctx context.Context, r *run) string    { return "" }
+func (gates) String() string                          { return "gates" }
+func (gates) In() []slipway.PromotionState            { return []slipway.PromotionState{slipway.StateWaiting} }
+func (gates) Skip(ctx context.Context, r *run) string { return "" }
 func (gates) Run(ctx context.Context, r *run) (Outcome, error) {
 	rep, err := r.e.evaluateGates(ctx, r.p)
 	if err != nil {

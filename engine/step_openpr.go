@@ -16,8 +16,10 @@ import (
 // the branch is recognised by its recorded head, never by its name alone.
 type openPullRequest struct{}
 
-func (openPullRequest) String() string               { return "open pull request" }
-func (openPullRequest) In() []slipway.PromotionState { return []slipway.PromotionState{slipway.StatePinning} }
+func (openPullRequest) String() string { return "open pull request" }
+func (openPullRequest) In() []slipway.PromotionState {
+	return []slipway.PromotionState{slipway.StatePinning}
+}
 
 func (openPullRequest) Skip(ctx context.Context, r *run) string {
 	if r.env.Promotion == "direct" {
@@ -50,8 +52,8 @@ func (openPullRequest) Run(ctx context.Context, r *run) (Outcome, error) {
 		}
 		pr, err = r.e.Forge.Open(ctx, &slipway.PullRequest{
 			Branch: p.Branch, Base: r.base, HeadSHA: p.Head, Author: p.Requester,
-			Title:  fmt.Sprintf("Promote %s %s to %s", p.Service, releaseOrDigest(p), p.Env),
-			Body:   r.e.prBody(ctx, p, r.build), Labels: []string{"slipway", "env:" + p.Env},
+			Title: fmt.Sprintf("Promote %s %s to %s", p.Service, releaseOrDigest(p), p.Env),
+			Body:  r.e.prBody(ctx, p, r.build), Labels: []string{"slipway", "env:" + p.Env},
 		})
 		if err != nil {
 			return Outcome{}, forgeError(err)
