@@ -83,7 +83,7 @@ func edit(content []byte, p Path, next func(current string) (string, error), typ
 	}
 	value, err := next(scalarValue(node))
 	if err != nil {
-		return nil, span{}, false, err
+		return nil, span{}, false, &PathError{Path: p.String(), Found: p.String(), Line: node.Line, Err: ErrInvalidValue, Detail: fieldDetail(err)}
 	}
 	if !utf8.ValidString(value) {
 		return nil, span{}, false, &PathError{Path: p.String(), Line: node.Line, Err: ErrInvalidValue, Detail: fmt.Sprintf("the value %q is not UTF-8 text", value)}
