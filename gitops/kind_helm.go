@@ -22,9 +22,9 @@ type Helm struct {
 
 func init() { register(func() Format { return &Helm{} }) }
 
-func (*Helm) kind() string        { return "helm" }
-func (*Helm) keys() []string      { return []string{"image", "keys"} }
-func (*Helm) writes() writeRule   { return helmWriteRule }
+func (*Helm) kind() string         { return "helm" }
+func (*Helm) keys() []string       { return []string{"image", "keys"} }
+func (*Helm) writes() writeRule    { return helmWriteRule }
 func (h *Helm) check(p *Pin) error { return h.checkImage(p, h, true) }
 
 func (h *Helm) fields(p *Pin, _ Target, v view) ([]slot, error) {
