@@ -212,29 +212,36 @@ func placeholderList(names []string) string {
 
 // checkRelative refuses rendered names that point outside the repository.
 func checkRelative(tmpl, rendered string) (string, error) {
-	bad := func(why string) (string, error) {
+	clean, why := relativePath(rendered)
+	if why != "" {
 		return "", fmt.Errorf("pin file %q renders to %q, which %s; write a path relative to the GitOps repository root, e.g. envs/{env}/{service}/values.yaml", tmpl, rendered, why)
 	}
+	return clean, nil
+}
+
+// relativePath cleans a slash-separated path that must stay inside a
+// repository; why says what is wrong with it ("" when nothing is).
+func relativePath(rel string) (clean, why string) {
 	switch {
-	case rendered == "":
-		return bad("is empty")
-	case strings.ContainsAny(rendered, "\\\x00"):
-		return bad("contains a backslash or NUL")
-	case strings.HasPrefix(rendered, "/"):
-		return bad("is absolute")
-	case len(rendered) >= 2 && rendered[1] == ':':
-		return bad("looks like a Windows drive path")
+	case rel == "":
+		return "", "is empty"
+	case strings.ContainsAny(rel, "\\\x00"):
+		return "", "contains a backslash or NUL"
+	case strings.HasPrefix(rel, "/"):
+		return "", "is absolute"
+	case len(rel) >= 2 && rel[1] == ':':
+		return "", "looks like a Windows drive path"
 	}
-	for _, seg := range strings.Split(rendered, "/") {
+	for _, seg := range strings.Split(rel, "/") {
 		if seg == ".." {
-			return bad("has a '..' segment")
+			return "", "has a '..' segment"
 		}
 	}
-	clean := path.Clean(rendered)
+	clean = path.Clean(rel)
 	if clean == "." {
-		return bad("names the repository root, not a file")
+		return "", "names the repository root, not a file"
 	}
-	return clean, nil
+	return clean, ""
 }
 
 // Apply writes digest into the pin in content, one file's worth of a
