@@ -19,6 +19,9 @@ type Format interface {
 	// keys lists the format's own keys in slipway.yaml, beyond the keys
 	// every pin has (kind, file, document, write, tagFormat).
 	keys() []string
+	// fixHint names the keys that choose the fields, for "not found"
+	// messages: "fix name: of the pin in slipway.yaml".
+	fixHint() string
 	// writes says what write: may hold for this kind.
 	writes() writeRule
 	// check validates the format's options in p, before any file is read.

@@ -41,8 +41,11 @@ const (
 	argoAPIVersion   = "argoproj.io/v1alpha1"
 )
 
-func (*ArgoCD) kind() string      { return "argocd" }
-func (*ArgoCD) keys() []string    { return []string{"image", "keys", "source", "helm"} }
+func (*ArgoCD) kind() string   { return "argocd" }
+func (*ArgoCD) keys() []string { return []string{"image", "keys", "source", "helm"} }
+func (*ArgoCD) fixHint() string {
+	return "fix image:, keys:, helm: or source: of the pin in slipway.yaml"
+}
 func (*ArgoCD) writes() writeRule { return helmWriteRule }
 
 func (a *ArgoCD) check(p *Pin) error {

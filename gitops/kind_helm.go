@@ -24,6 +24,7 @@ func init() { register(func() Format { return &Helm{} }) }
 
 func (*Helm) kind() string         { return "helm" }
 func (*Helm) keys() []string       { return []string{"image", "keys"} }
+func (*Helm) fixHint() string      { return "fix image: or keys: of the pin in slipway.yaml" }
 func (*Helm) writes() writeRule    { return helmWriteRule }
 func (h *Helm) check(p *Pin) error { return h.checkImage(p, h, true) }
 

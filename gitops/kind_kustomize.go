@@ -21,8 +21,9 @@ type Kustomize struct {
 
 func init() { register(func() Format { return &Kustomize{} }) }
 
-func (*Kustomize) kind() string   { return "kustomize" }
-func (*Kustomize) keys() []string { return []string{"name"} }
+func (*Kustomize) kind() string    { return "kustomize" }
+func (*Kustomize) keys() []string  { return []string{"name"} }
+func (*Kustomize) fixHint() string { return "fix name: of the pin in slipway.yaml" }
 
 func (*Kustomize) writes() writeRule {
 	return writeRule{choices: []string{"digest", "newTag", "newName", "tag@digest"}, def: Write{"digest"}}

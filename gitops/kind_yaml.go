@@ -9,8 +9,9 @@ type yamlKind struct{}
 
 func init() { register(func() Format { return yamlKind{} }) }
 
-func (yamlKind) kind() string   { return kindYAML }
-func (yamlKind) keys() []string { return []string{"path", "mode"} }
+func (yamlKind) kind() string    { return kindYAML }
+func (yamlKind) keys() []string  { return []string{"path", "mode"} }
+func (yamlKind) fixHint() string { return fixPathHint }
 
 // The words of write: for kind yaml, each a way to fill one scalar.
 var yamlWrites = map[string]field{

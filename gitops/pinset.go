@@ -262,7 +262,11 @@ func (e *PinError) cause() string {
 		if pe.Detail == "" {
 			return pe.Err.Error()
 		}
-		return pe.Err.Error() + ": " + pe.Detail
+		detail := pe.Detail
+		if newSpec, ok := kinds[e.Kind]; ok {
+			detail = strings.Replace(detail, fixPathHint, newSpec().fixHint(), 1)
+		}
+		return pe.Err.Error() + ": " + detail
 	}
 	var se *SyntaxError
 	if errors.As(e.Err, &se) {
