@@ -84,6 +84,9 @@ func (ps PinSet) Apply(files map[string][]byte, t Target) (changed map[string][]
 		}
 		work[rel] = out
 	}
+	if err := ps.checkWritten(work, t); err != nil {
+		return nil, err
+	}
 	changed = map[string][]byte{}
 	for rel, b := range work {
 		if !bytes.Equal(b, files[rel]) {
@@ -91,6 +94,23 @@ func (ps PinSet) Apply(files map[string][]byte, t Target) (changed map[string][]
 		}
 	}
 	return changed, nil
+}
+
+// checkWritten reads the edited files back: every digest-holding field
+// must now hold t.Digest. It fails only when two pins write the same
+// field in different ways, the later undoing the earlier.
+func (ps PinSet) checkWritten(work map[string][]byte, t Target) error {
+	readings, err := ps.Read(work, t)
+	if err != nil {
+		return err
+	}
+	for _, r := range readings {
+		if r.Digest != t.Digest {
+			return &PinError{Pin: r.Pin, Kind: r.Kind, Service: t.Service, Env: t.Env, File: r.File, Document: r.Document, Path: r.Path,
+				Err: fmt.Errorf("%w: after the promotion the field holds %q, not the digest: another pin of the set writes the same field differently; remove one of them", ErrConflict, r.Value)}
+		}
+	}
+	return nil
 }
 
 // Reading is what one digest-holding field of a pin holds.

@@ -247,3 +247,19 @@ func TestPinSetFiles(t *testing.T) {
 		t.Errorf("Files with a bad service name: %v", err)
 	}
 }
+
+// TestPinSetApplyRefusesPinsThatUndoEachOther: two pins writing one field
+// differently would leave it without the digest; Apply refuses.
+func TestPinSetApplyRefusesPinsThatUndoEachOther(t *testing.T) {
+	var pins PinSet
+	src := `[{file: values.yaml, path: image.tag, write: tag@digest}, {kind: helm, file: values.yaml, write: [tag, digest]}]`
+	if err := yaml.Unmarshal([]byte(src), &pins); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{"values.yaml": []byte("image: {tag: '', digest: ''}\n")}
+	changed, err := pins.Apply(files, goldenTarget)
+	if changed != nil || !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(),
+		`pin 1 of api in prod (kind yaml): file values.yaml, document (none selected), path image.tag: conflict: after the promotion the field holds "1.5.0", not the digest`) {
+		t.Errorf("Apply = %v, %v", changed, err)
+	}
+}
