@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // PinSet is every pin of one service in one environment. One promotion
@@ -344,16 +346,16 @@ func (e *MismatchError) Error() string {
 
 func (e *MismatchError) Unwrap() error { return ErrDisagree }
 
-// plan is what applying or reading one pin needs: its fields and the
-// rendered tag.
-func (p Pin) plan(content []byte, t Target) ([]slot, want, error) {
+// plan is what applying or reading one pin needs: its fields, and the
+// documents of content they were chosen from.
+func (p Pin) plan(content []byte, t Target) ([]slot, []*yaml.Node, error) {
 	f, err := p.format()
 	if err != nil {
-		return nil, want{}, &PinError{Err: err}
+		return nil, nil, &PinError{Err: err}
 	}
 	docs, err := parseStream(content)
 	if err != nil {
-		return nil, want{}, &PinError{Err: err}
+		return nil, nil, &PinError{Err: err}
 	}
 	slots, err := f.fields(&p, t, view{docs: docs, doc: p.documentSelector(f)})
 	if err != nil {
@@ -364,9 +366,9 @@ func (p Pin) plan(content []byte, t Target) ([]slot, want, error) {
 				perr.Document, perr.Path = splitPath(path)
 			}
 		}
-		return nil, want{}, perr
+		return nil, nil, perr
 	}
-	return slots, want{Target: t}, nil
+	return slots, docs, nil
 }
 
 // documentSelector is the selector a pin's fields start from.
@@ -379,10 +381,11 @@ func (p Pin) documentSelector(f Format) *Step {
 
 // apply writes t into p's fields in content.
 func (p Pin) apply(content []byte, t Target) ([]byte, error) {
-	slots, w, err := p.plan(content, t)
+	slots, _, err := p.plan(content, t)
 	if err != nil {
 		return nil, err
 	}
+	w := want{Target: t}
 	f, _ := p.format()
 	if writesTag(effectiveWrite(&p, f)) {
 		if w.tag, err = renderTag(p.TagFormat, t); err != nil {
@@ -402,11 +405,10 @@ func (p Pin) apply(content []byte, t Target) ([]byte, error) {
 
 // read returns what p's digest-holding fields hold in content.
 func (p Pin) read(content []byte, t Target) ([]Reading, error) {
-	slots, _, err := p.plan(content, t)
+	slots, docs, err := p.plan(content, t)
 	if err != nil {
 		return nil, err
 	}
-	docs, _ := parseStream(content) // parsed once already by plan
 	var readings []Reading
 	for _, s := range slots {
 		node, perr := locate(docs, s.path, forRead)
