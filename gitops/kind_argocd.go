@@ -25,6 +25,9 @@ type ArgoCD struct {
 
 // Source chooses an item of an Application's spec.sources: all the fields
 // set must match, or Index picks it by position.
+//
+// {service} and {env} are replaced in repoURL, chart, path and name, so
+// one environment-wide pin can choose each service's chart.
 type Source struct {
 	RepoURL string `yaml:"repoURL,omitempty"`
 	Chart   string `yaml:"chart,omitempty"`
@@ -58,6 +61,9 @@ func (a *ArgoCD) check(p *Pin) error {
 		return &ConfigError{Key: "document", Msg: fmt.Sprintf("an argocd pin edits an Application, not a %s; choose it with document: {name: ...}", d.Kind)}
 	}
 	if s := a.Source; s != nil {
+		if _, err := s.step(sampleTarget); err != nil {
+			return &ConfigError{Key: "source", Msg: err.Error()}
+		}
 		named := s.RepoURL != "" || s.Chart != "" || s.Path != "" || s.Name != ""
 		switch {
 		case s.Index != nil && named:
@@ -82,8 +88,8 @@ func (a *ArgoCD) document(p *Pin) *Document {
 	return d
 }
 
-func (a *ArgoCD) fields(p *Pin, _ Target, v view) ([]slot, error) {
-	src, err := a.source(v)
+func (a *ArgoCD) fields(p *Pin, t Target, v view) ([]slot, error) {
+	src, err := a.source(v, t)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +131,7 @@ func (a *ArgoCD) overridden(w Write, src []Step, v view) error {
 }
 
 // source returns the steps to the Application source the pin edits.
-func (a *ArgoCD) source(v view) ([]Step, error) {
+func (a *ArgoCD) source(v view, t Target) ([]Step, error) {
 	single, multi := keyPath("spec", "source"), keyPath("spec", "sources")
 	hasSingle := v.node(single...) != nil
 	sources := v.node(multi...)
@@ -143,7 +149,10 @@ func (a *ArgoCD) source(v view) ([]Step, error) {
 			Detail: fmt.Sprintf("the Application has %s; choose one with source: {chart: ...} (or repoURL:, path:, name:, index:); they are: %s",
 				plural(len(sources.Content), "source"), summarizeItems(sources.Content, sourceFields))}
 	}
-	sel := a.Source.step()
+	sel, err := a.Source.step(t)
+	if err != nil {
+		return nil, err
+	}
 	if sources != nil || !hasSingle {
 		return join(multi, []Step{sel}), nil
 	}
@@ -162,15 +171,20 @@ func (a *ArgoCD) source(v view) ([]Step, error) {
 var sourceFields = []Condition{{Field: []string{"repoURL"}}, {Field: []string{"chart"}}, {Field: []string{"path"}}, {Field: []string{"name"}}}
 
 // step turns the chosen source into a path step.
-func (s *Source) step() Step {
+func (s *Source) step(t Target) (Step, error) {
 	if s.Index != nil {
-		return Step{Kind: IndexStep, Index: *s.Index}
+		return Step{Kind: IndexStep, Index: *s.Index}, nil
 	}
 	st := Step{Kind: SelectStep}
 	for _, c := range []struct{ field, value string }{{"repoURL", s.RepoURL}, {"chart", s.Chart}, {"path", s.Path}, {"name", s.Name}} {
-		if c.value != "" {
-			st.Match = append(st.Match, Condition{Field: []string{c.field}, Value: c.value})
+		if c.value == "" {
+			continue
 		}
+		value, err := expandNames("source "+c.field, c.value, t)
+		if err != nil {
+			return Step{}, err
+		}
+		st.Match = append(st.Match, Condition{Field: []string{c.field}, Value: value})
 	}
-	return st
+	return st, nil
 }

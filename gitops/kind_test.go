@@ -225,3 +225,27 @@ func TestSameRepository(t *testing.T) {
 		}
 	}
 }
+
+// TestNamePlaceholders: document.name and an Argo CD source may name the
+// service and environment, so one environment-wide pin fits every service.
+func TestNamePlaceholders(t *testing.T) {
+	for _, tc := range []struct{ src, key, want string }{
+		{"{file: v.yaml, path: a, document: {name: '{service}-{region}'}}", "document.name", "unknown placeholder {region}"},
+		{"{kind: argocd, file: a.yaml, source: {chart: '{chart'}}", "source", "unclosed '{'"},
+	} {
+		p, err := decodePin(t, tc.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ce *ConfigError
+		if err := p.Validate(); !errors.As(err, &ce) || ce.Key != tc.key || !strings.Contains(ce.Msg, tc.want) {
+			t.Errorf("Validate(%s) = %v; want key %s saying %q", tc.src, err, tc.key, tc.want)
+		}
+	}
+	// Without a service (the single-file helper), a templated name is an
+	// error, never a selector for "-".
+	p := Pin{File: "a.yaml", Path: "x", Document: &Document{Name: "{service}-{env}"}}
+	if _, err := p.Current([]byte("metadata: {name: api-prod}\nx: ''\n")); err == nil || !strings.Contains(err.Error(), "read the pin through a PinSet") {
+		t.Errorf("Current with a templated document name: %v", err)
+	}
+}

@@ -60,24 +60,44 @@ type Pin struct {
 type Document struct {
 	// Kind must equal the document's kind, e.g. Deployment.
 	Kind string `yaml:"kind,omitempty"`
-	// Name must equal the document's metadata.name.
+	// Name must equal the document's metadata.name; {service} and {env}
+	// are replaced, so one environment-wide pin can name each service's
+	// document (name: "{service}-{env}").
 	Name string `yaml:"name,omitempty"`
 }
 
 // selector renders the document selector as a path step; nil for none.
-func (d *Document) selector() *Step {
+func (d *Document) selector(t Target) (*Step, error) {
 	if d == nil {
-		return nil
+		return nil, nil
 	}
 	st := &Step{Kind: SelectStep}
 	if d.Kind != "" {
 		st.Match = append(st.Match, Condition{Field: []string{"kind"}, Value: d.Kind})
 	}
 	if d.Name != "" {
-		st.Match = append(st.Match, Condition{Field: []string{"metadata", "name"}, Value: d.Name})
+		name, err := expandNames("document name", d.Name, t)
+		if err != nil {
+			return nil, err
+		}
+		st.Match = append(st.Match, Condition{Field: []string{"metadata", "name"}, Value: name})
 	}
-	return st
+	return st, nil
 }
+
+// expandNames fills {service} and {env} in a name from configuration.
+func expandNames(what, tmpl string, t Target) (string, error) {
+	if !strings.ContainsAny(tmpl, "{}") {
+		return tmpl, nil
+	}
+	if t.Service == "" || t.Env == "" {
+		return "", fmt.Errorf("%s %q names the service and environment, which are not known here; read the pin through a PinSet", what, tmpl)
+	}
+	return fillTemplate(what, tmpl, fileVars, map[string]string{"service": t.Service, "env": t.Env})
+}
+
+// sampleTarget checks templates at load time.
+var sampleTarget = Target{Service: "service", Env: "env"}
 
 // IsZero reports an unset pin (no key written), so configuration can tell
 // `pin:` from `pins:`.
@@ -122,6 +142,9 @@ func (p Pin) Validate() error {
 	}
 	if d := p.Document; d != nil && d.Kind == "" && d.Name == "" {
 		return &ConfigError{Key: "document", Msg: "document: needs kind:, name: or both, e.g. {kind: Deployment, name: api}"}
+	}
+	if _, err := p.Document.selector(sampleTarget); err != nil {
+		return &ConfigError{Key: "document.name", Msg: err.Error()}
 	}
 	if err := checkWrite(p.Write, f.writes()); err != nil {
 		return err

@@ -195,7 +195,8 @@ func (ps PinSet) content(i int, files, work map[string][]byte, t Target) (string
 	}
 	perr := &PinError{Err: fmt.Errorf("%w: %s is not in the GitOps checkout on the environment's branch; create it with the pinned field, or fix file: of the pin in slipway.yaml", ErrNoFile, rel)}
 	if f, ferr := p.format(); ferr == nil {
-		if slots, serr := f.fields(&p, t, view{doc: p.documentSelector(f)}); serr == nil && len(slots) > 0 {
+		doc, _ := p.documentSelector(f, t)
+		if slots, serr := f.fields(&p, t, view{doc: doc}); serr == nil && len(slots) > 0 {
 			perr.Document, perr.Path = splitPath(slots[0].path)
 		}
 	}
@@ -357,7 +358,11 @@ func (p Pin) plan(content []byte, t Target) ([]slot, []*yaml.Node, error) {
 	if err != nil {
 		return nil, nil, &PinError{Err: err}
 	}
-	slots, err := f.fields(&p, t, view{docs: docs, doc: p.documentSelector(f)})
+	doc, err := p.documentSelector(f, t)
+	if err != nil {
+		return nil, nil, &PinError{Err: fmt.Errorf("%w: %v", ErrInvalidValue, err)}
+	}
+	slots, err := f.fields(&p, t, view{docs: docs, doc: doc})
 	if err != nil {
 		var pe *PathError
 		perr := &PinError{Err: err}
@@ -372,11 +377,11 @@ func (p Pin) plan(content []byte, t Target) ([]slot, []*yaml.Node, error) {
 }
 
 // documentSelector is the selector a pin's fields start from.
-func (p Pin) documentSelector(f Format) *Step {
+func (p Pin) documentSelector(f Format, t Target) (*Step, error) {
 	if ds, ok := f.(interface{ document(p *Pin) *Document }); ok {
-		return ds.document(&p).selector()
+		return ds.document(&p).selector(t)
 	}
-	return p.Document.selector()
+	return p.Document.selector(t)
 }
 
 // apply writes t into p's fields in content.
