@@ -193,7 +193,7 @@ func (ps PinSet) content(i int, files, work map[string][]byte, t Target) (string
 	if b, ok := files[rel]; ok {
 		return rel, b, nil
 	}
-	perr := &PinError{Err: fmt.Errorf("%w: %s is not in the GitOps checkout on the environment's branch; create it with the pinned field, or fix file: of the pin in slipway.yaml", ErrNoFile, rel)}
+	perr := &PinError{Err: fmt.Errorf("%w: the file is not in the GitOps checkout on the environment's branch; create it with the pinned field, or fix file: of the pin in slipway.yaml", ErrNoFile)}
 	if f, ferr := p.format(); ferr == nil {
 		doc, _ := p.documentSelector(f, t)
 		if slots, serr := f.fields(&p, t, view{doc: doc}); serr == nil && len(slots) > 0 {
