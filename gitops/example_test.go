@@ -56,7 +56,7 @@ func ExamplePinSet_Apply() {
 		{Kind: "kustomize", File: "apps/{service}/overlays/{env}/kustomization.yaml"},
 	}
 	files := map[string][]byte{
-		"envs/prod/api/values.yaml": []byte("image:\n  repository: ghcr.io/acme/api\n  tag: \"1.4.2\"   # for humans\n  digest: \"\"\n"),
+		"envs/prod/api/values.yaml":                 []byte("image:\n  repository: ghcr.io/acme/api\n  tag: \"1.4.2\"   # for humans\n  digest: \"\"\n"),
 		"apps/api/overlays/prod/kustomization.yaml": []byte("images:\n  - name: ghcr.io/acme/api\n    digest: \"\"\n"),
 	}
 	target := gitops.Target{Service: "api", Env: "prod", Image: "ghcr.io/acme/api", Version: "1.5.0",
