@@ -80,8 +80,6 @@ func WriteChoices(kind string) []string {
 	return slices.Clone(newSpec().writes().choices)
 }
 
-func kindOf(f Format) string { return f.kind() }
-
 // ConfigError reports a pin option that cannot work, naming the key to fix
 // so that configuration errors can point at its line in slipway.yaml.
 type ConfigError struct {

@@ -121,8 +121,8 @@ func (p Pin) format() (Format, error) {
 		return nil, &ConfigError{Key: "kind", Msg: fmt.Sprintf("%q is not a pin kind; use one of %s", p.Kind, strings.Join(Kinds(), ", "))}
 	}
 	if p.Spec != nil {
-		if kindOf(p.Spec) != p.kind() {
-			return nil, &ConfigError{Key: "kind", Msg: fmt.Sprintf("the pin is kind %s but its options are those of kind %s", p.kind(), kindOf(p.Spec))}
+		if p.Spec.kind() != p.kind() {
+			return nil, &ConfigError{Key: "kind", Msg: fmt.Sprintf("the pin is kind %s but its options are those of kind %s", p.kind(), p.Spec.kind())}
 		}
 		return p.Spec, nil
 	}

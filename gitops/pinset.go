@@ -181,8 +181,13 @@ func agree(readings []Reading, service, env string) (string, error) {
 
 // content finds the bytes pin i edits: from work (an earlier pin's edit)
 // or files.
+// A pin that does not validate (one built in Go) is refused here, before
+// it touches anything.
 func (ps PinSet) content(i int, files, work map[string][]byte, t Target) (string, []byte, error) {
 	p := ps[i]
+	if err := p.Validate(); err != nil {
+		return "", nil, ps.locate(&PinError{Err: fmt.Errorf("%w: the pin's configuration: %v", ErrInvalidValue, err)}, i, p.File, t)
+	}
 	rel, err := p.Render(t.Service, t.Env)
 	if err != nil {
 		return "", nil, fmt.Errorf("pin %d of %s in %s: %w", i+1, t.Service, t.Env, err)

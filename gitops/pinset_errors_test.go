@@ -263,3 +263,17 @@ func TestPinSetApplyRefusesPinsThatUndoEachOther(t *testing.T) {
 		t.Errorf("Apply = %v, %v", changed, err)
 	}
 }
+
+// TestPinSetApplyValidatesPins: a pin built in Go gets the checks a pin
+// from slipway.yaml gets, before any file is touched.
+func TestPinSetApplyValidatesPins(t *testing.T) {
+	pins := PinSet{{Kind: "helm", File: "values.yaml", Write: Write{"digest", "bogus"}}}
+	files := map[string][]byte{"values.yaml": []byte("image: {digest: '', bogus: ''}\n")}
+	changed, err := pins.Apply(files, goldenTarget)
+	if changed != nil || !errors.Is(err, ErrInvalidValue) || !strings.Contains(err.Error(), `pin 1 of api in prod (kind helm): file values.yaml: invalid value: the pin's configuration: write: "bogus" is not something this kind writes`) {
+		t.Errorf("Apply = %v, %v", changed, err)
+	}
+	if _, err := pins.Current(files, goldenTarget); !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("Current = %v; want the same refusal", err)
+	}
+}
