@@ -93,14 +93,23 @@ type Service struct {
 	Preset      string   `yaml:"preset"`      // release-please (default), semantic-release, conventionalcommits
 	Keys        []string `yaml:"keys"`        // PEM public keys trusted to sign its images; relative to the config file
 	Application string   `yaml:"application"` // Argo CD application name for sync windows (default: the service name)
+	// Pins, by environment name, replace that environment's pins for this
+	// service (e.g. one service pinned with kustomize where the others use
+	// Helm values). See PinSet.
+	Pins map[string]gitops.PinSet `yaml:"pins"`
 }
 
 // Environment is one stage of promotion.
 type Environment struct {
 	Name   string `yaml:"name"`
 	Branch string `yaml:"branch"` // GitOps branch holding this environment's pins (default gitops.branch)
-	// Pin is where this environment's digest of each service is written.
+	// Pin is where this environment's digest of each service is written:
+	// the one-pin spelling of Pins. After Parse, Pins holds it too, and Pin
+	// holds the only pin of a one-element Pins.
 	Pin gitops.Pin `yaml:"pin"`
+	// Pins are every place this environment's digest of a service is
+	// written, all in one commit per promotion. See Config.PinSet.
+	Pins gitops.PinSet `yaml:"pins"`
 	// Promotion is how a pin reaches the branch: direct (push) or pull-request.
 	Promotion string `yaml:"promotion"`
 	// Auto promotes without a person: for the first environment on build
@@ -426,14 +435,7 @@ func (c *Config) validate() error {
 		default:
 			errs = append(errs, c.fieldError(at("promotion"), field("promotion"), "%q: use direct or pull-request", e.Promotion))
 		}
-		if e.Pin.File == "" || e.Pin.Path == "" {
-			errs = append(errs, c.fieldError(at("pin"), field("pin"), "a pin needs file: (e.g. envs/{env}/{service}/values.yaml) and path: (e.g. image.digest)"))
-		}
-		if e.Pin.File != "" && e.Pin.Path != "" {
-			if err := e.Pin.Validate(); err != nil {
-				errs = append(errs, c.fieldError(at("pin"), field("pin"), "%v", err))
-			}
-		}
+		errs = append(errs, c.validatePins(i, e)...)
 		a := e.Gates.Approvals
 		if a.Required < 0 {
 			errs = append(errs, c.fieldError(at("gates", "approvals", "required"), field("gates.approvals.required"), "must be 0 or more"))
@@ -447,7 +449,102 @@ func (c *Config) validate() error {
 			errs = append(errs, c.fieldError(at("gates"), field("gates"), "the first environment has no previous one to verify or soak in; move these gates to a later environment"))
 		}
 	}
+	for i, s := range c.Services {
+		for env, pins := range s.Pins {
+			if _, _, err := c.Environment(env); err != nil {
+				errs = append(errs, c.fieldError(c.line("services", i, "pins", env), fmt.Sprintf("services[%d].pins.%s", i, env), "%v; the keys of pins: are environment names", err))
+				continue
+			}
+			if len(pins) == 0 {
+				errs = append(errs, c.fieldError(c.line("services", i, "pins", env), fmt.Sprintf("services[%d].pins.%s", i, env), "the list is empty: list the service's pins in %s, or remove the key to use the environment's", env))
+			}
+			for j, p := range pins {
+				errs = append(errs, c.pinError(p, fmt.Sprintf("services[%d].pins.%s[%d]", i, env, j), "services", i, "pins", env, j)...)
+			}
+		}
+	}
+	if len(errs) == 0 {
+		c.normalizePins()
+	}
 	return errors.Join(errs...)
+}
+
+// validatePins checks an environment's pin: or pins:.
+func (c *Config) validatePins(i int, e Environment) []error {
+	field := fmt.Sprintf("environments[%d]", i)
+	switch {
+	case !e.Pin.IsZero() && len(e.Pins) > 0:
+		return []error{c.fieldError(c.line("environments", i, "pins"), field+".pins", "pin: and pins: are both set; keep pins: (a list) and move the pin: into it")}
+	case !e.Pin.IsZero():
+		return c.pinError(e.Pin, field+".pin", "environments", i, "pin")
+	case len(e.Pins) == 0 && !c.everyServicePins(e.Name):
+		return []error{c.fieldError(c.line("environments", i), field+".pins", "the environment has no pins: add pins: [{file: envs/{env}/{service}/values.yaml, path: image.digest}] (see docs/pins.md)")}
+	}
+	var errs []error
+	for j, p := range e.Pins {
+		errs = append(errs, c.pinError(p, fmt.Sprintf("%s.pins[%d]", field, j), "environments", i, "pins", j)...)
+	}
+	return errs
+}
+
+// everyServicePins reports whether every service lists its own pins for env.
+func (c *Config) everyServicePins(env string) bool {
+	for _, s := range c.Services {
+		if _, ok := s.Pins[env]; !ok {
+			return false
+		}
+	}
+	return len(c.Services) > 0
+}
+
+// pinError validates one pin and places its error at the line of the key
+// at fault.
+func (c *Config) pinError(p gitops.Pin, field string, at ...any) []error {
+	err := p.Validate()
+	if err == nil {
+		return nil
+	}
+	var ce *gitops.ConfigError
+	if errors.As(err, &ce) {
+		path := at
+		for _, k := range strings.Split(ce.Key, ".") {
+			path = append(path, k)
+		}
+		return []error{c.fieldError(c.line(path...), field+"."+ce.Key, "%s", ce.Msg)}
+	}
+	return []error{c.fieldError(c.line(at...), field, "%v", err)}
+}
+
+// normalizePins makes Pins the one list to read: a pin: becomes a
+// one-element Pins, and a one-element Pins fills Pin for callers that
+// still read one pin.
+func (c *Config) normalizePins() {
+	for i := range c.Environments {
+		e := &c.Environments[i]
+		switch {
+		case !e.Pin.IsZero():
+			e.Pins = gitops.PinSet{e.Pin}
+		case len(e.Pins) == 1:
+			e.Pin = e.Pins[0]
+		}
+	}
+}
+
+// PinSet returns the pins a promotion of service into env writes: the
+// service's own pins for env when it lists some, else the environment's.
+func (c *Config) PinSet(service, env string) (gitops.PinSet, error) {
+	s, err := c.Service(service)
+	if err != nil {
+		return nil, err
+	}
+	e, _, err := c.Environment(env)
+	if err != nil {
+		return nil, err
+	}
+	if pins, ok := s.Pins[env]; ok {
+		return pins, nil
+	}
+	return e.Pins, nil
 }
 
 // line finds the line of a node by a path of mapping keys and sequence indices;

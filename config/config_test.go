@@ -3,6 +3,8 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/slipway/slipway/gitops"
 )
 
 const valid = `
@@ -109,4 +111,124 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("a config without services or environments was accepted")
 		}
 	})
+}
+
+const withPins = `
+gitops: {remote: ../gitops.git}
+services:
+  - name: api
+    image: ghcr.io/acme/api
+    keys: [cosign.pub]
+  - name: web
+    image: ghcr.io/acme/web
+    keys: [cosign.pub]
+    pins:
+      prod:
+        - kind: kustomize
+          file: "apps/{service}/overlays/{env}/kustomization.yaml"
+environments:
+  - name: dev
+    pin: {file: "envs/{env}/{service}/values.yaml", path: image.digest}
+  - name: prod
+    promotion: pull-request
+    pins:
+      - kind: helm
+        file: "envs/{env}/{service}/values.yaml"
+        write: [tag, digest]
+      - kind: argocd
+        file: "apps/{env}/{service}.yaml"
+        document: {name: api-prod}
+        source: {chart: api}
+        write: digest
+`
+
+// TestParsePins: pins: holds several pins of any kind, pin: is a
+// one-element pins:, and a service's own pins replace the environment's.
+func TestParsePins(t *testing.T) {
+	c, err := Parse("/x/slipway.yaml", []byte(withPins))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, prod := c.Environments[0], c.Environments[1]
+	if len(dev.Pins) != 1 || dev.Pins[0].Path != "image.digest" {
+		t.Errorf("pin: did not become a one-element pins: %+v", dev.Pins)
+	}
+	if len(prod.Pins) != 2 || prod.Pins[0].Kind != "helm" || prod.Pins[1].Kind != "argocd" {
+		t.Fatalf("prod pins: %+v", prod.Pins)
+	}
+	if a, ok := prod.Pins[1].Spec.(*gitops.ArgoCD); !ok || a.Source == nil || a.Source.Chart != "api" {
+		t.Errorf("argocd options not decoded: %#v", prod.Pins[1].Spec)
+	}
+	if !prod.Pin.IsZero() {
+		t.Errorf("with two pins, Pin must stay empty so nothing reads only the first: %+v", prod.Pin)
+	}
+	api, err := c.PinSet("api", "prod")
+	if err != nil || len(api) != 2 {
+		t.Errorf("PinSet(api, prod) = %v, %v; want the environment's two pins", api, err)
+	}
+	web, err := c.PinSet("web", "prod")
+	if err != nil || len(web) != 1 || web[0].Kind != "kustomize" {
+		t.Errorf("PinSet(web, prod) = %v, %v; want the service's kustomize pin", web, err)
+	}
+	if webDev, _ := c.PinSet("web", "dev"); len(webDev) != 1 || webDev[0].Path != "image.digest" {
+		t.Errorf("PinSet(web, dev) = %v; want the environment's pin", webDev)
+	}
+	if _, err := c.PinSet("api", "qa"); err == nil {
+		t.Error("PinSet of an unknown environment succeeded")
+	}
+	one := strings.Replace(withPins, "    pin: {file: \"envs/{env}/{service}/values.yaml\", path: image.digest}", "    pins: [{file: \"envs/{env}/{service}/values.yaml\", path: image.digest}]", 1)
+	c, err = Parse("/x/slipway.yaml", []byte(one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Environments[0].Pin.Path != "image.digest" {
+		t.Errorf("a one-element pins: must fill Pin for callers reading one pin: %+v", c.Environments[0].Pin)
+	}
+}
+
+func TestParsePinErrors(t *testing.T) {
+	cases := []struct{ name, old, new, want string }{
+		{"pin and pins", "    promotion: pull-request\n", "    promotion: pull-request\n    pin: {file: x.yaml, path: a}\n",
+			"slipway.yaml:20: environments[1].pins: pin: and pins: are both set"},
+		{"unknown kind", "kind: helm", "kind: helmm", `line 20: pin kind "helmm" is unknown; use one of argocd, helm, kustomize, yaml`},
+		{"key of another kind", "write: [tag, digest]", "path: image.digest", `line 22: pin key "path" is not a key of kind helm pins`},
+		{"misspelt key", "source: {chart: api}", "sources: {chart: api}", `pin key "sources" is not a key of kind argocd pins`},
+		{"bad write", "write: [tag, digest]", "write: [tag, digests]", `slipway.yaml:22: environments[1].pins[0].write: "digests" is not something this kind writes`},
+		{"no digest written", "write: [tag, digest]", "write: [tag]", "environments[1].pins[0].write: the pin must write the digest"},
+		{"bad helm option", "write: digest\n", "write: digest\n        helm: values\n", `slipway.yaml:28: environments[1].pins[1].helm: "values": write helm: parameters`},
+		{"bad source", "source: {chart: api}", "source: {chart: api, index: 1}", "slipway.yaml:26: environments[1].pins[1].source: choose the source by index"},
+		{"tagFormat without tag", "write: digest\n", "write: digest\n        tagFormat: v{version}\n", "environments[1].pins[1].tagFormat: the pin writes no tag"},
+		{"bad tagFormat", "write: [tag, digest]", "write: [tag, digest]\n        tagFormat: \"{semver}\"", "environments[1].pins[0].tagFormat: tagFormat \"{semver}\" uses the unknown placeholder {semver}"},
+		{"service pins for unknown env", "      prod:\n        - kind: kustomize", "      qa:\n        - kind: kustomize", "services[1].pins.qa: unknown environment \"qa\""},
+		{"bad service pin", "          file: \"apps/{service}/overlays/{env}/kustomization.yaml\"", "          file: \"../{service}.yaml\"", "services[1].pins.prod[0].file: pin file \"../{service}.yaml\" renders to"},
+		{"no pins", "    pin: {file: \"envs/{env}/{service}/values.yaml\", path: image.digest}\n", "", "environments[0].pins: the environment has no pins"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(withPins, tc.old) {
+				t.Fatalf("fixture lacks %q", tc.old)
+			}
+			_, err := Parse("/x/slipway.yaml", []byte(strings.Replace(withPins, tc.old, tc.new, 1)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestServicePinsMakeEnvironmentPinsOptional: an environment may omit
+// pins when every service lists its own for it.
+func TestServicePinsMakeEnvironmentPinsOptional(t *testing.T) {
+	src := strings.Replace(withPins, "  - name: api\n    image: ghcr.io/acme/api\n    keys: [cosign.pub]\n",
+		"  - name: api\n    image: ghcr.io/acme/api\n    keys: [cosign.pub]\n    pins: {prod: [{file: a.yaml, path: image.digest}]}\n", 1)
+	start := strings.Index(src, "    pins:\n      - kind: helm")
+	end := strings.Index(src, "        write: digest\n") + len("        write: digest\n")
+	src = src[:start] + src[end:]
+	c, err := Parse("/x/slipway.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pins, _ := c.PinSet("api", "prod"); len(pins) != 1 || pins[0].File != "a.yaml" {
+		t.Errorf("PinSet(api, prod) = %v", pins)
+	}
 }

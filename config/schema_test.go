@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/slipway/slipway/gitops"
 )
 
 // TestSchemaCoversEveryField fails when a field is added to the Go types but
@@ -51,4 +53,109 @@ func check(t *testing.T, path string, typ reflect.Type, node map[string]any) {
 			t.Errorf("%s.%s is in slipway.schema.json but not in the Go type", path, name)
 		}
 	}
+}
+
+// TestSchemaPinKinds keeps the schema's pin definition in step with the
+// pin kinds registered in gitops: the same kinds, the same keys per kind,
+// the same words for write:.
+func TestSchemaPinKinds(t *testing.T) {
+	var schema struct {
+		Defs map[string]json.RawMessage `json:"$defs"`
+	}
+	if err := json.Unmarshal(Schema, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var pin struct {
+		Properties map[string]struct {
+			Enum []string `json:"enum"`
+		} `json:"properties"`
+		AllOf []struct {
+			If struct {
+				Properties struct {
+					Kind struct {
+						Const string `json:"const"`
+					} `json:"kind"`
+				} `json:"properties"`
+			} `json:"if"`
+			Then struct {
+				PropertyNames struct {
+					Enum []string `json:"enum"`
+				} `json:"propertyNames"`
+				Properties struct {
+					Write json.RawMessage `json:"write"`
+				} `json:"properties"`
+			} `json:"then"`
+		} `json:"allOf"`
+	}
+	if err := json.Unmarshal(schema.Defs["pin"], &pin); err != nil {
+		t.Fatal(err)
+	}
+	if got := pin.Properties["kind"].Enum; !sameSet(got, gitops.Kinds()) {
+		t.Errorf("schema kinds %v, gitops kinds %v", got, gitops.Kinds())
+	}
+	var allKeys, allWrites []string
+	for _, k := range gitops.Kinds() {
+		allKeys = append(allKeys, gitops.KindKeys(k)...)
+		allWrites = append(allWrites, gitops.WriteChoices(k)...)
+	}
+	var props []string
+	for k := range pin.Properties {
+		props = append(props, k)
+	}
+	if !sameSet(props, allKeys) {
+		t.Errorf("schema pin keys %v, gitops keys %v", props, allKeys)
+	}
+	seen := map[string]bool{}
+	for _, c := range pin.AllOf {
+		kind := c.If.Properties.Kind.Const
+		if kind == "" {
+			kind = "yaml" // the branch for a pin without kind:
+		}
+		seen[kind] = true
+		if got := c.Then.PropertyNames.Enum; !sameSet(got, gitops.KindKeys(kind)) {
+			t.Errorf("kind %s: schema keys %v, gitops %v", kind, got, gitops.KindKeys(kind))
+		}
+		if got := enumWords(t, c.Then.Properties.Write); !sameSet(got, gitops.WriteChoices(kind)) {
+			t.Errorf("kind %s: schema write %v, gitops %v", kind, got, gitops.WriteChoices(kind))
+		}
+	}
+	if len(seen) != len(gitops.Kinds()) {
+		t.Errorf("schema has conditions for kinds %v, gitops registers %v", seen, gitops.Kinds())
+	}
+	var words struct {
+		Enum []string `json:"enum"`
+	}
+	if err := json.Unmarshal(schema.Defs["pinWrite"], &words); err != nil || !sameSet(words.Enum, allWrites) {
+		t.Errorf("schema pinWrite %v (%v), gitops writes %v", words.Enum, err, allWrites)
+	}
+}
+
+// enumWords reads the words of a write: schema: an enum, or oneOf an enum
+// and an array of it.
+func enumWords(t *testing.T, raw json.RawMessage) []string {
+	var w struct {
+		Enum  []string `json:"enum"`
+		OneOf []struct {
+			Enum []string `json:"enum"`
+		} `json:"oneOf"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.OneOf) > 0 {
+		return w.OneOf[0].Enum
+	}
+	return w.Enum
+}
+
+// sameSet compares as sets, ignoring order and repeats.
+func sameSet(a, b []string) bool {
+	set := func(s []string) map[string]bool {
+		m := map[string]bool{}
+		for _, x := range s {
+			m[x] = true
+		}
+		return m
+	}
+	return reflect.DeepEqual(set(a), set(b))
 }

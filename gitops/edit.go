@@ -54,9 +54,25 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 	if err != nil {
 		return nil, span{}, false, err
 	}
-	if !utf8.ValidString(value) {
-		return nil, span{}, false, &PathError{Path: p.String(), Err: ErrInvalidValue, Detail: fmt.Sprintf("the value %q is not UTF-8 text", value)}
-	}
+	return edit(content, p, func(string) (string, error) { return value, nil }, anyType)
+}
+
+// typing says which YAML types an edited scalar may read back as.
+type typing int
+
+const (
+	// anyType: a string, or the type the old value had (Set's rule: a
+	// plain 3 replaced by a plain 4 stays an integer).
+	anyType typing = iota
+	// stringType: always a string. Tags and versions must never become
+	// numbers: Helm renders a plain 1.10 as 1.1, and kustomize and Argo
+	// CD refuse a number where a string belongs.
+	stringType
+)
+
+// edit replaces the scalar p names with next(its current value), in place.
+// It is the one splice-and-verify routine behind Set and every pin kind.
+func edit(content []byte, p Path, next func(current string) (string, error), typ typing) ([]byte, span, bool, error) {
 	docs, err := parseStream(content)
 	if err != nil {
 		return nil, span{}, false, err
@@ -65,7 +81,14 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 	if perr != nil {
 		return nil, span{}, false, perr
 	}
-	if scalarValue(node) == value {
+	value, err := next(scalarValue(node))
+	if err != nil {
+		return nil, span{}, false, &PathError{Path: p.String(), Found: p.String(), Line: node.Line, Err: ErrInvalidValue, Detail: fieldDetail(err)}
+	}
+	if !utf8.ValidString(value) {
+		return nil, span{}, false, &PathError{Path: p.String(), Line: node.Line, Err: ErrInvalidValue, Detail: fmt.Sprintf("the value %q is not UTF-8 text", value)}
+	}
+	if scalarValue(node) == value && (typ == anyType || node.Tag == "!!str") {
 		return content, span{}, false, nil
 	}
 	sp, st, err := locateScalar(content, node, p.String())
@@ -74,7 +97,7 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 	}
 	for _, text := range renderings(value, st) {
 		out := splice(content, sp, text)
-		if verify(out, docs, node, p, value) {
+		if verify(out, docs, node, p, value, typ) {
 			return out, sp, true, nil
 		}
 	}
@@ -86,7 +109,7 @@ func set(content []byte, path, value string) ([]byte, span, bool, error) {
 // touched nothing else: the node where the old scalar was now holds value,
 // typed as it should be; every other node and comment is as before; and
 // the path still leads to that node.
-func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value string) bool {
+func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value string, typ typing) bool {
 	after, err := parseStream(out)
 	if err != nil || len(after) != len(before) {
 		return false
@@ -97,7 +120,7 @@ func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value strin
 			return false
 		}
 	}
-	if edited == nil || edited.Kind != yaml.ScalarNode || scalarValue(edited) != value || !acceptableTag(old, edited) {
+	if edited == nil || edited.Kind != yaml.ScalarNode || scalarValue(edited) != value || !acceptableTag(old, edited, typ) {
 		return false
 	}
 	if node, perr := locate(after, p, forWrite); perr != nil || node != edited {
@@ -106,15 +129,15 @@ func verify(out []byte, before []*yaml.Node, old *yaml.Node, p Path, value strin
 	return slices.Equal(comments(before), comments(after))
 }
 
-// acceptableTag: the new value must read as a string, or keep the type the
-// old value had (a plain 3 replaced by a plain 4 stays an integer). A value
-// that would read as null (~, null) is never acceptable: Get would no
-// longer return it.
-func acceptableTag(old, new *yaml.Node) bool {
+// acceptableTag: the new value must read as a string, or (anyType) keep
+// the type the old value had (a plain 3 replaced by a plain 4 stays an
+// integer). A value that would read as null (~, null) is never acceptable:
+// Get would no longer return it.
+func acceptableTag(old, new *yaml.Node, typ typing) bool {
 	if new.Tag == "!!null" {
 		return false
 	}
-	return new.Tag == "!!str" || new.Tag == old.Tag
+	return new.Tag == "!!str" || (typ == anyType && new.Tag == old.Tag)
 }
 
 // sameShape compares two node trees, ignoring positions and ignoring the

@@ -254,7 +254,7 @@ func TestVerifyCatchesCollateralChanges(t *testing.T) {
 		{"a: v\nb: y # keep\n  c: 1", false}, // no longer YAML
 	}
 	for _, tc := range tests {
-		if got := verify([]byte(tc.out), docs, old, p, "v"); got != tc.want {
+		if got := verify([]byte(tc.out), docs, old, p, "v", anyType); got != tc.want {
 			t.Errorf("verify(%q) = %v, want %v", tc.out, got, tc.want)
 		}
 	}

@@ -3,7 +3,10 @@ package gitops
 import (
 	"bytes"
 	"errors"
+	"io/fs"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -122,4 +125,114 @@ func scalarPaths(in []byte) []string {
 		}
 	}
 	return paths
+}
+
+// FuzzPinConfig decodes arbitrary pin configuration (the Pin and Write
+// decoders, every kind's options, tagFormat). It must never panic, and a
+// pin that validates must render files inside the repository.
+func FuzzPinConfig(f *testing.F) {
+	for _, s := range []string{
+		"{file: v.yaml, path: image.digest}",
+		"{kind: kustomize, file: k.yaml, name: api, write: [newTag, digest], tagFormat: 'v{version}'}",
+		"{kind: helm, file: v.yaml, image: api.image, keys: {tag: version, registry: reg}, write: [registry, repository, tag, digest]}",
+		"{kind: argocd, file: a.yaml, document: {name: x}, source: {repoURL: https://x, chart: c}, helm: valuesObject}",
+		"{kind: argocd, file: a.yaml, source: {index: 3}}",
+		"{file: '{service}/{env}.yaml', path: 'doc[kind=A].x', write: tag@digest, tagFormat: '{shortCommit}'}",
+		"{kind: yaml, file: x, path: a, write: [digest], mode: image}",
+		"[1, 2]",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		var p Pin
+		if err := yaml.Unmarshal([]byte(src), &p); err != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) || ce.Key == "" || ce.Msg == "" {
+				t.Fatalf("Validate(%q) returned %T %v, want a *ConfigError naming a key", src, err, err)
+			}
+			return
+		}
+		files, err := PinSet{p}.Files("api", "prod")
+		if err != nil || len(files) != 1 {
+			t.Fatalf("a valid pin %q has files %v, %v", src, files, err)
+		}
+		if _, why := relativePath(files[0]); why != "" || files[0] != path.Clean(files[0]) {
+			t.Fatalf("a valid pin %q renders the file %q, which %s", src, files[0], why)
+		}
+	})
+}
+
+// FuzzPinSetApply writes random files through the pins of every golden
+// case. Apply must never panic or change its input; when it succeeds,
+// every changed file parses, every pin reads back the digest, and a
+// second Apply changes nothing.
+func FuzzPinSetApply(f *testing.F) {
+	dirs, _ := filepath.Glob(filepath.Join("testdata", "pins", "*", "case.yaml"))
+	var cases []PinSet
+	for _, caseFile := range dirs {
+		var c pinCase
+		if err := yaml.Unmarshal(readFile(f, caseFile), &c); err != nil {
+			f.Fatal(err)
+		}
+		in := filepath.Join(filepath.Dir(caseFile), "in")
+		_ = filepath.WalkDir(in, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				f.Add(uint8(len(cases)), readFile(f, p))
+			}
+			return err
+		})
+		cases = append(cases, c.Pins)
+	}
+	f.Fuzz(func(t *testing.T, which uint8, content []byte) {
+		pins := cases[int(which)%len(cases)]
+		names, err := pins.Files(goldenTarget.Service, goldenTarget.Env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string][]byte{}
+		for _, n := range names {
+			files[n] = content
+		}
+		orig := bytes.Clone(content)
+		changed, err := pins.Apply(files, goldenTarget)
+		if !bytes.Equal(content, orig) {
+			t.Fatal("Apply modified its input")
+		}
+		if err != nil {
+			var pe *PinError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Apply returned %T, want *PinError: %v", err, err)
+			}
+			return
+		}
+		after := maps.Clone(files)
+		for n, b := range changed {
+			if _, err := parseStream(b); err != nil {
+				t.Fatalf("%s does not parse after Apply: %v\n%q", n, err, b)
+			}
+			after[n] = b
+		}
+		if got, err := pins.Current(after, goldenTarget); err != nil || got != newDigest {
+			t.Fatalf("after Apply, Current = %q, %v", got, err)
+		}
+		if again, err := pins.Apply(after, goldenTarget); err != nil || len(again) != 0 {
+			t.Fatalf("second Apply changed %d files, %v", len(again), err)
+		}
+	})
+}
+
+// FuzzTagFormat: a rendered tag is always a valid image tag, or an error.
+func FuzzTagFormat(f *testing.F) {
+	f.Add("v{version}", "1.5.0", "1234567d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f7")
+	f.Add("{version}+{shortCommit}", "1.5.0-rc.1", "")
+	f.Add("{{version}}", "", "x")
+	f.Fuzz(func(t *testing.T, format, version, commit string) {
+		tag, err := renderTag(format, Target{Version: version, Commit: commit})
+		if err == nil && !tagRE.MatchString(tag) {
+			t.Fatalf("renderTag(%q) = %q, not a valid image tag", format, tag)
+		}
+	})
 }

@@ -25,6 +25,16 @@ func describeFields(n *yaml.Node, conds []Condition) string {
 	return strings.Join(fields, ",")
 }
 
+// conditionsAsYAML writes a selector's conditions the way the item that
+// satisfies them reads in YAML: `name: api, kind: x`.
+func conditionsAsYAML(conds []Condition) string {
+	parts := make([]string, len(conds))
+	for i, c := range conds {
+		parts[i] = strings.Join(c.Field, ".") + ": " + c.Value
+	}
+	return "`" + strings.Join(parts, ", ") + "`"
+}
+
 // childExample extends p by one step suited to n, for "did you mean" hints.
 func childExample(p Path, n *yaml.Node) string {
 	if n.Kind == yaml.SequenceNode {

@@ -1,12 +1,15 @@
 package gitops
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
 )
 
-// Mode says what kind of scalar a pin holds.
+// Mode is the older spelling of a yaml pin's write: what kind of scalar
+// the pin holds.
 type Mode string
 
 const (
@@ -18,43 +21,149 @@ const (
 	ModeImage Mode = "image"
 )
 
-// Pin is where the GitOps repository records the digest an environment runs
-// for a service. It is written by people in slipway.yaml and read by the
-// promotion step that edits the GitOps checkout.
+// Pin is one place in the GitOps repository that records the image an
+// environment runs for a service. People write it in slipway.yaml; the
+// promotion step that edits the GitOps checkout reads it.
+//
+// Kind names the pin's format (yaml, kustomize, helm, argocd; see Kinds),
+// and Spec holds that format's own options. The keys every kind shares are
+// fields of Pin; Path and Mode belong to kind yaml, the default, and stay
+// on Pin because a single `pin:` has always been written that way.
 type Pin struct {
+	// Kind is the format: "" or "yaml" (a path to one scalar), "kustomize",
+	// "helm" or "argocd".
+	Kind string `yaml:"kind,omitempty"`
 	// File is the pin file, relative to the GitOps repository root, with
 	// the placeholders {service} and {env}, e.g.
 	// envs/{env}/{service}/values.yaml.
 	File string `yaml:"file"`
-	// Path is the YAML path of the scalar in File; see ParsePath.
-	Path string `yaml:"path"`
-	// Mode is digest (default when empty) or image.
+	// Document chooses one document of a multi-document file by kind and
+	// metadata.name; nil means the file's only document (or the one
+	// document where the pin's fields exist).
+	Document *Document `yaml:"document,omitempty"`
+	// Path is the YAML path of the scalar in File (kind yaml); see ParsePath.
+	Path string `yaml:"path,omitempty"`
+	// Mode is digest or image (kind yaml): the older spelling of Write.
 	Mode Mode `yaml:"mode,omitempty"`
+	// Write says what the pin writes; each kind lists its choices and
+	// default (docs/pins.md). A single word or a list.
+	Write Write `yaml:"write,omitempty"`
+	// TagFormat renders the image tag written where Write asks for one,
+	// from {version}, {commit} and {shortCommit}; default {version}.
+	TagFormat string `yaml:"tagFormat,omitempty"`
+	// Spec holds the options of Kind beyond the shared ones: *Kustomize,
+	// *Helm or *ArgoCD; nil means the kind's defaults.
+	Spec Format `yaml:"-"`
+}
+
+// Document chooses one document of a multi-document YAML file.
+type Document struct {
+	// Kind must equal the document's kind, e.g. Deployment.
+	Kind string `yaml:"kind,omitempty"`
+	// Name must equal the document's metadata.name; {service} and {env}
+	// are replaced, so one environment-wide pin can name each service's
+	// document (name: "{service}-{env}").
+	Name string `yaml:"name,omitempty"`
+}
+
+// selector renders the document selector as a path step; nil for none.
+func (d *Document) selector(t Target) (*Step, error) {
+	if d == nil {
+		return nil, nil
+	}
+	st := &Step{Kind: SelectStep}
+	if d.Kind != "" {
+		st.Match = append(st.Match, Condition{Field: []string{"kind"}, Value: d.Kind})
+	}
+	if d.Name != "" {
+		name, err := expandNames("document name", d.Name, t)
+		if err != nil {
+			return nil, err
+		}
+		st.Match = append(st.Match, Condition{Field: []string{"metadata", "name"}, Value: name})
+	}
+	return st, nil
+}
+
+// expandNames fills {service} and {env} in a name from configuration.
+func expandNames(what, tmpl string, t Target) (string, error) {
+	if !strings.ContainsAny(tmpl, "{}") {
+		return tmpl, nil
+	}
+	if t.Service == "" || t.Env == "" {
+		return "", fmt.Errorf("%s %q names the service and environment, which are not known here; read the pin through a PinSet", what, tmpl)
+	}
+	return fillTemplate(what, tmpl, fileVars, map[string]string{"service": t.Service, "env": t.Env})
+}
+
+// sampleTarget checks templates at load time.
+var sampleTarget = Target{Service: "service", Env: "env"}
+
+// IsZero reports an unset pin (no key written), so configuration can tell
+// `pin:` from `pins:`.
+func (p Pin) IsZero() bool {
+	return p.Kind == "" && p.File == "" && p.Document == nil && p.Path == "" &&
+		p.Mode == "" && len(p.Write) == 0 && p.TagFormat == "" && p.Spec == nil
+}
+
+// kind is the pin's kind name with the default filled in.
+func (p Pin) kind() string {
+	if p.Kind == "" {
+		return kindYAML
+	}
+	return p.Kind
+}
+
+// format returns the pin's format: its Spec, or the kind's defaults.
+func (p Pin) format() (Format, error) {
+	newSpec, ok := kinds[p.kind()]
+	if !ok {
+		return nil, &ConfigError{Key: "kind", Msg: fmt.Sprintf("%q is not a pin kind; use one of %s", p.Kind, strings.Join(Kinds(), ", "))}
+	}
+	if p.Spec != nil {
+		if p.Spec.kind() != p.kind() {
+			return nil, &ConfigError{Key: "kind", Msg: fmt.Sprintf("the pin is kind %s but its options are those of kind %s", p.kind(), p.Spec.kind())}
+		}
+		return p.Spec, nil
+	}
+	return newSpec(), nil
 }
 
 // Validate checks the pin as configured, before any file is read, so that
 // a typo in slipway.yaml fails at load time rather than at promotion time.
+// Errors are *ConfigError naming the key to fix.
 func (p Pin) Validate() error {
-	if _, err := p.mode(); err != nil {
+	f, err := p.format()
+	if err != nil {
 		return err
 	}
-	if _, err := ParsePath(p.Path); err != nil {
-		return fmt.Errorf("pin path: %w", err)
+	if p.kind() != kindYAML && (p.Path != "" || p.Mode != "") {
+		return &ConfigError{Key: "path", Msg: fmt.Sprintf("path: and mode: belong to kind yaml; a %s pin does not take them (see docs/pins.md)", p.kind())}
+	}
+	if d := p.Document; d != nil && d.Kind == "" && d.Name == "" {
+		return &ConfigError{Key: "document", Msg: "document: needs kind:, name: or both, e.g. {kind: Deployment, name: api}"}
+	}
+	if _, err := p.Document.selector(sampleTarget); err != nil {
+		return &ConfigError{Key: "document.name", Msg: err.Error()}
+	}
+	if err := checkWrite(p.Write, f.writes()); err != nil {
+		return err
+	}
+	if err := f.check(&p); err != nil {
+		return err
+	}
+	if err := checkTagFormat(p, f); err != nil {
+		return err
+	}
+	// The file last: the single-file helpers (Apply, Current) skip this
+	// one error for pins built in Go without a file.
+	if p.File == "" {
+		return &ConfigError{Key: "file", Msg: "a pin needs file:, the file relative to the GitOps repository root, e.g. envs/{env}/{service}/values.yaml"}
 	}
 	if _, err := p.Render("service", "env"); err != nil {
-		return err
+		return &ConfigError{Key: "file", Msg: err.Error()}
 	}
 	return nil
-}
-
-func (p Pin) mode() (Mode, error) {
-	switch p.Mode {
-	case "", ModeDigest:
-		return ModeDigest, nil
-	case ModeImage:
-		return ModeImage, nil
-	}
-	return "", fmt.Errorf("pin mode %q is unknown; use mode: digest (the field holds sha256:...) or mode: image (the field holds repo:tag@sha256:...)", p.Mode)
 }
 
 // Render fills the placeholders of File and returns a clean path relative
@@ -67,38 +176,44 @@ func (p Pin) Render(service, env string) (string, error) {
 			return "", fmt.Errorf("pin file %q: %s name %q cannot be used in a file path; use a name without '/', '\\' or dots only", p.File, v.name, v.value)
 		}
 	}
-	rendered, err := fillTemplate(p.File, map[string]string{"service": service, "env": env})
+	rendered, err := fillTemplate("pin file", p.File, fileVars, map[string]string{"service": service, "env": env})
 	if err != nil {
 		return "", err
 	}
 	return checkRelative(p.File, rendered)
 }
 
+// fileVars are the placeholders of a pin's file, in the order messages list them.
+var fileVars = []string{"service", "env"}
+
 // fillTemplate replaces {name} placeholders; an unknown or unclosed
-// placeholder is an error, never left in the path.
-func fillTemplate(tmpl string, vars map[string]string) (string, error) {
+// placeholder is an error, never left in the result. what names the
+// template in messages ("pin file", "tagFormat"); names lists the
+// placeholders it accepts.
+func fillTemplate(what, tmpl string, names []string, vars map[string]string) (string, error) {
+	known := placeholderList(names)
 	var b strings.Builder
 	rest := tmpl
 	for {
 		open := strings.IndexByte(rest, '{')
 		if open < 0 {
 			if strings.IndexByte(rest, '}') >= 0 {
-				return "", fmt.Errorf("pin file %q has a '}' without '{'; placeholders are {service} and {env}", tmpl)
+				return "", fmt.Errorf("%s %q has a '}' without '{'; placeholders are %s", what, tmpl, known)
 			}
 			b.WriteString(rest)
 			return b.String(), nil
 		}
 		end := strings.IndexByte(rest[open:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("pin file %q has an unclosed '{'; placeholders are {service} and {env}", tmpl)
+			return "", fmt.Errorf("%s %q has an unclosed '{'; placeholders are %s", what, tmpl, known)
 		}
 		name := rest[open+1 : open+end]
 		v, ok := vars[name]
 		if !ok {
-			return "", fmt.Errorf("pin file %q uses the unknown placeholder {%s}; placeholders are {service} and {env}", tmpl, name)
+			return "", fmt.Errorf("%s %q uses the unknown placeholder {%s}; placeholders are %s", what, tmpl, name, known)
 		}
 		if strings.IndexByte(rest[:open], '}') >= 0 {
-			return "", fmt.Errorf("pin file %q has a '}' without '{'; placeholders are {service} and {env}", tmpl)
+			return "", fmt.Errorf("%s %q has a '}' without '{'; placeholders are %s", what, tmpl, known)
 		}
 		b.WriteString(rest[:open])
 		b.WriteString(v)
@@ -106,109 +221,103 @@ func fillTemplate(tmpl string, vars map[string]string) (string, error) {
 	}
 }
 
+// placeholderList writes "{a}, {b} and {c}".
+func placeholderList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = "{" + n + "}"
+	}
+	if len(quoted) == 1 {
+		return quoted[0]
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
+}
+
 // checkRelative refuses rendered names that point outside the repository.
 func checkRelative(tmpl, rendered string) (string, error) {
-	bad := func(why string) (string, error) {
+	clean, why := relativePath(rendered)
+	if why != "" {
 		return "", fmt.Errorf("pin file %q renders to %q, which %s; write a path relative to the GitOps repository root, e.g. envs/{env}/{service}/values.yaml", tmpl, rendered, why)
-	}
-	switch {
-	case rendered == "":
-		return bad("is empty")
-	case strings.ContainsAny(rendered, "\\\x00"):
-		return bad("contains a backslash or NUL")
-	case strings.HasPrefix(rendered, "/"):
-		return bad("is absolute")
-	case len(rendered) >= 2 && rendered[1] == ':':
-		return bad("looks like a Windows drive path")
-	}
-	for _, seg := range strings.Split(rendered, "/") {
-		if seg == ".." {
-			return bad("has a '..' segment")
-		}
-	}
-	clean := path.Clean(rendered)
-	if clean == "." {
-		return bad("names the repository root, not a file")
 	}
 	return clean, nil
 }
 
-// Apply writes digest into the pin's scalar in content according to the
-// mode. In image mode the scalar's repository must equal imageRepo when
-// imageRepo is set (so a pin pointing at another service's image is caught),
-// and an empty scalar becomes imageRepo@digest. imageRepo is unused in
-// digest mode. changed is false (and out is content) when the pin already
-// holds the digest.
+// relativePath cleans a slash-separated path that must stay inside a
+// repository; why says what is wrong with it ("" when nothing is).
+func relativePath(rel string) (clean, why string) {
+	switch {
+	case rel == "":
+		return "", "is empty"
+	case strings.ContainsAny(rel, "\\\x00"):
+		return "", "contains a backslash or NUL"
+	case strings.HasPrefix(rel, "/"):
+		return "", "is absolute"
+	case len(rel) >= 2 && rel[1] == ':':
+		return "", "looks like a Windows drive path"
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		if seg == ".." {
+			return "", "has a '..' segment"
+		}
+	}
+	clean = path.Clean(rel)
+	if clean == "." {
+		return "", "names the repository root, not a file"
+	}
+	return clean, ""
+}
+
+// Apply writes digest into the pin in content, one file's worth of a
+// PinSet.Apply kept for callers that edit a single file. In image modes
+// the scalar's repository must be imageRepo when imageRepo is set (so a
+// pin pointing at another service's image is caught), and an empty scalar
+// becomes imageRepo@digest. A pin that writes a tag cannot be applied
+// here (there is no release version): use PinSet.Apply. changed is false
+// (and out is content) when the pin already holds the digest.
 func (p Pin) Apply(content []byte, digest, imageRepo string) (out []byte, changed bool, err error) {
-	mode, err := p.mode()
-	if err != nil {
+	if err := p.Validate(); err != nil && !isFileError(err) {
 		return nil, false, err
 	}
 	if !digestRE.MatchString(digest) {
 		return nil, false, &PathError{Path: p.Path, Err: ErrInvalidValue, Detail: digestProblem(digest)}
 	}
-	if mode == ModeDigest {
-		return Set(content, p.Path, digest)
-	}
-	current, err := Get(content, p.Path)
+	out, err = p.apply(content, Target{Image: imageRepo, Digest: digest})
 	if err != nil {
-		return nil, false, err
+		return nil, false, unwrapPinError(err)
 	}
-	value, err := p.imageWithDigest(current, digest, imageRepo)
-	if err != nil {
-		return nil, false, err
-	}
-	return Set(content, p.Path, value)
-}
-
-// imageWithDigest computes the new image reference for image mode.
-func (p Pin) imageWithDigest(current, digest, imageRepo string) (string, error) {
-	invalid := func(format string, args ...any) (string, error) {
-		return "", &PathError{Path: p.Path, Err: ErrInvalidValue, Detail: fmt.Sprintf(format, args...)}
-	}
-	if current == "" {
-		if imageRepo == "" {
-			return invalid("the pin is empty and no image repository is known; write the image (e.g. ghcr.io/acme/api:1.2) into the field once")
-		}
-		return imageRepo + "@" + digest, nil
-	}
-	ref, err := parseImageRef(current)
-	if err != nil {
-		return invalid("%v", err)
-	}
-	if imageRepo != "" && ref.name != imageRepo {
-		return invalid("the pin holds an image of %s, but the service's image is %s; fix the pin path or the service's image in slipway.yaml", ref.name, imageRepo)
-	}
-	ref.digest = digest
-	return ref.String(), nil
+	return out, !bytes.Equal(out, content), nil
 }
 
 // Current returns the digest the pin holds in content, "" when the pin is
 // empty (never promoted). A pin holding something that is not a digest is
 // an error, so a hand-edited tag is noticed rather than treated as "empty".
+// imageRepo is not needed by kind yaml, helm and argocd pins; a kustomize
+// pin without name: selects its entry by the service's image, so use
+// PinSet.Current for it.
 func (p Pin) Current(content []byte) (string, error) {
-	mode, err := p.mode()
+	if err := p.Validate(); err != nil && !isFileError(err) {
+		return "", err
+	}
+	readings, err := p.read(content, Target{})
 	if err != nil {
-		return "", err
+		return "", unwrapPinError(err)
 	}
-	v, err := Get(content, p.Path)
-	if err != nil || v == "" {
-		return "", err
+	return agree(readings, "", "")
+}
+
+// isFileError: the single-file helpers are called with pins built in Go
+// without File; only the content matters to them.
+func isFileError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce) && ce.Key == "file"
+}
+
+// unwrapPinError returns what a *PinError wraps, for the single-file
+// helpers whose callers add the file name themselves (SetFile).
+func unwrapPinError(err error) error {
+	var pe *PinError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	digest := v
-	if mode == ModeImage {
-		ref, err := parseImageRef(v)
-		if err != nil {
-			return "", &PathError{Path: p.Path, Err: ErrInvalidValue, Detail: err.Error()}
-		}
-		if ref.digest == "" {
-			return "", nil
-		}
-		digest = ref.digest
-	}
-	if !digestRE.MatchString(digest) {
-		return "", &PathError{Path: p.Path, Err: ErrInvalidValue,
-			Detail: fmt.Sprintf("the pin holds %q, which is not sha256:<64 lowercase hex>; put the digest there or fix `path:`/`mode:` of the pin", v)}
-	}
-	return digest, nil
+	return err
 }

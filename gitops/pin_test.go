@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -77,7 +78,7 @@ func TestPinYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Pin{File: "envs/{env}/{service}/values.yaml", Path: "image.digest", Mode: ModeImage}
-	if p != want {
+	if !reflect.DeepEqual(p, want) {
 		t.Errorf("decoded %+v, want %+v", p, want)
 	}
 }
@@ -147,7 +148,7 @@ func TestPinCurrent(t *testing.T) {
 		{ModeDigest, "v: latest\n", "", `the pin holds "latest", which is not sha256:<64 lowercase hex>`},
 		{ModeImage, "v: ghcr.io/acme/api:1.2\n", "", ""},
 		{ModeImage, "v: ghcr.io/acme/api:1.2@" + oldDigest + "\n", oldDigest, ""},
-		{ModeImage, "v: ghcr.io/acme/api@sha256:short\n", "", "which is not sha256:<64 lowercase hex>"},
+		{ModeImage, "v: ghcr.io/acme/api@sha256:short\n", "", "is not sha256:<64 lowercase hex>"},
 		{ModeDigest, "w: x\n", "", "not found"},
 		{"tag", "v: x\n", "", `pin mode "tag" is unknown`},
 	}

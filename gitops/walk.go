@@ -91,8 +91,8 @@ func (w *walker) key(cur *yaml.Node, st Step) (value, key *yaml.Node, err *PathE
 	}
 	switch len(hits) {
 	case 0:
-		return nil, nil, w.fail(ErrNotFound, w.here.line, "%s has no key %q; add `%s: \"\"` %s or fix `path:` of the pin in slipway.yaml%s",
-			w.here, st.Key, formatYAMLKey(st.Key), w.here.under(), mergeHint(cur))
+		return nil, nil, w.fail(ErrNotFound, w.here.line, "%s has no key %q; add `%s: \"\"` %s or %s%s",
+			w.here, st.Key, formatYAMLKey(st.Key), w.here.under(), fixPathHint, mergeHint(cur))
 	case 1:
 		return cur.Content[hits[0]+1], cur.Content[hits[0]], nil
 	}
@@ -100,6 +100,10 @@ func (w *walker) key(cur *yaml.Node, st Step) (value, key *yaml.Node, err *PathE
 	return nil, nil, w.fail(ErrAmbiguous, second.Line, "%s has the key %q twice (lines %d and %d); remove the duplicate",
 		w.here, st.Key, first.Line, second.Line)
 }
+
+// fixPathHint ends a "not found" message about a yaml pin's path; a
+// *PinError of another kind replaces it with that kind's own keys.
+const fixPathHint = "fix `path:` of the pin in slipway.yaml"
 
 // kargoIndex reads a key made of digits as a list index, for paths written
 // in Kargo's style (containers.0.image). It applies only where the node is
@@ -137,8 +141,8 @@ func (w *walker) selectItem(cur *yaml.Node, st Step) (*yaml.Node, *PathError) {
 	hits := matchingItems(cur.Content, st.Match)
 	switch len(hits) {
 	case 0:
-		return nil, w.fail(ErrNotFound, w.here.line, "no item of %s matches %s; the items have: %s",
-			w.here, st.bracket(), summarizeItems(cur.Content, st.Match))
+		return nil, w.fail(ErrNotFound, w.here.line, "no item of %s matches %s; the items have: %s; add an item with %s or %s",
+			w.here, st.bracket(), summarizeItems(cur.Content, st.Match), conditionsAsYAML(st.Match), fixPathHint)
 	case 1:
 		return cur.Content[hits[0]], nil
 	}
