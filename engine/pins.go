@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strings"
 
 	"github.com/slipway/slipway"
@@ -27,47 +25,71 @@ const (
 	trailerReverts   = "Slipway-Reverts"
 )
 
-// pinSet is what the engine needs of an environment's pins for one service.
+// pinSet is one service's pins in one environment (gitops decides how each
+// kind of pin reads and writes), bound to what is being promoted.
 type pinSet struct {
-	env     *config.Environment
-	service string
-	pins    []gitops.Pin
+	env    *config.Environment
+	set    gitops.PinSet
+	target gitops.Target
 }
 
-func pinsFor(env *config.Environment, service string) pinSet {
-	return pinSet{env: env, service: service, pins: []gitops.Pin{env.Pin}}
+// pinsFor returns the pins of service in env, targeting b (nil to read only).
+func (e *Engine) pinsFor(env *config.Environment, service string, b *slipway.Build, release string) (pinSet, error) {
+	set, err := e.Cfg.PinSet(service, env.Name)
+	if err != nil {
+		return pinSet{}, invalid("%v", err)
+	}
+	t := gitops.Target{Service: service, Env: env.Name}
+	if svc, err := e.Cfg.Service(service); err == nil {
+		t.Image = svc.Image
+	}
+	if b != nil {
+		t.Image, t.Digest, t.Commit = b.Image, b.Digest, b.Commit
+	}
+	if release != "" {
+		t.Version = versionOf(release)
+	}
+	return pinSet{env: env, set: set, target: t}, nil
 }
+
+// pinsOf returns the pins a promotion writes.
+func (r *run) pins() (pinSet, error) {
+	version := ""
+	if r.p.Release != "" {
+		version = r.p.Release
+	}
+	return r.e.pinsFor(r.env, r.p.Service, r.build, version)
+}
+
+// versionOf is the SemVer of a release tag (v1.2.3, api/v1.2.3, api-v1.2.3).
+func versionOf(tag string) string {
+	if i := strings.LastIndexAny(tag, "/-"); i >= 0 && strings.HasPrefix(tag[i+1:], "v") {
+		tag = tag[i+1:]
+	}
+	return strings.TrimPrefix(tag, "v")
+}
+
+func (s pinSet) service() string { return s.target.Service }
 
 // files lists the distinct pin files, sorted.
 func (s pinSet) files() ([]string, error) {
-	seen := map[string]bool{}
-	var out []string
-	for _, p := range s.pins {
-		f, err := p.Render(s.service, s.env.Name)
-		if err != nil {
-			return nil, invalid("pin of environment %s: %v", s.env.Name, err)
-		}
-		if !seen[f] {
-			seen[f] = true
-			out = append(out, f)
-		}
+	files, err := s.set.Files(s.target.Service, s.target.Env)
+	if err != nil {
+		return nil, invalid("pins of %s in %s: %v", s.target.Service, s.target.Env, err)
 	}
-	sort.Strings(out)
-	return out, nil
+	return files, nil
 }
 
-// read reads the pin files at commit. A missing file is a wrong input
-// (EINVALID naming file, branch and fix); a symlink or an oversized file
-// is refused.
-func (s pinSet) read(ctx context.Context, repo *git.Repo, commit, branch string) (map[string][]byte, error) {
+// read reads the pin files that exist at commit; a symlink or an oversized
+// file is refused (EINVALID naming it). A missing file is left out: the
+// pins then say which pin needs it.
+func (s pinSet) read(ctx context.Context, repo *git.Repo, commit string) (map[string][]byte, error) {
 	files, err := s.files()
 	if err != nil {
 		return nil, err
 	}
 	out, err := repo.ReadFiles(ctx, commit, files, pinFileLimit)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, invalid("%v: the pin file does not exist on branch %s of the GitOps repo: add it with the field %s, or fix pin.file of %s in slipway.yaml", err, branch, s.pins[0].Path, s.env.Name)
 	case errors.Is(err, git.ErrNotFile):
 		return nil, invalid("%v", err)
 	case err != nil && strings.Contains(err.Error(), "limit for a pin file"):
@@ -77,41 +99,22 @@ func (s pinSet) read(ctx context.Context, repo *git.Repo, commit, branch string)
 }
 
 // digest returns the digest every pin holds in files ("" when none is
-// pinned yet); pins that disagree are an error naming each.
+// pinned yet); pins that disagree, a missing file or field are EINVALID
+// naming each.
 func (s pinSet) digest(files map[string][]byte) (string, error) {
-	got := ""
-	for i, p := range s.pins {
-		f, _ := p.Render(s.service, s.env.Name)
-		d, err := p.Current(files[f])
-		if err != nil {
-			return "", invalid("%v (environment %s in slipway.yaml)", gitops.SetFile(err, f), s.env.Name)
-		}
-		if i > 0 && d != got {
-			return "", invalid("the pins of %s in %s disagree: %s holds %s, the first pin %s", s.service, s.env.Name, f, orNone(d), orNone(got))
-		}
-		got = d
+	d, err := s.set.Current(files, s.target)
+	if err != nil {
+		return "", invalid("%v (environment %s in slipway.yaml)", err, s.target.Env)
 	}
-	return got, nil
+	return d, nil
 }
 
-// apply writes b's digest into every pin and returns the files whose bytes
+// apply writes the target into every pin and returns the files whose bytes
 // change (none when the pins already hold it).
-func (s pinSet) apply(files map[string][]byte, b *slipway.Build) (map[string][]byte, error) {
-	work := make(map[string][]byte, len(files))
-	for f, c := range files {
-		work[f] = c
-	}
-	changed := map[string][]byte{}
-	for _, p := range s.pins {
-		f, _ := p.Render(s.service, s.env.Name)
-		out, did, err := p.Apply(work[f], b.Digest, b.Image)
-		if err != nil {
-			return nil, invalid("%v", gitops.SetFile(err, f))
-		}
-		if did {
-			work[f] = out
-			changed[f] = out
-		}
+func (s pinSet) apply(files map[string][]byte) (map[string][]byte, error) {
+	changed, err := s.set.Apply(files, s.target)
+	if err != nil {
+		return nil, invalid("%v", err)
 	}
 	return changed, nil
 }
@@ -119,14 +122,13 @@ func (s pinSet) apply(files map[string][]byte, b *slipway.Build) (map[string][]b
 // digestAt reads the digest the pins hold at commit ("" when a pin file is
 // missing there: before the service was set up).
 func (s pinSet) digestAt(ctx context.Context, repo *git.Repo, commit string) (string, error) {
-	files, err := s.read(ctx, repo, commit, commit)
-	if slipway.ErrorCode(err) == slipway.EINVALID {
-		if _, ferr := s.files(); ferr == nil {
-			return "", nil
-		}
-	}
+	files, err := s.read(ctx, repo, commit)
 	if err != nil {
 		return "", err
+	}
+	want, _ := s.files()
+	if len(files) < len(want) {
+		return "", nil
 	}
 	return s.digest(files)
 }
@@ -163,7 +165,7 @@ func (s pinSet) setter(ctx context.Context, repo *git.Repo, tip, digest string) 
 			return c, nil
 		}
 	}
-	return "", fmt.Errorf("pins of %s in %s hold %s, but no commit in the last 1000 that touched them set it", s.service, s.env.Name, digestShort(digest))
+	return "", fmt.Errorf("pins of %s in %s hold %s, but no commit in the last 1000 that touched them set it", s.service(), s.target.Env, digestShort(digest))
 }
 
 // revertFiles computes the files of a commit on tip that undoes target,

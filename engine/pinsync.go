@@ -49,7 +49,10 @@ func (e *Engine) SyncPins(ctx context.Context) error {
 			}
 		}
 		for _, svc := range e.Cfg.Services {
-			pins := pinsFor(env, svc.Name)
+			pins, err := e.pinsFor(env, svc.Name, nil, "")
+			if err != nil {
+				continue
+			}
 			if changed != nil && !pins.touched(changed) {
 				continue
 			}
@@ -76,8 +79,8 @@ func (e *Engine) syncPin(ctx context.Context, pins pinSet, tip string, rec *slip
 	if err != nil {
 		return err
 	}
-	nr := &slipway.PinRecord{Service: pins.service, Env: pins.env.Name, Digest: d, Commit: setter, Updated: e.Now()}
-	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Service: pins.service, Env: pins.env.Name, Digest: d})
+	nr := &slipway.PinRecord{Service: pins.service(), Env: pins.target.Env, Digest: d, Commit: setter, Updated: e.Now()}
+	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Service: pins.service(), Env: pins.target.Env, Digest: d})
 	if err != nil {
 		return err
 	}
@@ -87,7 +90,7 @@ func (e *Engine) syncPin(ctx context.Context, pins pinSet, tip string, rec *slip
 		}
 	}
 	if nr.PromotionID == "" {
-		e.emit(pins.env.Name, short(setter), "%s in %s is pinned to %s by %s, which no promotion made", pins.service, pins.env.Name, digestShort(d), short(setter))
+		e.emit(pins.target.Env, short(setter), "%s in %s is pinned to %s by %s, which no promotion made", pins.service(), pins.target.Env, digestShort(d), short(setter))
 	}
 	return e.Store.Promotions.SetPin(ctx, nr)
 }

@@ -65,7 +65,11 @@ func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promot
 	if len(active) == 1 && active[0].Digest == b.Digest {
 		return active[0], e.Kick(ctx, active[0]) // the same request again: continue the existing one
 	}
-	if err := e.checkPin(ctx, env, b.Service); err != nil {
+	relTag := ""
+	if rel != nil {
+		relTag = rel.Tag
+	}
+	if err := e.checkPin(ctx, env, b.Service, b, relTag); err != nil {
 		return nil, err
 	}
 	p := &slipway.Promotion{
@@ -178,7 +182,7 @@ func (e *Engine) succeededIn(ctx context.Context, b *slipway.Build, env string) 
 // checkPin reads the environment's pin for the service on the remote branch
 // before anything is recorded, so a missing file or YAML path is refused
 // with nothing changed in Git or the store.
-func (e *Engine) checkPin(ctx context.Context, env *config.Environment, service string) error {
+func (e *Engine) checkPin(ctx context.Context, env *config.Environment, service string, b *slipway.Build, release string) error {
 	if err := e.fresh(ctx, false); err != nil {
 		return err
 	}
@@ -190,12 +194,17 @@ func (e *Engine) checkPin(ctx context.Context, env *config.Environment, service 
 	if tip == "" {
 		return invalid("branch %s of environment %s is not on the GitOps remote %s: create it, or set branch: in slipway.yaml", base, env.Name, e.Cfg.GitOps.Remote)
 	}
-	pins := pinsFor(env, service)
-	files, err := pins.read(ctx, e.GitOps, tip, base)
+	pins, err := e.pinsFor(env, service, b, release)
 	if err != nil {
 		return err
 	}
-	_, err = pins.digest(files)
+	files, err := pins.read(ctx, e.GitOps, tip)
+	if err != nil {
+		return err
+	}
+	// Writing the pins in memory checks everything a promotion will need:
+	// every file, document and field, and that the pins can hold the build.
+	_, err = pins.apply(files)
 	return err
 }
 

@@ -38,7 +38,11 @@ func (e *Engine) Rollback(ctx context.Context, service, envName, user, reason st
 	if err != nil {
 		return nil, err
 	}
-	if d, err := pinsFor(env, service).digestAt(ctx, e.GitOps, tip); err != nil {
+	pins, err := e.pinsFor(env, service, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	if d, err := pins.digestAt(ctx, e.GitOps, tip); err != nil {
 		return nil, err
 	} else if d != cur.Digest && cur.Revert == "" {
 		return nil, slipway.Errorf(slipway.ECONFLICT, "Git pins %s for %s in %s, but the last promotion that succeeded there (%s) pinned %s: the two disagree; run `slipway reconcile` and look at the branch before rolling back", orNone(d), service, envName, cur.ID, digestShort(cur.Digest))
@@ -77,7 +81,10 @@ func (e *Engine) Rollback(ctx context.Context, service, envName, user, reason st
 // second one. It returns the revert commit.
 func (e *Engine) revertPin(ctx context.Context, r *run, direct bool, why string) (string, error) {
 	p := r.p
-	pins := pinsFor(r.env, p.Service)
+	pins, err := r.pins()
+	if err != nil {
+		return "", err
+	}
 	for attempt := 0; ; attempt++ {
 		if err := e.fresh(ctx, attempt > 0); err != nil {
 			return "", err

@@ -34,12 +34,15 @@ func (editPin) Run(ctx context.Context, r *run) (Outcome, error) {
 	if tip == "" {
 		return Outcome{}, invalid("branch %s of environment %s is not on the GitOps remote %s: create it, or set branch: in slipway.yaml", r.base, r.p.Env, r.e.Cfg.GitOps.Remote)
 	}
-	pins := pinsFor(r.env, r.p.Service)
-	files, err := pins.read(ctx, r.e.GitOps, tip, r.base)
+	pins, err := r.pins()
 	if err != nil {
 		return Outcome{}, err
 	}
-	changed, err := pins.apply(files, r.build)
+	files, err := pins.read(ctx, r.e.GitOps, tip)
+	if err != nil {
+		return Outcome{}, err
+	}
+	changed, err := pins.apply(files)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -73,7 +73,10 @@ func (r *run) merged(ctx context.Context, pr *slipway.PullRequest) (Outcome, err
 	if err != nil {
 		return Outcome{}, err
 	}
-	pins := pinsFor(r.env, p.Service)
+	pins, err := r.pins()
+	if err != nil {
+		return Outcome{}, err
+	}
 	switch {
 	case len(parents) == 2 && parents[1] == p.Head:
 	case len(parents) == 1:

@@ -61,11 +61,16 @@ func (r *Repo) ReadFile(ctx context.Context, commit, path string, limit int64) (
 	if err != nil {
 		return nil, err
 	}
-	return files[path], nil
+	b, ok := files[path]
+	if !ok {
+		return nil, fmt.Errorf("%s at %.12s: %w", path, commit, fs.ErrNotExist)
+	}
+	return b, nil
 }
 
-// ReadFiles reads several files at commit with two git processes, with
-// ReadFile's refusals; the first refusal is the error.
+// ReadFiles reads the files of paths that exist at commit, with two git
+// processes and ReadFile's refusals (the first refusal is the error); a
+// missing path is left out of the map.
 func (r *Repo) ReadFiles(ctx context.Context, commit string, paths []string, limit int64) (map[string][]byte, error) {
 	if err := CheckArg("revision", commit); err != nil {
 		return nil, err
@@ -101,19 +106,22 @@ func (r *Repo) ReadFiles(ctx context.Context, commit string, paths []string, lim
 		blobs[path] = f[2]
 	}
 	var req bytes.Buffer
+	var found []string
 	for _, p := range paths {
-		sha, ok := blobs[p]
-		if !ok {
-			return nil, fmt.Errorf("%s at %.12s: %w", p, commit, fs.ErrNotExist)
+		if sha, ok := blobs[p]; ok {
+			req.WriteString(sha + "\n")
+			found = append(found, p)
 		}
-		req.WriteString(sha + "\n")
+	}
+	if len(found) == 0 {
+		return map[string][]byte{}, nil
 	}
 	raw, err := r.RunBytes(ctx, req.Bytes(), "cat-file", "--batch")
 	if err != nil {
 		return nil, err
 	}
-	files := make(map[string][]byte, len(paths))
-	for _, p := range paths {
+	files := make(map[string][]byte, len(found))
+	for _, p := range found {
 		nl := bytes.IndexByte(raw, '\n')
 		if nl < 0 {
 			return nil, fmt.Errorf("git cat-file --batch: short output")
