@@ -144,3 +144,11 @@ func (r *Report) Text(helpURL string) string {
 }
 
 func itoa(n int) string { return jsNumber(float64(n)) }
+
+// Decode turns message bytes into text as Node's UTF-8 decoder does:
+// each ill-formed sequence becomes one U+FFFD.
+func Decode(b []byte) string { return decodeUTF8(b) }
+
+// Blank reports a message commitlint's CLI drops before linting: nothing
+// but JavaScript whitespace.
+func Blank(msg string) bool { return jsTrim(msg) == "" }
