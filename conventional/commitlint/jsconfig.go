@@ -546,6 +546,12 @@ func (p *jsParser) exprWithType() (any, error) {
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
+		if p.is(tIdent, "const") { // "as const"
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := p.skipType(); err != nil {
 			return nil, err
 		}

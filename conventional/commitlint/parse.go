@@ -118,7 +118,7 @@ func (p *parser) header() {
 			p.c.Type, p.c.Scope, p.c.Subject = m[1], m[2], m[3]
 		}
 	}
-	p.c.References += countReferences(h)
+	p.c.References += countReferences(h, false)
 }
 
 // appendLine is the parser's appendLine: a falsy start is replaced, so
@@ -148,7 +148,7 @@ func (p *parser) notes() bool {
 		}
 		l := p.lines[p.i]
 		token := isFooterToken(l)
-		p.c.References += countReferences(l)
+		p.c.References += countReferences(l, token)
 		appendLine(&p.c.Footer, l)
 		p.i++
 		if token {
@@ -165,8 +165,9 @@ func (p *parser) bodyAndFooter(isBody bool) bool {
 		return isBody
 	}
 	l := p.lines[p.i]
-	still := isBody && !isFooterToken(l)
-	p.c.References += countReferences(l)
+	token := isFooterToken(l)
+	still := isBody && !token
+	p.c.References += countReferences(l, token)
 	if still {
 		appendLine(&p.c.Body, l)
 	} else {

@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,9 @@ var update = flag.Bool("update", false, "re-record testdata/golden.jsonl with th
 type refCase struct {
 	Message string   `json:"message"`
 	Edit    bool     `json:"edit,omitempty"`
+	// Config names a configCases entry (its file is written under the
+	// reference directory when comparing live); "" is config-conventional.
+	Config  string   `json:"config,omitempty"`
 	Outcome *Outcome `json:"outcome,omitempty"`
 	Error   string   `json:"error,omitempty"`
 }
@@ -57,7 +61,11 @@ func runReference(t *testing.T, cases []refCase) []refCase {
 	var in bytes.Buffer
 	enc := json.NewEncoder(&in)
 	for _, c := range cases {
-		if err := enc.Encode(map[string]any{"message": c.Message, "edit": c.Edit}); err != nil {
+		req := map[string]any{"message": c.Message, "edit": c.Edit}
+		if c.Config != "" {
+			req["dir"] = writeConfigCase(t, filepath.Join(dir, "slipway-configs"), c.Config)
+		}
+		if err := enc.Encode(req); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,12 +103,25 @@ func runReference(t *testing.T, cases []refCase) []refCase {
 	return res
 }
 
-func ours(c refCase) Outcome {
+var loadedConfigs = map[string]*Config{}
+
+func ours(t *testing.T, c refCase) Outcome {
 	opts := Options{}
 	if c.Edit {
 		opts.CommentChar = "#"
 	}
-	return ConfigConventional().Lint(c.Message, opts)
+	cfg := ConfigConventional()
+	if c.Config != "" {
+		var ok bool
+		if cfg, ok = loadedConfigs[c.Config]; !ok {
+			var err error
+			if cfg, err = Load(writeConfigCase(t, t.TempDir(), c.Config)); err != nil {
+				t.Fatalf("config %s: %v", c.Config, err)
+			}
+			loadedConfigs[c.Config] = cfg
+		}
+	}
+	return cfg.Lint(c.Message, opts)
 }
 
 func sameOutcome(a, b Outcome) bool {
@@ -121,11 +142,37 @@ func showOutcome(o Outcome) string {
 	return string(b)
 }
 
-const goldenPath = "testdata/golden.jsonl"
+func TestGolden(t *testing.T) { checkGolden(t, "testdata/golden.jsonl", goldenMessages, 300) }
 
-func TestGolden(t *testing.T) {
+// TestGoldenConfigs: the same under each project configuration of
+// configCases (every file format, every rule).
+func TestGoldenConfigs(t *testing.T) {
+	checkGolden(t, "testdata/golden-configs.jsonl", configMessages, 800)
+}
+
+func configMessages() []refCase {
+	base := goldenMessages()
+	var cases []refCase
+	names := make([]string, 0, len(configCases))
+	for name := range configCases {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for i, c := range base {
+			// The boundary cases and one generated message in five.
+			if i < 150 || i%5 == 0 {
+				c.Config = name
+				cases = append(cases, c)
+			}
+		}
+	}
+	return cases
+}
+
+func checkGolden(t *testing.T, path string, gen func() []refCase, min int) {
 	if *update {
-		cases := runReference(t, goldenMessages())
+		cases := runReference(t, gen())
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)
@@ -134,11 +181,11 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := os.WriteFile(goldenPath, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	data, err := os.ReadFile(goldenPath)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("%v (record it with -update and COMMITLINT_REFERENCE)", err)
 	}
@@ -146,18 +193,18 @@ func TestGolden(t *testing.T) {
 	for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
 		var c refCase
 		if err := json.Unmarshal(line, &c); err != nil {
-			t.Fatalf("%s:%d: %v", goldenPath, i+1, err)
+			t.Fatalf("%s:%d: %v", path, i+1, err)
 		}
 		if c.Outcome == nil {
-			continue // commitlint threw; the CLI never passes such input
+			continue // commitlint threw; its CLI never passes such input
 		}
 		n++
-		if got := ours(c); !sameOutcome(got, *c.Outcome) {
-			t.Errorf("%s:%d: message %q (edit %v)\ncommitlint: %s\nslipway:    %s", goldenPath, i+1, c.Message, c.Edit, showOutcome(*c.Outcome), showOutcome(got))
+		if got := ours(t, c); !sameOutcome(got, *c.Outcome) {
+			t.Errorf("%s:%d: message %q (edit %v, config %q)\ncommitlint: %s\nslipway:    %s", path, i+1, c.Message, c.Edit, c.Config, showOutcome(*c.Outcome), showOutcome(got))
 		}
 	}
-	if n < 300 {
-		t.Fatalf("only %d golden outcomes; the file should hold several hundred", n)
+	if n < min {
+		t.Fatalf("only %d golden outcomes in %s; it should hold at least %d", n, path, min)
 	}
 }
 
@@ -178,7 +225,7 @@ func TestReferenceRandom(t *testing.T) {
 		if c.Outcome == nil {
 			continue
 		}
-		if o := ours(c); !sameOutcome(o, *c.Outcome) {
+		if o := ours(t, c); !sameOutcome(o, *c.Outcome) {
 			bad++
 			if bad <= 15 {
 				t.Errorf("message %q (edit %v)\ncommitlint: %s\nslipway:    %s", c.Message, c.Edit, showOutcome(*c.Outcome), showOutcome(o))
@@ -376,10 +423,58 @@ func TestReferenceRandomText(t *testing.T) {
 		if c.Outcome == nil {
 			continue
 		}
-		if o := ours(c); !sameOutcome(o, *c.Outcome) {
+		if o := ours(t, c); !sameOutcome(o, *c.Outcome) {
 			bad++
 			if bad <= 15 {
 				t.Errorf("message %q (edit %v)\ncommitlint: %s\nslipway:    %s", c.Message, c.Edit, showOutcome(*c.Outcome), showOutcome(o))
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d messages differ", bad, n)
+	}
+}
+
+var genRefPieces = []string{
+	"#1", "#12", "#a1", "#abc", "#-", "#_9", "org/repo#3", "repo#4", "a.b#5", "x-#6", "(#7)", "#8,", "#9.", "#10;", "#11]",
+	"#12!", "##13", "# 14", "fix", "fixes", "Fixes", "FIXED", "prefix", "fixup", "close", "closes:", "Closes:", "resolves",
+	"resolved", "reclose", "see", " ", " ", " ", "\t", "\u00a0", ",", ":", "https://x.y/#15", "http://a", "www", "\r", "\u2028",
+	"gh-16", "#17x", "Refs", "Token", "issue", "and",
+}
+
+// TestReferenceRandomReferences compares references-empty on lines made
+// of action words, issue numbers, repositories and URLs.
+func TestReferenceRandomReferences(t *testing.T) {
+	n := 4000
+	if testing.Short() {
+		n = 400
+	}
+	rng := rand.New(rand.NewPCG(uint64(len(os.Getenv("SEED")))+7, 5))
+	line := func() string {
+		var b strings.Builder
+		for i := rng.IntN(7); i >= 0; i-- {
+			b.WriteString(pickOne(rng, genRefPieces))
+		}
+		return b.String()
+	}
+	cases := make([]refCase, n)
+	for i := range cases {
+		msg := "feat: " + line()
+		for j := rng.IntN(3); j > 0; j-- {
+			msg += "\n\n" + line()
+		}
+		cases[i] = refCase{Message: msg, Config: "cjs"}
+	}
+	got := runReference(t, cases)
+	bad := 0
+	for _, c := range got {
+		if c.Outcome == nil {
+			continue
+		}
+		if o := ours(t, c); !sameOutcome(o, *c.Outcome) {
+			bad++
+			if bad <= 15 {
+				t.Errorf("message %q\ncommitlint: %s\nslipway:    %s", c.Message, showOutcome(*c.Outcome), showOutcome(o))
 			}
 		}
 	}

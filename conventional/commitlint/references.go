@@ -6,22 +6,25 @@ import (
 )
 
 // Issue references matter to one rule, references-empty, which asks
-// whether the parser found any. The parser's regular expressions are
-// matched here by hand; see countReferences for what they amount to.
+// whether the parser found any. The regular expressions of
+// conventional-commits-parser 7.1 (what @commitlint/parse 21.2 installs)
+// are matched here by hand; see countReferences for what they amount to.
 
 // referenceActions are the parser's default referenceActions, in the
 // order its alternation tries them.
 var referenceActions = []string{"close", "closes", "closed", "fix", "fixes", "fixed", "resolve", "resolves", "resolved"}
 
-// countReferences is len(parseReferences(line)). A line that holds an
-// action ("fixes", "closes"...) followed by blanks yields the text after
-// each action, up to the next action (even inside a word) or the end;
-// another line yields itself. In each such sentence without a URL, every
-// "#" followed by [\w-]+ and then a blank, the end or one of ",;.)]"
-// is a reference.
-func countReferences(line string) int {
+// countReferences is len(parseReferences(line, footerToken)). A line is cut
+// into sentences at each action word ("fixes", "closes"... a whole word,
+// followed by blanks; on a footer-token line "Closes:" too): the text after
+// each action up to the next one, and the text between. In each sentence
+// without a URL, a reference is "#" plus a word holding a digit, followed
+// by a blank, the end or one of ",;.)]", and preceded by either a
+// non-word character or a whole [\w./-] word (a repository: "org/repo#12").
+// A line terminator stops the scan of a sentence.
+func countReferences(line string, footerToken bool) int {
 	n := 0
-	for _, s := range referenceSentences(line) {
+	for _, s := range referenceSentences(line, footerToken) {
 		if hasURL(s) {
 			continue
 		}
@@ -30,46 +33,52 @@ func countReferences(line string) int {
 	return n
 }
 
-func referenceSentences(line string) []string {
+func referenceSentences(line string, footerToken bool) []string {
 	var out []string
+	last := 0
 	for from := 0; ; {
-		start, end, ok := nextActionSentence(line, from)
+		mStart, sStart, end, ok := nextActionSentence(line, from, footerToken)
 		if !ok {
 			break
 		}
-		out = append(out, line[start:end])
-		from = end
+		out = append(out, line[last:mStart], line[sStart:end])
+		last, from = end, end
 	}
-	if out != nil {
-		return out
-	}
-	// /()(.+)/gi: the runs between line terminators.
-	for _, part := range strings.FieldsFunc(line, isLineTerminator) {
-		out = append(out, part)
-	}
-	return out
+	return append(out, line[last:])
 }
 
-func actionAt(s string, p int) (int, bool) {
+// keywordAt reports an action word at p in the lookahead's sense: no word
+// character on either side.
+func keywordAt(s string, p int) bool {
+	if p > 0 && isWordByte(s[p-1]) {
+		return false
+	}
 	for _, a := range referenceActions {
-		if hasPrefixFoldASCII(s[p:], a) {
-			return len(a), true
+		if hasPrefixFoldASCII(s[p:], a) && (p+len(a) == len(s) || !isWordByte(s[p+len(a)])) {
+			return true
 		}
 	}
-	return 0, false
+	return false
 }
 
 // nextActionSentence runs one exec of
-// (actions)(?:\s+(.*?))(?=(?:actions)|$) from index from and returns the
-// captured sentence. The blanks are greedy; giving some back never helps,
-// because the lazy text would then only start with those blanks.
-func nextActionSentence(s string, from int) (int, int, bool) {
+// (?<!\w)(actions)(:?)(?:\s+(.*?))(?=(?<!\w)(?:actions)(?!\w)|$) from
+// index from, returning where the match starts and its captured sentence.
+// The blanks are greedy; giving some back never helps, because the lazy
+// text would then only start with those blanks.
+func nextActionSentence(s string, from int, colon bool) (int, int, int, bool) {
 	for p := from; p < len(s); p++ {
+		if p > 0 && isWordByte(s[p-1]) {
+			continue
+		}
 		for _, a := range referenceActions {
 			if !hasPrefixFoldASCII(s[p:], a) {
 				continue
 			}
 			q := p + len(a)
+			if colon && q < len(s) && s[q] == ':' {
+				q++
+			}
 			r := q
 			for r < len(s) {
 				c, n := utf8.DecodeRuneInString(s[r:])
@@ -82,11 +91,8 @@ func nextActionSentence(s string, from int) (int, int, bool) {
 				continue
 			}
 			for e := r; ; {
-				if e == len(s) {
-					return r, e, true
-				}
-				if _, ok := actionAt(s, e); ok {
-					return r, e, true
+				if e == len(s) || keywordAt(s, e) {
+					return p, r, e, true
 				}
 				c, n := utf8.DecodeRuneInString(s[e:])
 				if isLineTerminator(c) {
@@ -96,32 +102,71 @@ func nextActionSentence(s string, from int) (int, int, bool) {
 			}
 		}
 	}
-	return 0, 0, false
+	return 0, 0, 0, false
 }
+
+// isRepoByte is [\w-\.\/]: the characters of a repository name.
+func isRepoByte(c byte) bool { return isWordByte(c) || c == '-' || c == '.' || c == '/' }
 
 func isRefWordByte(c byte) bool { return isWordByte(c) || c == '-' }
 
+// countIssueRefs runs the sticky, global referenceParts pattern over a
+// sentence until it fails: each exec takes the first valid reference from
+// where the last one ended, and fails at a line terminator.
 func countIssueRefs(s string) int {
 	n := 0
-	for h := strings.IndexByte(s, '#'); h >= 0; {
-		e := h + 1
-		for e < len(s) && isRefWordByte(s[e]) {
-			e++
+	for from := 0; ; {
+		end, ok := nextIssueRef(s, from)
+		if !ok {
+			return n
 		}
-		if e > h+1 {
-			if e == len(s) || strings.IndexByte(",;.)]", s[e]) >= 0 {
-				n++
-			} else if r, _ := utf8.DecodeRuneInString(s[e:]); isJSSpace(r) {
-				n++
+		n++
+		from = end
+	}
+}
+
+func nextIssueRef(s string, from int) (int, bool) {
+	for h := from; h < len(s); h++ {
+		c := s[h]
+		if c == '\n' || c == '\r' || c >= 0x80 && isLineTerminatorAt(s, h) {
+			return 0, false
+		}
+		if c != '#' {
+			continue
+		}
+		// The "#" needs a whole word (or nothing) before it that starts
+		// at or after from.
+		if h > 0 && isRepoByte(s[h-1]) {
+			q := h - 1
+			for q > 0 && isRepoByte(s[q-1]) {
+				q--
+			}
+			if q < from {
+				continue
 			}
 		}
-		next := strings.IndexByte(s[h+1:], '#')
-		if next < 0 {
-			break
+		e := h + 1
+		digit := false
+		for e < len(s) && isRefWordByte(s[e]) {
+			digit = digit || s[e] >= '0' && s[e] <= '9'
+			e++
 		}
-		h += 1 + next
+		if !digit {
+			continue
+		}
+		if e == len(s) || strings.IndexByte(",;.)]", s[e]) >= 0 {
+			return e, true
+		}
+		if r, _ := utf8.DecodeRuneInString(s[e:]); isJSSpace(r) {
+			return e, true
+		}
 	}
-	return n
+	return 0, false
+}
+
+func isLineTerminatorAt(s string, i int) bool {
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isLineTerminator(r)
 }
 
 func isURLByte(c byte) bool {
