@@ -74,15 +74,39 @@ func parse(raw, commentChar string) Commit {
 			isBody = false
 		}
 	}
-	if c.Body != nil && *c.Body != "" {
-		b := trimNewLines(*c.Body)
-		c.Body = &b
-	}
-	if c.Footer != nil && *c.Footer != "" {
-		f := trimNewLines(*c.Footer)
-		c.Footer = &f
-	}
+	c.Body = p.body.value()
+	c.Footer = p.footer.value()
 	return c
+}
+
+// lineAcc collects lines as the parser's appendLine does: a falsy (empty)
+// text is replaced by the next line, so leading empty lines vanish; once a
+// line was added the text is no longer null. Joining once at the end keeps
+// a long message linear.
+type lineAcc struct {
+	lines []string
+	set   bool
+}
+
+func (a *lineAcc) add(line string) {
+	a.set = true
+	if len(a.lines) == 0 && line == "" {
+		return
+	}
+	a.lines = append(a.lines, line)
+}
+
+// value is the text after the parser's cleanup (trimNewLines when not
+// empty), or nil when no line was added.
+func (a *lineAcc) value() *string {
+	if !a.set {
+		return nil
+	}
+	s := strings.Join(a.lines, "\n")
+	if s != "" {
+		s = trimNewLines(s)
+	}
+	return &s
 }
 
 // isGPGLine is /^\s*gpg:/: git log --show-signature output mixed in.
@@ -91,9 +115,11 @@ func isGPGLine(l string) bool {
 }
 
 type parser struct {
-	lines []string
-	i     int
-	c     *Commit
+	lines  []string
+	i      int
+	c      *Commit
+	body   lineAcc
+	footer lineAcc
 }
 
 func (p *parser) available() bool { return p.i < len(p.lines) }
@@ -121,18 +147,6 @@ func (p *parser) header() {
 	p.c.References += countReferences(h, false)
 }
 
-// appendLine is the parser's appendLine: a falsy start is replaced, so
-// leading empty lines of a body or footer disappear.
-func appendLine(dst **string, line string) {
-	var s string
-	if *dst != nil && **dst != "" {
-		s = **dst + "\n" + line
-	} else {
-		s = line
-	}
-	*dst = &s
-}
-
 // notes consumes a BREAKING CHANGE note and the lines that continue it,
 // up to and including the next footer token.
 func (p *parser) notes() bool {
@@ -140,7 +154,7 @@ func (p *parser) notes() bool {
 		return false
 	}
 	p.c.Notes++
-	appendLine(&p.c.Footer, p.lines[p.i])
+	p.footer.add(p.lines[p.i])
 	p.i++
 	for p.available() {
 		if p.notes() {
@@ -149,7 +163,7 @@ func (p *parser) notes() bool {
 		l := p.lines[p.i]
 		token := isFooterToken(l)
 		p.c.References += countReferences(l, token)
-		appendLine(&p.c.Footer, l)
+		p.footer.add(l)
 		p.i++
 		if token {
 			break
@@ -169,9 +183,9 @@ func (p *parser) bodyAndFooter(isBody bool) bool {
 	still := isBody && !token
 	p.c.References += countReferences(l, token)
 	if still {
-		appendLine(&p.c.Body, l)
+		p.body.add(l)
 	} else {
-		appendLine(&p.c.Footer, l)
+		p.footer.add(l)
 	}
 	p.i++
 	return still

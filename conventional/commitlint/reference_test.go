@@ -30,8 +30,8 @@ import (
 var update = flag.Bool("update", false, "re-record testdata/golden.jsonl with the real commitlint (needs COMMITLINT_REFERENCE)")
 
 type refCase struct {
-	Message string   `json:"message"`
-	Edit    bool     `json:"edit,omitempty"`
+	Message string `json:"message"`
+	Edit    bool   `json:"edit,omitempty"`
 	// Config names a configCases entry (its file is written under the
 	// reference directory when comparing live); "" is config-conventional.
 	Config  string   `json:"config,omitempty"`
