@@ -219,22 +219,7 @@ func TestReferenceRandom(t *testing.T) {
 	for i := range cases {
 		cases[i] = refCase{Message: randomMessage(rng), Edit: rng.IntN(4) == 0}
 	}
-	got := runReference(t, cases)
-	bad := 0
-	for _, c := range got {
-		if c.Outcome == nil {
-			continue
-		}
-		if o := ours(t, c); !sameOutcome(o, *c.Outcome) {
-			bad++
-			if bad <= 15 {
-				t.Errorf("message %q (edit %v)\ncommitlint: %s\nslipway:    %s", c.Message, c.Edit, showOutcome(*c.Outcome), showOutcome(o))
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of %d messages differ", bad, n)
-	}
+	compareLive(t, cases)
 }
 
 var (
@@ -417,22 +402,7 @@ func TestReferenceRandomText(t *testing.T) {
 		}
 		cases[i] = refCase{Message: msg, Edit: rng.IntN(5) == 0}
 	}
-	got := runReference(t, cases)
-	bad := 0
-	for _, c := range got {
-		if c.Outcome == nil {
-			continue
-		}
-		if o := ours(t, c); !sameOutcome(o, *c.Outcome) {
-			bad++
-			if bad <= 15 {
-				t.Errorf("message %q (edit %v)\ncommitlint: %s\nslipway:    %s", c.Message, c.Edit, showOutcome(*c.Outcome), showOutcome(o))
-			}
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%d of %d messages differ", bad, n)
-	}
+	compareLive(t, cases)
 }
 
 var genRefPieces = []string{
@@ -465,20 +435,26 @@ func TestReferenceRandomReferences(t *testing.T) {
 		}
 		cases[i] = refCase{Message: msg, Config: "cjs"}
 	}
-	got := runReference(t, cases)
+	compareLive(t, cases)
+}
+
+// compareLive lints cases with the real commitlint and with Slipway and
+// reports the first differences.
+func compareLive(t *testing.T, cases []refCase) {
+	t.Helper()
 	bad := 0
-	for _, c := range got {
+	for _, c := range runReference(t, cases) {
 		if c.Outcome == nil {
 			continue
 		}
 		if o := ours(t, c); !sameOutcome(o, *c.Outcome) {
 			bad++
 			if bad <= 15 {
-				t.Errorf("message %q\ncommitlint: %s\nslipway:    %s", c.Message, showOutcome(*c.Outcome), showOutcome(o))
+				t.Errorf("message %q (edit %v, config %q)\ncommitlint: %s\nslipway:    %s", c.Message, c.Edit, c.Config, showOutcome(*c.Outcome), showOutcome(o))
 			}
 		}
 	}
 	if bad > 0 {
-		t.Errorf("%d of %d messages differ", bad, n)
+		t.Errorf("%d of %d messages differ", bad, len(cases))
 	}
 }

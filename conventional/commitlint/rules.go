@@ -24,7 +24,7 @@ type ruleDef struct {
 var ruleDefs = []ruleDef{
 	{"body-case", caseRule("body", func(c *Commit) (string, bool) { return str(c.Body), str(c.Body) != "" })},
 	{"body-empty", emptyRule("body", func(c *Commit) string { return str(c.Body) }, false)},
-	{"body-full-stop", bodyFullStop},
+	{"body-full-stop", fullStopRule("body", func(c *Commit) string { return str(c.Body) }, true)},
 	{"body-leading-blank", noValue(bodyLeadingBlank)},
 	{"body-max-length", lengthRule("body must not be longer than %s characters", func(c *Commit) string { return str(c.Body) }, false)},
 	{"body-max-line-length", lineLengthRule("body's", func(c *Commit) string { return str(c.Body) })},
@@ -39,7 +39,7 @@ var ruleDefs = []ruleDef{
 		h := str(c.Header)
 		return h, h != "" && (h[0] >= 'a' && h[0] <= 'z' || h[0] >= 'A' && h[0] <= 'Z')
 	})},
-	{"header-full-stop", headerFullStop},
+	{"header-full-stop", fullStopRule("header", func(c *Commit) string { return str(c.Header) }, false)},
 	{"header-max-length", headerLength(false)},
 	{"header-min-length", headerLength(true)},
 	{"header-trim", noValue(headerTrim)},
@@ -225,32 +225,43 @@ func pickBool(cond, a, b bool) bool {
 	return b
 }
 
-func lengthRule(format string, get func(*Commit) string, min bool) func(any, bool) (check, error) {
+// numberRule decodes a numeric value once and builds the check from it.
+func numberRule(build func(n float64) check) func(any, bool) (check, error) {
 	return func(v any, has bool) (check, error) {
 		n, err := numberValue(v, has)
 		if err != nil {
 			return nil, err
 		}
+		return build(n), nil
+	}
+}
+
+// within is ensure's maxLength (or minLength) on a UTF-16 length.
+func within(s string, n float64, min bool) bool {
+	l := float64(len16(s))
+	if min {
+		return l >= n
+	}
+	return l <= n
+}
+
+func lengthRule(format string, get func(*Commit) string, min bool) func(any, bool) (check, error) {
+	return numberRule(func(n float64) check {
 		return func(c *Commit, _ string) (bool, string) {
 			s := get(c)
 			if s == "" {
 				return true, ""
 			}
-			l := float64(len16(s))
-			ok := l <= n
-			if min {
-				ok = l >= n
-			}
-			return ok, fmt.Sprintf(format, jsNumber(n))
-		}, nil
-	}
+			return within(s, n, min), fmt.Sprintf(format, jsNumber(n))
+		}
+	})
 }
 
 // maxLineLength is @commitlint/ensure's: every line within max, except
 // lines holding a URL.
 func maxLineLength(s string, max float64) bool {
 	for _, l := range toLines(s) {
-		if !hasURLForLength(l) && float64(len16(l)) > max {
+		if !hasURLForLength(l) && !within(l, max, false) {
 			return false
 		}
 	}
@@ -258,46 +269,28 @@ func maxLineLength(s string, max float64) bool {
 }
 
 func lineLengthRule(owner string, get func(*Commit) string) func(any, bool) (check, error) {
-	return func(v any, has bool) (check, error) {
-		n, err := numberValue(v, has)
-		if err != nil {
-			return nil, err
-		}
+	return numberRule(func(n float64) check {
 		return func(c *Commit, _ string) (bool, string) {
 			s := get(c)
 			if s == "" {
 				return true, ""
 			}
 			return maxLineLength(s, n), fmt.Sprintf("%s lines must not be longer than %s characters", owner, jsNumber(n))
-		}, nil
-	}
+		}
+	})
 }
 
 func headerLength(min bool) func(any, bool) (check, error) {
-	return func(v any, has bool) (check, error) {
-		n, err := numberValue(v, has)
-		if err != nil {
-			return nil, err
-		}
-		word := "longer"
-		if min {
-			word = "shorter"
-		}
+	word := pick(min, "shorter", "longer")
+	return numberRule(func(n float64) check {
 		return func(c *Commit, _ string) (bool, string) {
 			// A null header fails both (typeof null !== "string").
-			current := "undefined"
-			ok := false
-			if c.Header != nil {
-				l := float64(len16(*c.Header))
-				current = jsNumber(l)
-				ok = l <= n
-				if min {
-					ok = l >= n
-				}
+			if c.Header == nil {
+				return false, fmt.Sprintf("header must not be %s than %s characters, current length is undefined", word, jsNumber(n))
 			}
-			return ok, fmt.Sprintf("header must not be %s than %s characters, current length is %s", word, jsNumber(n), current)
-		}, nil
-	}
+			return within(*c.Header, n, min), fmt.Sprintf("header must not be %s than %s characters, current length is %d", word, jsNumber(n), len16(*c.Header))
+		}
+	})
 }
 
 func bodyLeadingBlank(c *Commit, when string) (bool, string) {
@@ -407,31 +400,25 @@ func referencesEmpty(c *Commit, when string) (bool, string) {
 
 func fullStopValue(v any, has bool) (string, error) { return stringValue(v, has, ".") }
 
-func bodyFullStop(v any, has bool) (check, error) {
-	stop, err := fullStopValue(v, has)
-	if err != nil {
-		return nil, err
-	}
-	return func(c *Commit, when string) (bool, string) {
-		if str(c.Body) == "" {
-			return true, ""
+// fullStopRule is body-full-stop and header-full-stop: does the text end
+// with the value? skipEmpty passes an empty text (the body rule does; the
+// header rule judges a null header as not ending with it).
+func fullStopRule(field string, get func(*Commit) string, skipEmpty bool) func(any, bool) (check, error) {
+	return func(v any, has bool) (check, error) {
+		stop, err := fullStopValue(v, has)
+		if err != nil {
+			return nil, err
 		}
-		never := when == "never"
-		has := lastUnitIs(*c.Body, stop)
-		return pickBool(never, !has, has), message("body", pick(never, "may not", "must"), "end with full stop")
-	}, nil
-}
-
-func headerFullStop(v any, has bool) (check, error) {
-	stop, err := fullStopValue(v, has)
-	if err != nil {
-		return nil, err
+		return func(c *Commit, when string) (bool, string) {
+			s := get(c)
+			if skipEmpty && s == "" {
+				return true, ""
+			}
+			never := when == "never"
+			has := lastUnitIs(s, stop)
+			return pickBool(never, !has, has), message(field, pick(never, "may not", "must"), "end with full stop")
+		}, nil
 	}
-	return func(c *Commit, when string) (bool, string) {
-		never := when == "never"
-		has := lastUnitIs(str(c.Header), stop)
-		return pickBool(never, !has, has), message("header", pick(never, "may not", "must"), "end with full stop")
-	}, nil
 }
 
 // subjectFullStop looks at the end of the header, not of the subject; a
