@@ -43,6 +43,12 @@ type Config struct {
 // Lint is the Conventional Commit policy: which types and scopes commits
 // may use. Empty lists mean the defaults (the common types; any scope).
 type Lint struct {
+	// Preset picks the rule set: "spec" (the default: Conventional Commits
+	// 1.0 as written, with the fields below) or "commitlint-conventional"
+	// (commitlint's @commitlint/config-conventional rule for rule, with the
+	// repository's commitlint config file applied; the fields below are
+	// then refused, the rules live in that file).
+	Preset          string   `yaml:"preset"`
 	Types           []string `yaml:"types"`
 	Scopes          []string `yaml:"scopes"`
 	RequireScope    bool     `yaml:"requireScope"`
@@ -463,6 +469,7 @@ func (c *Config) validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.validateLint()...)
 	if len(errs) == 0 {
 		c.normalizePins()
 	}
@@ -545,6 +552,23 @@ func (c *Config) PinSet(service, env string) (gitops.PinSet, error) {
 		return pins, nil
 	}
 	return e.Pins, nil
+}
+
+// validateLint checks lint.preset and that the spec preset's fields are
+// not set beside commitlint's, where they would silently do nothing.
+func (c *Config) validateLint() []error {
+	l := c.Lint
+	at := c.line("lint", "preset")
+	switch l.Preset {
+	case "", "spec":
+		return nil
+	case "commitlint-conventional":
+		if len(l.Types) > 0 || len(l.Scopes) > 0 || l.RequireScope || l.MaxHeaderLength > 0 {
+			return []error{c.fieldError(at, "lint", "types, scopes, requireScope and maxHeaderLength belong to the spec preset; with commitlint-conventional set them as commitlint rules (type-enum, scope-enum, scope-empty, header-max-length) in .commitlintrc.json")}
+		}
+		return nil
+	}
+	return []error{c.fieldError(at, "lint.preset", "%q is not a lint preset: use spec (the default) or commitlint-conventional", l.Preset)}
 }
 
 // line finds the line of a node by a path of mapping keys and sequence indices;

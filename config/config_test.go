@@ -232,3 +232,37 @@ func TestServicePinsMakeEnvironmentPinsOptional(t *testing.T) {
 		t.Errorf("PinSet(api, prod) = %v", pins)
 	}
 }
+
+// TestLintPreset: lint.preset names spec or commitlint-conventional; the
+// spec preset's fields beside commitlint's would do nothing, so they are
+// refused with the rules to use instead.
+func TestLintPreset(t *testing.T) {
+	for _, p := range []string{"", "spec", "commitlint-conventional"} {
+		c, err := Parse("/x/slipway.yaml", []byte(valid+"lint: {preset: "+p+"}\n"))
+		if err != nil {
+			t.Errorf("preset %q: %v", p, err)
+			continue
+		}
+		if c.Lint.Preset != p {
+			t.Errorf("preset %q read as %q", p, c.Lint.Preset)
+		}
+	}
+	cases := map[string]string{
+		"lint: {preset: commitlint}\n":                                             `slipway.yaml:19: lint.preset: "commitlint" is not a lint preset: use spec (the default) or commitlint-conventional`,
+		"lint: {preset: commitlint-conventional, types: [feat]}\n":                 "lint: types, scopes, requireScope and maxHeaderLength belong to the spec preset",
+		"lint: {preset: commitlint-conventional, maxHeaderLength: 72}\n":           "header-max-length",
+		"lint: {preset: spec, types: [feat], scopes: [api], requireScope: true}\n": "",
+	}
+	for add, want := range cases {
+		_, err := Parse("/x/slipway.yaml", []byte(valid+add))
+		if want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", add, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", add, err, want)
+		}
+	}
+}
