@@ -177,7 +177,7 @@ func (p *Policy) checkKeys(e verify.SignedEntity, vc verify.VerificationContent,
 			}
 		}
 	}
-	return nil, reject(RuleUntrustedKey, "does not verify with any trusted key (%s): it was made with another key, or its payload was changed after signing", p.Describe())
+	return nil, reject(RuleUntrustedKey, "not signed by a trusted key (trusted: %s): it was made with another key, or its payload was changed after signing", p.Describe())
 }
 
 // keyMaterial is what sigstore-go verifies with for one trusted key: the

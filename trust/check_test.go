@@ -170,7 +170,7 @@ func TestKeySignatures(t *testing.T) {
 		t.Fatalf("key bundle: %+v %v", v, rej)
 	}
 	v, rej = policy.Check(dsseBundle(t, trust.KeySigner(other)), nil)
-	wantRule(t, v, rej, trust.RuleUntrustedKey, "does not verify with any trusted key (cosign.pub")
+	wantRule(t, v, rej, trust.RuleUntrustedKey, "not signed by a trusted key (trusted: cosign.pub")
 
 	// A legacy message signature, no hint: verified with each trusted key.
 	payload := []byte(`{"critical":{}}`)

@@ -76,7 +76,7 @@ func (r Rule) Fix() string {
 	case RuleUnsigned:
 		return "sign the digest (`cosign sign --key <service key> IMAGE@DIGEST`, or keyless from CI) and register it again"
 	case RuleUntrustedKey:
-		return "sign with a key the service trusts, or add the signer's public key to the service's keys:"
+		return "sign with a key the service trusts (`cosign sign --key <service key> IMAGE@DIGEST`), or add the signer's public key to the service's keys:"
 	case RuleUntrustedCertificate:
 		return "sign through the Fulcio (and timestamp authority or Rekor) of the service's trustedRoot:, or update trustedRoot:"
 	case RuleIssuerMismatch, RuleIdentityMismatch:
