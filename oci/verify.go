@@ -52,4 +52,3 @@ func Verify(ctx context.Context, ref Reference, policy trust.Policy, opts Option
 	return Verification{Ref: ref, Format: ev.Format, KeyID: ev.Signer.KeyID, KeySource: ev.Signer.KeySource,
 		PayloadDigest: ev.PayloadDigest, SignatureManifest: ev.Manifest}, nil
 }
-
