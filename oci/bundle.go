@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -49,17 +50,32 @@ func (t target) bundleCandidates() ([]candidate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("referrers of %s: %w", t.ref, err)
 	}
-	var out []candidate
-	for _, d := range m.Manifests {
+	type result struct {
+		c   candidate
+		ok  bool
+		err error
+	}
+	results := make([]result, len(m.Manifests))
+	var wg sync.WaitGroup
+	for i, d := range m.Manifests {
 		if !mayBeBundle(d.ArtifactType) {
 			continue // SBOMs in other formats, Notation signatures, ...
 		}
-		c, ok, err := t.bundleCandidate(d)
-		if err != nil {
-			return nil, err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[i]
+			r.c, r.ok, r.err = t.bundleCandidate(d)
+		}()
+	}
+	wg.Wait()
+	var out []candidate
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
 		}
-		if ok {
-			out = append(out, c)
+		if r.ok {
+			out = append(out, r.c)
 		}
 	}
 	return out, nil
