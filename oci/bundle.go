@@ -55,8 +55,12 @@ func (t target) bundleCandidates() ([]candidate, error) {
 		ok  bool
 		err error
 	}
+	if len(m.Manifests) > maxCandidates {
+		return nil, fmt.Errorf("image %s has %d referrers, more than the %d intake reads: delete stale signatures and attestations from registry %s", t.ref, len(m.Manifests), maxCandidates, t.registry)
+	}
 	results := make([]result, len(m.Manifests))
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, fetchConcurrency)
 	for i, d := range m.Manifests {
 		if !mayBeBundle(d.ArtifactType) {
 			continue // SBOMs in other formats, Notation signatures, ...
@@ -64,6 +68,8 @@ func (t target) bundleCandidates() ([]candidate, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			r := &results[i]
 			r.c, r.ok, r.err = t.bundleCandidate(d)
 		}()

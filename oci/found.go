@@ -49,6 +49,13 @@ func (c candidate) statement() (*Statement, error) {
 	return ParseStatement(c.payload)
 }
 
+// Bounds on what someone who can push may make intake read: candidates
+// per tag or referrers list, and blobs fetched at once.
+const (
+	maxCandidates    = 256
+	fetchConcurrency = 8
+)
+
 // found is everything attached to one digest.
 type found struct {
 	signatures   []candidate // simple signing, and bundles of the sign predicate
@@ -133,6 +140,9 @@ func (t target) legacyCandidates(tag string, format Format) ([]candidate, error)
 	md, err := img.Digest()
 	if err != nil {
 		return nil, err
+	}
+	if len(m.Layers) > maxCandidates {
+		return nil, fmt.Errorf("%s of %s has %d layers, more than the %d intake reads: delete stale signatures or attestations from registry %s", tag, t.ref, len(m.Layers), maxCandidates, t.registry)
 	}
 	wantType, limit := SimpleSigningMediaType, int64(maxPayloadSize)
 	if format == FormatAttestation {
