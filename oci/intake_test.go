@@ -358,7 +358,7 @@ func intakeSuite(t *testing.T, host string) {
 		// web's signature must not admit the image into api.
 		ref := w.image()
 		web := reference(t, w.host+"/team/web", ref.Digest)
-		copyImage(t, ref, web)
+		copyManifest(t, ref.String(), web.String())
 		w.sign(web, trust.KeySigner(w.key), oci.FormatSimpleSigning)
 		copySignature(t, web, ref)
 		res, err := w.intake(ref, full, oci.IntakeOptions{})
@@ -516,19 +516,6 @@ func deleteManifest(t *testing.T, ref oci.Reference) {
 	d, _ := name.NewDigest(ref.String())
 	if err := remote.Delete(d); err != nil {
 		t.Fatalf("delete %s: %v", ref, err)
-	}
-}
-
-func copyImage(t *testing.T, from, to oci.Reference) {
-	t.Helper()
-	src, _ := name.NewDigest(from.String())
-	dst, _ := name.NewDigest(to.String())
-	img, err := remote.Image(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(dst, img); err != nil {
-		t.Fatal(err)
 	}
 }
 
