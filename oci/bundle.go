@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -59,22 +58,12 @@ func (t target) bundleCandidates() ([]candidate, error) {
 		return nil, fmt.Errorf("image %s has %d referrers, more than the %d intake reads: delete stale signatures and attestations from registry %s", t.ref, len(m.Manifests), maxCandidates, t.registry)
 	}
 	results := make([]result, len(m.Manifests))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, fetchConcurrency)
-	for i, d := range m.Manifests {
-		if !mayBeBundle(d.ArtifactType) {
-			continue // SBOMs in other formats, Notation signatures, ...
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+	forEach(len(m.Manifests), func(i int) {
+		if d := m.Manifests[i]; mayBeBundle(d.ArtifactType) { // not SBOMs in other formats, Notation signatures, ...
 			r := &results[i]
 			r.c, r.ok, r.err = t.bundleCandidate(d)
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	var out []candidate
 	for _, r := range results {
 		if r.err != nil {

@@ -56,6 +56,23 @@ const (
 	fetchConcurrency = 8
 )
 
+// forEach runs f(0), …, f(n-1) concurrently, at most fetchConcurrency at
+// once, and returns when all are done.
+func forEach(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, fetchConcurrency)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
 // found is everything attached to one digest.
 type found struct {
 	signatures   []candidate // simple signing, and bundles of the sign predicate
@@ -79,16 +96,10 @@ func (t target) collect(attestations bool) (*found, error) {
 		jobs = append(jobs, func() ([]candidate, error) { return t.legacyCandidates(AttestationTag(t.ref), FormatAttestation) })
 	}
 	results := make([]result, len(jobs))
-	var wg sync.WaitGroup
-	for i, job := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cs, err := job()
-			results[i] = result{cs, err}
-		}()
-	}
-	wg.Wait()
+	forEach(len(jobs), func(i int) {
+		cs, err := jobs[i]()
+		results[i] = result{cs, err}
+	})
 	f := &found{}
 	for _, r := range results {
 		if r.err != nil {

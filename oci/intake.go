@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -97,11 +96,13 @@ func Intake(ctx context.Context, ref Reference, sp *trust.ServicePolicy, opts In
 	var index *v1.IndexManifest
 	var f *found
 	var derr, ferr error
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); desc, index, derr = t.describe() }()
-	go func() { defer wg.Done(); f, ferr = t.collect(true) }()
-	wg.Wait()
+	forEach(2, func(i int) {
+		if i == 0 {
+			desc, index, derr = t.describe()
+		} else {
+			f, ferr = t.collect(true)
+		}
+	})
 	if derr != nil {
 		if errors.Is(derr, ErrNotFound) {
 			return nil, &Refusal{Rule: trust.RuleNotFound, Ref: ref, Message: derr.Error()}
@@ -177,16 +178,13 @@ func (t target) checkIndexManifests(index *v1.IndexManifest, sp *trust.ServicePo
 		refusal *Refusal
 		err     error
 	}
-	results := make([]result, len(index.Manifests))
-	var wg sync.WaitGroup
-	for i, d := range index.Manifests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i].ev, results[i].refusal, results[i].err = t.checkIndexManifest(d, sp, verify)
-		}()
+	if len(index.Manifests) > maxCandidates {
+		return nil, fmt.Errorf("image index %s lists %d manifests, more than the %d intake reads", t.ref, len(index.Manifests), maxCandidates)
 	}
-	wg.Wait()
+	results := make([]result, len(index.Manifests))
+	forEach(len(index.Manifests), func(i int) {
+		results[i].ev, results[i].refusal, results[i].err = t.checkIndexManifest(index.Manifests[i], sp, verify)
+	})
 	var out []PlatformEvidence
 	for _, r := range results {
 		if r.err != nil {
