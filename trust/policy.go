@@ -57,19 +57,6 @@ func LoadPolicy(paths ...string) (Policy, error) {
 	return p, nil
 }
 
-// Verify returns the first trusted key that verifies sig over message.
-func (p Policy) Verify(message, sig []byte) (PublicKey, error) {
-	if len(p.Keys) == 0 {
-		return PublicKey{}, errors.New("trust policy has no public keys")
-	}
-	for _, k := range p.Keys {
-		if k.VerifySignature(message, sig) == nil {
-			return k, nil
-		}
-	}
-	return PublicKey{}, fmt.Errorf("%w with any of %s", ErrBadSignature, p.Describe())
-}
-
 // Describe names the policy's signers for error messages:
 // "a.pub (key 1a2b…), b.pub (key …); subject from issuer".
 func (p Policy) Describe() string {
