@@ -103,6 +103,39 @@ type Service struct {
 	// service (e.g. one service pinned with kustomize where the others use
 	// Helm values). See PinSet.
 	Pins map[string]gitops.PinSet `yaml:"pins"`
+	// Identities are the keyless signers (Fulcio certificates) trusted to
+	// sign its images; verified against TrustedRoot.
+	Identities []Identity `yaml:"identities"`
+	// TrustedRoot is a Sigstore trusted_root.json (Fulcio CAs, Rekor logs,
+	// timestamp authorities); relative to the config file. Needed by
+	// identities and by require.tlog.
+	TrustedRoot string `yaml:"trustedRoot"`
+	// Require lists what intake demands beyond a trusted signature.
+	Require Require `yaml:"require"`
+}
+
+// Identity is one keyless signer: the OIDC issuer and the subject (the
+// certificate's SAN) of its Fulcio certificate, each given exactly or as a
+// Go regular expression (unanchored, as cosign's --certificate-identity-regexp).
+type Identity struct {
+	Issuer        string `yaml:"issuer"`
+	IssuerRegExp  string `yaml:"issuerRegExp"`
+	Subject       string `yaml:"subject"`
+	SubjectRegExp string `yaml:"subjectRegExp"`
+}
+
+// Require is a service's supply-chain requirements at intake.
+type Require struct {
+	// SBOM requires a signed SBOM attestation: spdx, cyclonedx or any;
+	// empty means none is required.
+	SBOM string `yaml:"sbom"`
+	// Provenance requires signed SLSA provenance whose subject is the digest
+	// and whose source commit is the build's commit.
+	Provenance bool `yaml:"provenance"`
+	// Platforms an image index must hold, "os/arch[/variant]".
+	Platforms []string `yaml:"platforms"`
+	// Tlog requires the signature to be in a transparency log.
+	Tlog bool `yaml:"tlog"`
 }
 
 // Environment is one stage of promotion.
@@ -418,9 +451,7 @@ func (c *Config) validate() error {
 		default:
 			errs = append(errs, c.fieldError(at("preset"), field("preset"), "%q is not a preset: use release-please, semantic-release or conventionalcommits", s.Preset))
 		}
-		if len(s.Keys) == 0 {
-			errs = append(errs, c.fieldError(at("name"), field("keys"), "service %q trusts no signing key: add keys: [path/to/cosign.pub]; unsigned images are never promoted", s.Name))
-		}
+		errs = append(errs, c.validateTrust(i, s)...)
 	}
 	if len(c.Environments) == 0 {
 		errs = append(errs, c.fieldError(c.line("environments"), "environments", "at least one environment is required (e.g. dev, staging, prod)"))
@@ -490,6 +521,68 @@ func (c *Config) validatePins(i int, e Environment) []error {
 	var errs []error
 	for j, p := range e.Pins {
 		errs = append(errs, c.pinError(p, fmt.Sprintf("%s.pins[%d]", field, j), "environments", i, "pins", j)...)
+	}
+	return errs
+}
+
+// platformRE is os/arch[/variant] as docker and crane print a platform.
+var platformRE = regexp.MustCompile(`^[a-z0-9_.-]+/[a-z0-9_.-]+(/[a-z0-9_.-]+)?$`)
+
+// validateTrust checks a service's trust policy: who may sign, and what
+// intake requires besides a signature.
+func (c *Config) validateTrust(i int, s Service) []error {
+	var errs []error
+	at := func(f ...any) int { return c.line(append([]any{"services", i}, f...)...) }
+	field := func(f string) string { return fmt.Sprintf("services[%d].%s", i, f) }
+	if len(s.Keys) == 0 && len(s.Identities) == 0 {
+		errs = append(errs, c.fieldError(at("name"), field("keys"), "service %q trusts no signing key and no keyless identity: add keys: [path/to/cosign.pub] or identities: [{issuer: ..., subject: ...}]; unsigned images are never promoted", s.Name))
+	}
+	for j, id := range s.Identities {
+		where := func(f string) (int, string) {
+			return at("identities", j, f), field(fmt.Sprintf("identities[%d].%s", j, f))
+		}
+		for _, pair := range [][2]string{{"issuer", "issuerRegExp"}, {"subject", "subjectRegExp"}} {
+			exact, re := id.Issuer, id.IssuerRegExp
+			if pair[0] == "subject" {
+				exact, re = id.Subject, id.SubjectRegExp
+			}
+			switch {
+			case exact == "" && re == "":
+				l, f := where(pair[0])
+				errs = append(errs, c.fieldError(l, f, "missing: give %s (exact) or %s (a regular expression), e.g. %s", pair[0], pair[1], identityExample(pair[0])))
+			case exact != "" && re != "":
+				l, f := where(pair[1])
+				errs = append(errs, c.fieldError(l, f, "give %s or %s, not both", pair[0], pair[1]))
+			case re != "":
+				if _, err := regexp.Compile(re); err != nil {
+					l, f := where(pair[1])
+					errs = append(errs, c.fieldError(l, f, "%q is not a regular expression: %v", re, err))
+				}
+			}
+		}
+	}
+	if len(s.Identities) > 0 && s.TrustedRoot == "" {
+		errs = append(errs, c.fieldError(at("identities"), field("trustedRoot"), "keyless identities are verified against a Sigstore trusted root: add trustedRoot: path/to/trusted_root.json (Sigstore's is targets/trusted_root.json in github.com/sigstore/root-signing)"))
+	}
+	r := s.Require
+	switch r.SBOM {
+	case "", "spdx", "cyclonedx", "any":
+	default:
+		errs = append(errs, c.fieldError(at("require", "sbom"), field("require.sbom"), "%q: use spdx, cyclonedx or any (or leave it out when no SBOM is required)", r.SBOM))
+	}
+	if r.Tlog && s.TrustedRoot == "" {
+		errs = append(errs, c.fieldError(at("require", "tlog"), field("require.tlog"), "transparency-log entries are verified with the log keys of a Sigstore trusted root: add trustedRoot: path/to/trusted_root.json"))
+	}
+	seen := map[string]bool{}
+	for j, p := range r.Platforms {
+		l, f := at("require", "platforms", j), field(fmt.Sprintf("require.platforms[%d]", j))
+		switch {
+		case !platformRE.MatchString(p):
+			errs = append(errs, c.fieldError(l, f, "%q is not a platform: write os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7", p))
+		case seen[p]:
+			errs = append(errs, c.fieldError(l, f, "%q is listed twice", p))
+		}
+		seen[p] = true
 	}
 	return errs
 }
@@ -569,6 +662,13 @@ func (c *Config) validateLint() []error {
 		return nil
 	}
 	return []error{c.fieldError(at, "lint.preset", "%q is not a lint preset: use spec (the default) or commitlint-conventional", l.Preset)}
+}
+
+func identityExample(part string) string {
+	if part == "issuer" {
+		return "issuer: https://token.actions.githubusercontent.com"
+	}
+	return `subjectRegExp: ^https://github\.com/acme/api/\.github/workflows/`
 }
 
 // line finds the line of a node by a path of mapping keys and sequence indices;

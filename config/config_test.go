@@ -104,6 +104,7 @@ func TestUnknownNamesListKnownOnes(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(valid))
+	f.Add([]byte(trusted))
 	f.Add([]byte("services: []\nenvironments: []"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("/f/slipway.yaml", data)

@@ -2,22 +2,16 @@ package oci
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/root"
-	"github.com/sigstore/sigstore-go/pkg/verify"
-	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/slipway/slipway/trust"
 )
@@ -25,8 +19,9 @@ import (
 // FormatSigstoreBundle is cosign v3's default: a Sigstore bundle (v0.3) in
 // an OCI artifact manifest whose subject is the image, found through the
 // OCI 1.1 referrers API or, where the registry lacks it, the referrers tag
-// "sha256-<hex>". The bundle holds a DSSE envelope of an in-toto statement
-// with predicate type CosignSignPredicateType and the image as subject.
+// "sha256-<hex>". The bundle holds a DSSE envelope of an in-toto statement:
+// predicate type CosignSignPredicateType for a signature, the attestation's
+// own type (SBOM, provenance) otherwise.
 const FormatSigstoreBundle Format = "sigstore-bundle"
 
 // Names of cosign v3's bundle storage (cosign's specs/BUNDLE_SPEC.md).
@@ -41,43 +36,45 @@ const (
 	inTotoPayloadType       = "application/vnd.in-toto+json"
 	inTotoStatementType     = "https://in-toto.io/Statement/v1"
 	emptyJSONMediaType      = "application/vnd.oci.empty.v1+json"
-	maxBundleSize           = 4 << 20
+	maxBundleSize           = maxAttestationPayload + 1<<20
 )
 
-// verifySigstoreBundles checks cosign v3 bundles attached to the image.
-func verifySigstoreBundles(t target, policy trust.Policy) (outcome, error) {
+// bundleCandidates reads the Sigstore bundles attached to the image.
+func (t target) bundleCandidates() ([]candidate, error) {
 	idx, err := remote.Referrers(t.digest, t.remote...)
 	if err != nil {
-		return outcome{}, classify(err, "referrers of image", t.ref, t.registry)
+		return nil, classify(err, "referrers of image", t.ref, t.registry)
 	}
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return outcome{}, fmt.Errorf("referrers of %s: %w", t.ref, err)
+		return nil, fmt.Errorf("referrers of %s: %w", t.ref, err)
 	}
-	var o outcome
-	for _, d := range m.Manifests {
-		if !mayBeBundle(d.ArtifactType) {
-			continue // SBOMs in other formats, Notation signatures, ...
-		}
-		v, why, err := verifyBundleManifest(t, d, policy)
-		switch {
-		case err != nil:
-			return outcome{}, err
-		case why == errNotABundle:
-			continue
-		}
-		o.found++
-		if v != nil {
-			o.verified = v
-			return o, nil
-		}
-		o.rejected = append(o.rejected, "bundle "+d.Digest.String()+": "+why)
+	type result struct {
+		c   candidate
+		ok  bool
+		err error
 	}
-	return o, nil
+	if len(m.Manifests) > maxCandidates {
+		return nil, fmt.Errorf("image %s has %d referrers, more than the %d intake reads: delete stale signatures and attestations from registry %s", t.ref, len(m.Manifests), maxCandidates, t.registry)
+	}
+	results := make([]result, len(m.Manifests))
+	forEach(len(m.Manifests), func(i int) {
+		if d := m.Manifests[i]; mayBeBundle(d.ArtifactType) { // not SBOMs in other formats, Notation signatures, ...
+			r := &results[i]
+			r.c, r.ok, r.err = t.bundleCandidate(d)
+		}
+	})
+	var out []candidate
+	for _, r := range results {
+		if r.err != nil {
+			return nil, r.err
+		}
+		if r.ok {
+			out = append(out, r.c)
+		}
+	}
+	return out, nil
 }
-
-// errNotABundle marks a referrer that turned out not to hold a bundle.
-const errNotABundle = "not a Sigstore bundle"
 
 // mayBeBundle says whether a referrer with this artifactType may hold a
 // Sigstore bundle. Besides the bundle type itself it admits the empty-JSON
@@ -88,24 +85,28 @@ func mayBeBundle(artifactType string) bool {
 	return strings.HasPrefix(artifactType, bundleMediaTypePrefix) || artifactType == emptyJSONMediaType || artifactType == ""
 }
 
-// verifyBundleManifest checks one referrer. It returns a Verification, or
-// a reason for rejecting it, or an error for registry failures.
-func verifyBundleManifest(t target, d v1.Descriptor, policy trust.Policy) (*Verification, string, error) {
+// bundleCandidate reads one referrer. ok is false when it turns out not to
+// hold a bundle; err is kept for registry failures.
+func (t target) bundleCandidate(d v1.Descriptor) (candidate, bool, error) {
+	c := candidate{format: FormatSigstoreBundle, where: "bundle " + d.Digest.String(), manifest: d.Digest.String()}
 	img, err := remote.Image(t.digest.Context().Digest(d.Digest.String()), t.remote...)
 	if err != nil {
-		return nil, "", classify(err, "signature bundle of image", t.ref, t.registry)
+		return c, false, classify(err, "signature bundle of image", t.ref, t.registry)
 	}
 	m, err := img.Manifest()
 	if err != nil {
-		return nil, "unreadable manifest: " + err.Error(), nil
+		c.broken = "unreadable manifest: " + err.Error()
+		return c, true, nil
 	}
 	if !strings.HasPrefix(m.ArtifactType, bundleMediaTypePrefix) && !strings.HasPrefix(string(m.Config.MediaType), bundleMediaTypePrefix) {
-		return nil, errNotABundle, nil
+		return c, false, nil
 	}
+	c.predicateHint = m.Annotations[BundlePredicateAnnotation]
 	// With the tag fallback, anyone who can push may list anything; only a
 	// manifest whose subject is our image counts.
 	if m.Subject == nil || m.Subject.Digest.String() != t.ref.Digest {
-		return nil, "its subject is not this image", nil
+		c.broken, c.brokenRule = "its manifest's subject is not this image", trust.RuleWrongDigest
+		return c, true, nil
 	}
 	var layer *v1.Descriptor
 	for i := range m.Layers {
@@ -115,102 +116,39 @@ func verifyBundleManifest(t target, d v1.Descriptor, policy trust.Policy) (*Veri
 		}
 	}
 	if layer == nil {
-		return nil, "no layer holds a Sigstore bundle", nil
+		c.broken = "no layer holds a Sigstore bundle"
+		return c, true, nil
 	}
+	c.blob = layer.Digest.String()
 	if layer.Size > maxBundleSize {
-		return nil, fmt.Sprintf("bundle is %d bytes, more than the %d allowed", layer.Size, maxBundleSize), nil
+		c.broken = fmt.Sprintf("bundle is %d bytes, more than the %d allowed", layer.Size, maxBundleSize)
+		return c, true, nil
 	}
 	data, err := readBlobLimit(img, *layer, maxBundleSize)
 	if err != nil {
-		return nil, err.Error(), nil
+		c.broken = err.Error()
+		return c, true, nil
 	}
-	v, why := verifyBundle(t.ref, data, policy)
-	if v == nil {
-		return nil, why, nil
+	b, payload, err := parseBundle(data)
+	if err != nil {
+		c.broken = err.Error()
+		return c, true, nil
 	}
-	v.SignatureManifest = d.Digest.String()
-	return v, "", nil
+	c.entity, c.payload = b, payload
+	return c, true, nil
 }
 
-// verifyBundle checks a bundle's signature with each trusted key in turn,
-// that its statement names the image's digest, and that it is a signature
-// (predicate type CosignSignPredicateType), not some other attestation.
-//
-// Only the key is checked: transparency-log entries and timestamps in the
-// bundle are not verified (like `cosign verify --insecure-ignore-tlog`).
-func verifyBundle(ref Reference, data []byte, policy trust.Policy) (*Verification, string) {
+// parseBundle decodes a bundle holding a DSSE statement.
+func parseBundle(data []byte) (*bundle.Bundle, []byte, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, "not a valid Sigstore bundle: " + err.Error()
+		return nil, nil, fmt.Errorf("not a valid Sigstore bundle: %v", err)
 	}
-	if b.GetDsseEnvelope() == nil {
-		return nil, "bundle holds a message signature, not a DSSE statement about an image"
+	env := b.GetDsseEnvelope()
+	if env == nil {
+		return nil, nil, fmt.Errorf("bundle holds a message signature, not a DSSE statement about an image")
 	}
-	// The signature is checked by sigstore-go; what it is about (subject
-	// and predicate type) we check ourselves, to name the exact problem.
-	pol := verify.NewPolicy(verify.WithoutArtifactUnsafe(), verify.WithKey())
-	for _, key := range policy.Keys {
-		res, err := verifyBundleWithKey(&b, key, pol)
-		if err != nil {
-			continue
-		}
-		st := res.Statement
-		if st == nil {
-			return nil, fmt.Sprintf("signed by %s, but the envelope holds no in-toto statement", key)
-		}
-		if !statementNames(st.GetSubject(), ref) {
-			return nil, fmt.Sprintf("signed by %s but for another image (subject %s); the signature was copied, not made for this digest", key, describeSubjects(st.GetSubject()))
-		}
-		if st.GetPredicateType() != CosignSignPredicateType {
-			return nil, fmt.Sprintf("signed by %s, but it is an attestation of type %q, not an image signature (%s)", key, st.GetPredicateType(), CosignSignPredicateType)
-		}
-		sum := sha256.Sum256(b.GetDsseEnvelope().GetPayload())
-		return &Verification{
-			Ref:           ref,
-			Format:        FormatSigstoreBundle,
-			KeyID:         key.ID,
-			KeySource:     key.Source,
-			PayloadDigest: "sha256:" + hex.EncodeToString(sum[:]),
-		}, ""
-	}
-	return nil, "not signed by a trusted key"
-}
-
-func statementNames(subjects []*intoto.ResourceDescriptor, ref Reference) bool {
-	for _, s := range subjects {
-		if s.GetDigest()["sha256"] == ref.Hex() {
-			return true
-		}
-	}
-	return false
-}
-
-func describeSubjects(subjects []*intoto.ResourceDescriptor) string {
-	var out []string
-	for _, s := range subjects {
-		out = append(out, "sha256:"+s.GetDigest()["sha256"])
-	}
-	if len(out) == 0 {
-		return "none"
-	}
-	return strings.Join(out, ", ")
-}
-
-func verifyBundleWithKey(b *bundle.Bundle, key trust.PublicKey, pol verify.PolicyBuilder) (*verify.VerificationResult, error) {
-	sv, err := signature.LoadVerifier(key.Key, crypto.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	// The key is trusted whatever hint the bundle carries: the hint is
-	// unauthenticated and cosign's own verify --key ignores it too.
-	material := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
-		return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
-	})
-	v, err := verify.NewVerifier(material, verify.WithNoObserverTimestamps())
-	if err != nil {
-		return nil, err
-	}
-	return v.Verify(b, pol)
+	return &b, env.GetPayload(), nil
 }
 
 // readBlobLimit reads a blob of img, bounded, checked against its digest.
@@ -238,24 +176,24 @@ func readBlobLimit(img v1.Image, d v1.Descriptor, limit int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// inTotoStatement is the statement cosign v3 signs for an image.
-type inTotoStatement struct {
-	Type    string `json:"_type"`
-	Subject []struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	} `json:"subject"`
-	PredicateType string         `json:"predicateType"`
-	Predicate     map[string]any `json:"predicate"`
-}
-
-// newStatement returns the in-toto statement, with an empty predicate, that
-// cosign v3 signs for an image.
-func newStatement(ref Reference, predicateType string) ([]byte, error) {
-	s := inTotoStatement{Type: inTotoStatementType, PredicateType: predicateType, Predicate: map[string]any{}}
-	s.Subject = append(s.Subject, struct {
-		Name   string            `json:"name"`
-		Digest map[string]string `json:"digest"`
-	}{Name: ref.Repository, Digest: map[string]string{"sha256": ref.Hex()}})
+// NewStatement returns the in-toto statement cosign makes about ref:
+// cosign sign (v3) signs a v1 statement with predicate
+// CosignSignPredicateType and an empty predicate; cosign attest signs a
+// v0.1 statement of the attestation's predicate, the subject named by the
+// repository. predicate nil means {}.
+func NewStatement(ref Reference, predicateType string, predicate any) ([]byte, error) {
+	if predicate == nil {
+		predicate = map[string]any{}
+	}
+	raw, err := json.Marshal(predicate)
+	if err != nil {
+		return nil, fmt.Errorf("predicate %s: %w", predicateType, err)
+	}
+	s := Statement{Type: inTotoStatementV01, PredicateType: predicateType, Predicate: raw,
+		Subject: []StatementSubject{{Name: ref.Repository, Digest: map[string]string{"sha256": ref.Hex()}}}}
+	if predicateType == CosignSignPredicateType {
+		s.Type = inTotoStatementType
+		s.Subject[0].Name = ""
+	}
 	return json.Marshal(s)
 }

@@ -44,17 +44,12 @@ func TestBundleAttestationIsNotASignature(t *testing.T) {
 	pub, _ := trust.NewPublicKey(key.Public(), "api.pub")
 	policy := trust.Policy{Keys: []trust.PublicKey{pub}}
 
-	const spdx = "https://spdx.dev/Document"
-	statement, err := newStatement(ref, spdx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := signStatement(context.Background(), ref, key, statement, spdx, Options{}); err != nil {
+	if _, err := Attest(context.Background(), ref, trust.KeySigner(key), PredicateSPDX, map[string]any{"spdxVersion": "SPDX-2.3"}, AttestOptions{Format: FormatSigstoreBundle}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Verify(context.Background(), ref, policy, Options{})
-	if !errors.Is(err, ErrUntrusted) || !strings.Contains(err.Error(), `attestation of type "https://spdx.dev/Document"`) {
-		t.Fatalf("Verify of an image with only an SBOM attestation = %v, want ErrUntrusted explaining it is an attestation", err)
+	if !errors.Is(err, ErrUnsigned) || !strings.Contains(err.Error(), "its 1 attestation(s) are not signatures") {
+		t.Fatalf("Verify of an image with only an SBOM attestation = %v, want ErrUnsigned saying the attestation is not a signature", err)
 	}
 }
 
@@ -70,10 +65,15 @@ func FuzzVerifyBundle(f *testing.F) {
 		f.Fatal(err)
 	}
 	pub, _ := trust.NewPublicKey(key.Public(), "k.pub")
-	policy := trust.Policy{Keys: []trust.PublicKey{pub}}
+	policy := &trust.ServicePolicy{Repository: "r.example/a", Signers: trust.Policy{Keys: []trust.PublicKey{pub}}}
 	ref, _ := ParseReference("r.example/a@sha256:" + strings.Repeat("0", 64))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if v, _ := verifyBundle(ref, data, policy); v != nil {
+		b, payload, err := parseBundle(data)
+		if err != nil {
+			return
+		}
+		c := candidate{format: FormatSigstoreBundle, entity: b, payload: payload}
+		if ev, _ := checkSignature(c, policy, ref); ev != nil {
 			t.Fatalf("random bytes verified: %q", data)
 		}
 	})

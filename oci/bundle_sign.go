@@ -4,15 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"time"
 
@@ -20,34 +14,59 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
-	"github.com/sigstore/sigstore-go/pkg/bundle"
-	"github.com/sigstore/sigstore-go/pkg/sign"
 
 	"github.com/slipway/slipway/trust"
 )
 
-// SignBundle signs ref in cosign v3's default format, as `cosign sign --key K
-// --tlog-upload=false` (v3) stores it: a Sigstore bundle v0.3 holding a DSSE
-// envelope of an in-toto statement (predicate CosignSignPredicateType,
-// subject the image digest), pushed as an OCI artifact manifest whose
-// subject is the image. Registries without the referrers API get the
-// "sha256-<hex>" referrers tag index updated instead (go-containerregistry
-// does this when it pushes a manifest with a subject).
-//
-// Only ECDSA P-256 signers are supported (cosign's default key type).
+// SignBundle signs ref with a key in cosign v3's default format, as `cosign
+// sign --key K --tlog-upload=false` (v3) stores it; see SignBundleWith.
 func SignBundle(ctx context.Context, ref Reference, signer crypto.Signer, opts Options) (Signed, error) {
-	statement, err := newStatement(ref, CosignSignPredicateType)
+	return SignBundleWith(ctx, ref, trust.KeySigner(signer), opts)
+}
+
+// SignBundleWith signs ref with m in cosign v3's default format: a Sigstore
+// bundle v0.3 holding a DSSE envelope of an in-toto statement (predicate
+// CosignSignPredicateType, subject the image digest), pushed as an OCI
+// artifact manifest whose subject is the image. Registries without the
+// referrers API get the "sha256-<hex>" referrers tag index updated instead
+// (go-containerregistry does this when it pushes a manifest with a subject).
+func SignBundleWith(ctx context.Context, ref Reference, m trust.SignatureMaker, opts Options) (Signed, error) {
+	statement, err := NewStatement(ref, CosignSignPredicateType, nil)
 	if err != nil {
 		return Signed{}, err
 	}
-	return signStatement(ctx, ref, signer, statement, CosignSignPredicateType, opts)
+	return AttestStatement(ctx, ref, m, statement, AttestOptions{Options: opts, Format: FormatSigstoreBundle})
 }
 
-// signStatement signs an in-toto statement about ref into a bundle and
-// attaches it to ref. Attestations (SBOMs) will reuse it.
-func signStatement(ctx context.Context, ref Reference, signer crypto.Signer, statement []byte, predicateType string, opts Options) (Signed, error) {
-	t, err := newTarget(ctx, ref, opts)
+// AttestOptions say how to store an attestation.
+type AttestOptions struct {
+	Options
+	// Format is FormatAttestation (cosign v2's ".att" tag, the default) or
+	// FormatSigstoreBundle (cosign v3's bundle referrer).
+	Format Format
+}
+
+// Attest signs an in-toto statement of predicate about ref with m and
+// stores it as `cosign attest --type <predicateType>` does (see
+// AttestStatement). predicate is marshalled as JSON.
+func Attest(ctx context.Context, ref Reference, m trust.SignatureMaker, predicateType string, predicate any, opts AttestOptions) (Signed, error) {
+	statement, err := NewStatement(ref, predicateType, predicate)
+	if err != nil {
+		return Signed{}, err
+	}
+	return AttestStatement(ctx, ref, m, statement, opts)
+}
+
+// AttestStatement signs statement (an in-toto statement, whatever its
+// subject says) into a DSSE envelope with m and attaches it to ref: as a
+// layer of the ".att" tag with cosign's annotations, or as a bundle
+// referrer whose manifest annotation names the predicate type.
+func AttestStatement(ctx context.Context, ref Reference, m trust.SignatureMaker, statement []byte, opts AttestOptions) (Signed, error) {
+	st, err := ParseStatement(statement)
+	if err != nil {
+		return Signed{}, fmt.Errorf("attest %s: %w", ref, err)
+	}
+	t, err := newTarget(ctx, ref, opts.Options)
 	if err != nil {
 		return Signed{}, err
 	}
@@ -55,34 +74,66 @@ func signStatement(ctx context.Context, ref Reference, signer crypto.Signer, sta
 	if err != nil {
 		return Signed{}, classify(err, "image", ref, t.registry)
 	}
-	kp, err := newKeypair(signer)
+	mat, err := m.SignDSSE(ctx, inTotoPayloadType, statement)
 	if err != nil {
-		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
+		return Signed{}, fmt.Errorf("attest %s: %w", ref, err)
 	}
-	pb, err := sign.Bundle(&sign.DSSEData{Data: statement, PayloadType: inTotoPayloadType}, kp, sign.BundleOptions{Context: ctx})
-	if err != nil {
-		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
+	sum := sha256.Sum256(statement)
+	out := Signed{PayloadDigest: "sha256:" + hex.EncodeToString(sum[:])}
+	if mat.PublicKey != nil {
+		if out.KeyID, err = trust.KeyID(mat.PublicKey); err != nil {
+			return Signed{}, err
+		}
 	}
-	bundleJSON, err := (&bundle.Bundle{Bundle: pb}).MarshalJSON()
-	if err != nil {
-		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
+	switch opts.Format {
+	case FormatAttestation, "":
+		out.Tag = t.tag(AttestationTag(ref)).String()
+		out.Manifest, err = t.appendAttestation(mat, st.PredicateType)
+	case FormatSigstoreBundle:
+		out.Tag = t.tag("sha256-" + ref.Hex()).String()
+		out.Manifest, err = t.pushBundle(mat, st.PredicateType, *subject)
+	default:
+		err = fmt.Errorf("attest %s: format %q: use %s or %s", ref, opts.Format, FormatAttestation, FormatSigstoreBundle)
 	}
-	manifest, err := t.pushBundle(bundleJSON, predicateType, *subject)
 	if err != nil {
 		return Signed{}, err
 	}
-	sum := sha256.Sum256(statement)
-	return Signed{
-		Tag:           t.tag("sha256-" + ref.Hex()).String(),
-		Manifest:      manifest,
-		PayloadDigest: "sha256:" + hex.EncodeToString(sum[:]),
-		KeyID:         kp.pub.ID,
-	}, nil
+	return out, nil
+}
+
+// appendAttestation adds a DSSE layer to the ".att" image, as cosign v2's
+// attest does: the envelope JSON, the predicate type and the signer's
+// certificate, Rekor bundle and timestamp as annotations, and an empty
+// signature annotation (the signature is inside the envelope).
+func (t target) appendAttestation(mat *trust.SignatureMaterial, predicateType string) (string, error) {
+	env, err := json.Marshal(mat.Envelope)
+	if err != nil {
+		return "", err
+	}
+	ann, err := legacyAnnotations(mat)
+	if err != nil {
+		return "", err
+	}
+	ann[PredicateTypeAnnotation] = predicateType
+	ann[SignatureAnnotation] = ""
+	base, err := t.legacyImage(AttestationTag(t.ref))
+	if err != nil {
+		return "", err
+	}
+	return t.appendLayer(AttestationTag(t.ref), base, static.NewLayer(env, DSSEMediaType), ann)
 }
 
 // pushBundle uploads the bundle and the empty config, then the artifact
 // manifest (by digest) that ties them to the subject image.
-func (t target) pushBundle(bundleJSON []byte, predicateType string, subject v1.Descriptor) (string, error) {
+func (t target) pushBundle(mat *trust.SignatureMaterial, predicateType string, subject v1.Descriptor) (string, error) {
+	b, err := trust.NewBundle(mat)
+	if err != nil {
+		return "", fmt.Errorf("bundle for %s: %w", t.ref, err)
+	}
+	bundleJSON, err := b.MarshalJSON()
+	if err != nil {
+		return "", fmt.Errorf("bundle for %s: %w", t.ref, err)
+	}
 	bundleLayer := static.NewLayer(bundleJSON, types.MediaType(BundleMediaType))
 	configLayer := static.NewLayer([]byte("{}"), types.MediaType(emptyJSONMediaType))
 	for _, l := range []v1.Layer{bundleLayer, configLayer} {
@@ -106,7 +157,7 @@ func (t target) pushBundle(bundleJSON []byte, predicateType string, subject v1.D
 		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
 		Annotations: map[string]string{
 			BundleContentAnnotation:            "dsse-envelope",
-			BundlePredicateAnnotation:          CosignSignPredicateType,
+			BundlePredicateAnnotation:          predicateType,
 			"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
 		},
 	}
@@ -143,53 +194,3 @@ type rawManifest struct {
 
 func (r rawManifest) RawManifest() ([]byte, error)        { return r.raw, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return r.mediaType, nil }
-
-// keypair adapts a crypto.Signer to sigstore-go's sign.Keypair.
-type keypair struct {
-	signer crypto.Signer
-	pub    trust.PublicKey
-}
-
-func newKeypair(signer crypto.Signer) (*keypair, error) {
-	ec, ok := signer.Public().(*ecdsa.PublicKey)
-	if !ok || ec.Curve != elliptic.P256() {
-		return nil, fmt.Errorf("bundle signing needs an ECDSA P-256 key, got %T", signer.Public())
-	}
-	pub, err := trust.NewPublicKey(ec, "signing key")
-	if err != nil {
-		return nil, err
-	}
-	return &keypair{signer: signer, pub: pub}, nil
-}
-
-func (k *keypair) GetHashAlgorithm() protocommon.HashAlgorithm {
-	return protocommon.HashAlgorithm_SHA2_256
-}
-
-func (k *keypair) GetSigningAlgorithm() protocommon.PublicKeyDetails {
-	return protocommon.PublicKeyDetails_PKIX_ECDSA_P256_SHA_256
-}
-
-// GetHint returns base64 of the SHA-256 of the DER public key, the hint
-// sigstore-go's own keypairs put in bundles. Verifiers must not rely on it.
-func (k *keypair) GetHint() []byte {
-	b, _ := hex.DecodeString(k.pub.ID)
-	return []byte(base64.StdEncoding.EncodeToString(b))
-}
-
-func (k *keypair) GetKeyAlgorithm() string        { return "ECDSA" }
-func (k *keypair) GetPublicKey() crypto.PublicKey { return k.signer.Public() }
-
-func (k *keypair) GetPublicKeyPem() (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(k.signer.Public())
-	if err != nil {
-		return "", err
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
-}
-
-func (k *keypair) SignData(_ context.Context, data []byte) ([]byte, []byte, error) {
-	sum := sha256.Sum256(data)
-	sig, err := k.signer.Sign(rand.Reader, sum[:], crypto.SHA256)
-	return sig, sum[:], err
-}

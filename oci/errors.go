@@ -57,3 +57,13 @@ func hasCode(terr *transport.Error, codes ...transport.ErrorCode) bool {
 	}
 	return false
 }
+
+// More errors intake tells apart. Every refusal (see Refusal) also
+// matches ErrRefused.
+var (
+	// ErrRefused: intake refused the digest by a supply-chain rule.
+	ErrRefused = errors.New("intake refused")
+	// ErrRequirement: the signature is trusted, but a requirement of the
+	// service (SBOM, provenance, platforms) is not met.
+	ErrRequirement = errors.New("supply-chain requirement not met")
+)

@@ -37,6 +37,11 @@ func startDistribution(t *testing.T) *ocilocal.Server {
 
 // TestRealRegistry runs intake end to end against the distribution registry
 // server, which has no referrers API: signatures live under tags only.
+// TestIntakeRealRegistry is the intake suite on the real registry server.
+func TestIntakeRealRegistry(t *testing.T) {
+	intakeSuite(t, startDistribution(t).Host)
+}
+
 func TestRealRegistry(t *testing.T) {
 	srv := startDistribution(t)
 	ctx := context.Background()

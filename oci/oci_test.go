@@ -218,19 +218,26 @@ func TestVerifyRefuses(t *testing.T) {
 // copySignature writes from's signature manifest under to's signature tag.
 func copySignature(t *testing.T, from, to oci.Reference) {
 	t.Helper()
-	src, err := name.NewTag(from.Repository + ":" + oci.SignatureTag(from))
+	copyManifest(t, from.Repository+":"+oci.SignatureTag(from), to.Repository+":"+oci.SignatureTag(to))
+}
+
+// copyManifest copies the image named by src (a tag or digest reference)
+// to dst, as anyone who can push can.
+func copyManifest(t *testing.T, src, dst string) {
+	t.Helper()
+	from, err := name.ParseReference(src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst, err := name.NewTag(to.Repository + ":" + oci.SignatureTag(to))
+	to, err := name.ParseReference(dst)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := remote.Image(src)
+	img, err := remote.Image(from)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(dst, img); err != nil {
+	if err := remote.Write(to, img); err != nil {
 		t.Fatal(err)
 	}
 }

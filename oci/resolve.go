@@ -69,16 +69,22 @@ func (p Platform) String() string {
 // Resolve looks the digest up in its registry and describes it. Errors wrap
 // ErrNotFound, ErrUnreachable or ErrDenied where that is the cause.
 func Resolve(ctx context.Context, ref Reference, opts Options) (Descriptor, error) {
-	d, err := ref.name(opts.Insecure)
+	t, err := newTarget(ctx, ref, opts)
 	if err != nil {
 		return Descriptor{}, fmt.Errorf("%w %s: %v", ErrInvalidReference, ref, err)
 	}
-	registry := d.Context().RegistryStr()
+	desc, _, err := t.describe()
+	return desc, err
+}
+
+// describe resolves t's digest; for an index it also returns the index.
+func (t target) describe() (Descriptor, *v1.IndexManifest, error) {
+	ref := t.ref
 	// Get (not Head) so the manifest body is fetched and go-containerregistry
 	// checks it hashes to the digest we asked for.
-	got, err := remote.Get(d, opts.remote(ctx)...)
+	got, err := remote.Get(t.digest, t.remote...)
 	if err != nil {
-		return Descriptor{}, classify(err, "image", ref, registry)
+		return Descriptor{}, nil, classify(err, "image", ref, t.registry)
 	}
 	desc := Descriptor{
 		Ref:       ref,
@@ -89,37 +95,37 @@ func Resolve(ctx context.Context, ref Reference, opts Options) (Descriptor, erro
 	if desc.IsIndex {
 		idx, err := got.ImageIndex()
 		if err != nil {
-			return Descriptor{}, fmt.Errorf("image %s: read index: %w", ref, err)
+			return Descriptor{}, nil, fmt.Errorf("image %s: read index: %w", ref, err)
 		}
 		m, err := idx.IndexManifest()
 		if err != nil {
-			return Descriptor{}, fmt.Errorf("image %s: read index: %w", ref, err)
+			return Descriptor{}, nil, fmt.Errorf("image %s: read index: %w", ref, err)
 		}
 		desc.Platforms = indexPlatforms(m)
-		return desc, nil
+		return desc, m, nil
 	}
 	if !got.MediaType.IsImage() {
 		// An artifact (e.g. a Helm chart) has no runtime platform.
-		return desc, nil
+		return desc, nil, nil
 	}
 	img, err := got.Image()
 	if err != nil {
-		return Descriptor{}, fmt.Errorf("image %s: %w", ref, err)
+		return Descriptor{}, nil, fmt.Errorf("image %s: %w", ref, err)
 	}
 	cfg, err := img.ConfigFile()
 	if err != nil {
-		return Descriptor{}, classify(err, "config of image", ref, registry)
+		return Descriptor{}, nil, classify(err, "config of image", ref, t.registry)
 	}
 	if cfg.OS != "" || cfg.Architecture != "" {
 		desc.Platforms = []Platform{{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}}
 	}
-	return desc, nil
+	return desc, nil, nil
 }
 
 func indexPlatforms(m *v1.IndexManifest) []Platform {
 	var out []Platform
 	for _, d := range m.Manifests {
-		if d.Platform == nil || (d.Platform.OS == "unknown" && d.Platform.Architecture == "unknown") {
+		if d.Platform == nil || isAttestationManifest(d) {
 			continue // buildx attestation manifests
 		}
 		out = append(out, Platform{OS: d.Platform.OS, Architecture: d.Platform.Architecture, Variant: d.Platform.Variant})

@@ -19,32 +19,40 @@ import (
 	"github.com/slipway/slipway/trust"
 )
 
-// Signed describes a signature written by Sign.
+// Signed describes a signature or attestation written by this package.
 type Signed struct {
-	// Tag is the full signature tag, "repo:sha256-<hex>.sig".
+	// Tag is the tag it is stored under: "repo:sha256-<hex>.sig" (or
+	// ".att"), or for a bundle the referrers fallback tag "repo:sha256-<hex>".
 	Tag string
-	// Manifest is the digest of the signature manifest after signing.
+	// Manifest is the digest of the manifest that holds it after writing.
 	Manifest string
-	// PayloadDigest is the sha256 digest of the signed payload (the layer).
+	// PayloadDigest is the sha256 digest of the signed payload.
 	PayloadDigest string
-	// KeyID identifies the signing key (see trust.KeyID).
+	// KeyID identifies the signing key (see trust.KeyID); empty for
+	// keyless signatures.
 	KeyID string
 	// AlreadySigned is true when an equivalent signature by the same key was
 	// present and nothing was written.
 	AlreadySigned bool
 }
 
-// Sign signs ref with signer the way `cosign sign --key K --tlog-upload=false`
-// (cosign v2, legacy format) does, and stores the signature where cosign
-// stores it: as a new layer appended to the image manifest under the tag
-// "sha256-<hex>.sig" in the image's repository (created from an empty OCI
-// image when absent). Like cosign, it does not append a signature when one
-// with the same payload already verifies with the signer's key.
-//
-// No transparency-log entry is made, so `cosign verify` of the result needs
-// --insecure-ignore-tlog (see docs/signing.md). Concurrent signers of one
-// image can lose a signature (read-append-write of one tag), as with cosign.
+// Sign signs ref with a key the way `cosign sign --key K --tlog-upload=false`
+// (cosign v2, legacy format) does; see SignWith.
 func Sign(ctx context.Context, ref Reference, signer crypto.Signer, opts Options) (Signed, error) {
+	return SignWith(ctx, ref, trust.KeySigner(signer), opts)
+}
+
+// SignWith signs ref with m in cosign v2's legacy format and stores the
+// signature where cosign stores it: a new layer appended to the image
+// manifest under the tag "sha256-<hex>.sig" in the image's repository
+// (created from an empty OCI image when absent), with the certificate,
+// chain, Rekor bundle and timestamp annotations m's material calls for.
+// Like cosign, it does not append a key signature when one with the same
+// payload already verifies with the same key.
+//
+// Concurrent signers of one image can lose a signature (read-append-write
+// of one tag), as with cosign.
+func SignWith(ctx context.Context, ref Reference, m trust.SignatureMaker, opts Options) (Signed, error) {
 	t, err := newTarget(ctx, ref, opts)
 	if err != nil {
 		return Signed{}, err
@@ -52,59 +60,64 @@ func Sign(ctx context.Context, ref Reference, signer crypto.Signer, opts Options
 	if err := t.exists(); err != nil {
 		return Signed{}, err
 	}
-	pub, err := trust.NewPublicKey(signer.Public(), "signing key")
-	if err != nil {
-		return Signed{}, err
-	}
 	payload, err := NewSimpleSigningPayload(ref).Marshal()
 	if err != nil {
 		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
 	}
-	sum := sha256.Sum256(payload)
-	out := Signed{
-		Tag:           t.tag(SignatureTag(ref)).String(),
-		PayloadDigest: "sha256:" + hex.EncodeToString(sum[:]),
-		KeyID:         pub.ID,
-	}
-
-	base, err := t.signatureImage()
+	mat, err := m.SignMessage(ctx, payload)
 	if err != nil {
-		return Signed{}, err
+		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
 	}
-	if base == nil {
-		base = emptySignatureImage()
-	} else if dup, err := hasSignatureBy(base, payload, pub); err != nil {
-		return Signed{}, fmt.Errorf("sign %s: read existing signatures in %s: %w", ref, out.Tag, err)
-	} else if dup {
-		out.AlreadySigned = true
-		d, err := base.Digest()
+	sum := sha256.Sum256(payload)
+	out := Signed{Tag: t.tag(SignatureTag(ref)).String(), PayloadDigest: "sha256:" + hex.EncodeToString(sum[:])}
+	var pub *trust.PublicKey
+	if mat.PublicKey != nil {
+		k, err := trust.NewPublicKey(mat.PublicKey, "signing key")
 		if err != nil {
 			return Signed{}, err
 		}
-		out.Manifest = d.String()
-		return out, nil
+		pub, out.KeyID = &k, k.ID
 	}
-
-	sig, err := trust.Sign(signer, payload)
-	if err != nil {
-		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
-	}
-	img, err := mutate.Append(base, mutate.Addendum{
-		Layer:       static.NewLayer(payload, SimpleSigningMediaType),
-		Annotations: map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
-	})
-	if err != nil {
-		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
-	}
-	if err := remote.Write(t.tag(SignatureTag(ref)), img, t.remote...); err != nil {
-		return Signed{}, classify(err, "signature of image", ref, t.registry)
-	}
-	d, err := img.Digest()
+	base, err := t.legacyImage(SignatureTag(ref))
 	if err != nil {
 		return Signed{}, err
 	}
-	out.Manifest = d.String()
-	return out, nil
+	if pub != nil {
+		if dup, err := hasSignatureBy(base, payload, *pub); err != nil {
+			return Signed{}, fmt.Errorf("sign %s: read existing signatures in %s: %w", ref, out.Tag, err)
+		} else if dup {
+			d, err := base.Digest()
+			if err != nil {
+				return Signed{}, err
+			}
+			out.Manifest, out.AlreadySigned = d.String(), true
+			return out, nil
+		}
+	}
+	ann, err := legacyAnnotations(mat)
+	if err != nil {
+		return Signed{}, fmt.Errorf("sign %s: %w", ref, err)
+	}
+	ann[SignatureAnnotation] = base64.StdEncoding.EncodeToString(mat.Signature)
+	out.Manifest, err = t.appendLayer(SignatureTag(ref), base, static.NewLayer(payload, SimpleSigningMediaType), ann)
+	return out, err
+}
+
+// appendLayer appends one layer to a legacy signature or attestation
+// image and writes it under tag.
+func (t target) appendLayer(tag string, base v1.Image, layer v1.Layer, annotations map[string]string) (string, error) {
+	img, err := mutate.Append(base, mutate.Addendum{Layer: layer, Annotations: annotations})
+	if err != nil {
+		return "", fmt.Errorf("%s of %s: %w", tag, t.ref, err)
+	}
+	if err := remote.Write(t.tag(tag), img, t.remote...); err != nil {
+		return "", classify(err, "signature of image", t.ref, t.registry)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return "", err
+	}
+	return d.String(), nil
 }
 
 // emptySignatureImage is the base cosign starts a signature manifest from:
@@ -114,14 +127,14 @@ func emptySignatureImage() v1.Image {
 	return mutate.ConfigMediaType(img, types.OCIConfigJSON)
 }
 
-// signatureImage returns the image under the legacy signature tag, or nil
-// when there is none.
-func (t target) signatureImage() (v1.Image, error) {
-	img, err := remote.Image(t.tag(SignatureTag(t.ref)), t.remote...)
+// legacyImage returns the image under a legacy signature or attestation
+// tag, or the empty base when there is none.
+func (t target) legacyImage(tag string) (v1.Image, error) {
+	img, err := remote.Image(t.tag(tag), t.remote...)
 	if err != nil {
 		cerr := classify(err, "signatures of image", t.ref, t.registry)
 		if errors.Is(cerr, ErrNotFound) {
-			return nil, nil
+			return emptySignatureImage(), nil
 		}
 		return nil, cerr
 	}

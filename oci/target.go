@@ -20,7 +20,14 @@ func newTarget(ctx context.Context, ref Reference, opts Options) (target, error)
 	if err != nil {
 		return target{}, err
 	}
-	return target{ref: ref, digest: d, registry: d.Context().RegistryStr(), remote: opts.remote(ctx)}, nil
+	ro := opts.remote(ctx)
+	// One puller for every read about this image: the registry is pinged
+	// and authenticated once, not once per request.
+	p, err := remote.NewPuller(ro...)
+	if err != nil {
+		return target{}, err
+	}
+	return target{ref: ref, digest: d, registry: d.Context().RegistryStr(), remote: append(ro, remote.Reuse(p))}, nil
 }
 
 // exists checks the registry has the image, so that an unknown digest is

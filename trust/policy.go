@@ -3,16 +3,34 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/slipway/slipway/config"
 )
 
-// Policy is what a service trusts to vouch for its images. Today that is a
-// set of public keys: an image is trusted when one of them verifies one of
-// its signatures. Keyless identities (certificate issuer + subject) are
-// expected to be added here as a second list, checked by the same callers.
+// Policy is who a service trusts to vouch for its images: public keys,
+// keyless identities, or both; any one of them suffices. Attestations (SBOM,
+// provenance) are checked against the same policy as image signatures.
 type Policy struct {
-	// Keys are the trusted public keys; any one of them suffices.
+	// Keys are the trusted public keys.
 	Keys []PublicKey
+	// Identities are the trusted keyless signers (Fulcio certificates).
+	Identities []Identity
+	// TrustedRoot holds the Fulcio CAs, Rekor log keys and timestamp
+	// authorities that certificates, log entries and timestamps are
+	// verified with. Nil when the policy has keys only and no tlog rule.
+	TrustedRoot root.TrustedMaterial
+	// TrustedRootSource names the trusted root file, for messages.
+	TrustedRootSource string
+	// RequireTlog requires every accepted signature to carry a
+	// transparency-log entry that verifies against TrustedRoot. Without it
+	// keyless signatures still need a verified time (an RFC 3161 timestamp
+	// or a log entry) and key signatures need none.
+	RequireTlog bool
 }
 
 // LoadPolicy reads the given public key files into a Policy. It fails on the
@@ -39,24 +57,135 @@ func LoadPolicy(paths ...string) (Policy, error) {
 	return p, nil
 }
 
-// Verify returns the first trusted key that verifies sig over message.
-func (p Policy) Verify(message, sig []byte) (PublicKey, error) {
-	if len(p.Keys) == 0 {
-		return PublicKey{}, errors.New("trust policy has no public keys")
-	}
-	for _, k := range p.Keys {
-		if k.VerifySignature(message, sig) == nil {
-			return k, nil
-		}
-	}
-	return PublicKey{}, fmt.Errorf("%w with any of %s", ErrBadSignature, p.Describe())
-}
-
-// Describe names the policy's keys for error messages: "a.pub (key 1a2b…), b.pub (key …)".
+// Describe names the policy's signers for error messages:
+// "a.pub (key 1a2b…), b.pub (key …); subject from issuer".
 func (p Policy) Describe() string {
-	names := make([]string, len(p.Keys))
-	for i, k := range p.Keys {
-		names[i] = k.String()
+	names := make([]string, 0, len(p.Keys)+len(p.Identities))
+	for _, k := range p.Keys {
+		names = append(names, k.String())
+	}
+	for _, id := range p.Identities {
+		names = append(names, id.String())
+	}
+	if len(names) == 0 {
+		return "nobody"
 	}
 	return strings.Join(names, ", ")
+}
+
+// SBOMFormat is the SBOM a service requires: SPDX, CycloneDX or either.
+type SBOMFormat string
+
+const (
+	SBOMNone      SBOMFormat = ""
+	SBOMSPDX      SBOMFormat = "spdx"
+	SBOMCycloneDX SBOMFormat = "cyclonedx"
+	SBOMAny       SBOMFormat = "any"
+)
+
+// Accepts reports whether an SBOM of format got (spdx or cyclonedx)
+// satisfies the requirement.
+func (f SBOMFormat) Accepts(got SBOMFormat) bool {
+	return f == SBOMAny || f == got
+}
+
+// Requirements are what intake demands beyond a trusted image signature.
+type Requirements struct {
+	// SBOM requires a trusted SBOM attestation of this format about the digest.
+	SBOM SBOMFormat
+	// Provenance requires trusted SLSA provenance whose subject is the digest
+	// and whose source commit is the build's.
+	Provenance bool
+	// Platforms must all be in the image (index), "os/arch[/variant]".
+	Platforms []string
+}
+
+// ServicePolicy is one service's whole supply-chain policy.
+type ServicePolicy struct {
+	// Service is the service's name.
+	Service string
+	// Repository is the service's image repository, normalized as
+	// go-containerregistry names it ("index.docker.io/library/x" for "x").
+	Repository string
+	// Signers are trusted for the image signature and for attestations.
+	Signers Policy
+	// Require lists the checks beyond the signature.
+	Require Requirements
+}
+
+// NormalizeRepository returns the canonical name of an image repository,
+// so "alpine", "docker.io/library/alpine" and "index.docker.io/library/alpine"
+// compare equal, as they name the same repository.
+func NormalizeRepository(repo string) (string, error) {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return "", fmt.Errorf("image repository %q: %v: write it as registry/path without tag or digest", repo, err)
+	}
+	return r.Name(), nil
+}
+
+// ForService loads svc's policy from c: reads its key files and trusted
+// root (paths relative to the configuration file) and compiles its
+// identities. Errors name the service, the file and what to do.
+func ForService(c *config.Config, svc *config.Service) (*ServicePolicy, error) {
+	repo, err := NormalizeRepository(svc.Image)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+	}
+	sp := &ServicePolicy{Service: svc.Name, Repository: repo}
+	p := &sp.Signers
+	seen := map[string]string{}
+	for _, k := range svc.Keys {
+		path := c.Resolve(k)
+		key, err := LoadPublicKey(path)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+		}
+		if prev, dup := seen[key.ID]; dup {
+			return nil, fmt.Errorf("service %s trusts the same key twice: %s and %s: remove one", svc.Name, prev, path)
+		}
+		seen[key.ID] = path
+		p.Keys = append(p.Keys, key)
+	}
+	for i, id := range svc.Identities {
+		ident, err := NewIdentity(id.Issuer, id.IssuerRegExp, id.Subject, id.SubjectRegExp)
+		if err != nil {
+			return nil, fmt.Errorf("service %s identities[%d]: %w", svc.Name, i, err)
+		}
+		p.Identities = append(p.Identities, ident)
+	}
+	if len(p.Keys) == 0 && len(p.Identities) == 0 {
+		return nil, fmt.Errorf("service %s trusts no key and no identity: add keys: or identities: to its entry in %s", svc.Name, c.Path())
+	}
+	if svc.TrustedRoot != "" {
+		path := c.Resolve(svc.TrustedRoot)
+		tr, err := LoadTrustedRoot(path)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", svc.Name, err)
+		}
+		p.TrustedRoot, p.TrustedRootSource = tr, path
+	}
+	p.RequireTlog = svc.Require.Tlog
+	if (len(p.Identities) > 0 || p.RequireTlog) && p.TrustedRoot == nil {
+		return nil, fmt.Errorf("service %s: keyless identities and require.tlog need trustedRoot: (a Sigstore trusted_root.json)", svc.Name)
+	}
+	sp.Require = Requirements{SBOM: SBOMFormat(svc.Require.SBOM), Provenance: svc.Require.Provenance, Platforms: svc.Require.Platforms}
+	return sp, nil
+}
+
+// LoadTrustedRoot reads a Sigstore trusted_root.json (media type
+// application/vnd.dev.sigstore.trustedroot+json;version=0.1).
+func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("trusted root %s does not exist: download Sigstore's (targets/trusted_root.json of github.com/sigstore/root-signing) or your private Sigstore's, and point trustedRoot: at it", path)
+		}
+		return nil, fmt.Errorf("trusted root %s: %w", path, err)
+	}
+	tr, err := root.NewTrustedRootFromJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("trusted root %s is not a Sigstore trusted_root.json: %v", path, err)
+	}
+	return tr, nil
 }

@@ -1,11 +1,13 @@
-// Package trust holds the public keys a service's images must be signed with,
-// and the small amount of key handling Slipway needs around them: reading
-// cosign-style PEM public keys, naming keys by a stable id, checking raw
-// signatures, and generating a key pair for demos and tests.
+// Package trust holds who a service trusts to vouch for its images (public
+// keys, keyless Fulcio identities, a Sigstore trusted root, and the
+// supply-chain requirements of slipway.yaml) and decides, with sigstore-go,
+// whether one signature was made by one of them (Policy.Check), naming the
+// rule that failed when not. It also reads cosign-style PEM keys, names keys
+// by a stable id, and signs, for demos and tests.
 //
-// Signature formats (where the signature is stored, what is signed) live in
-// package oci; this package only answers "does this signature over these
-// bytes come from one of the keys we trust?".
+// Signature formats (where a signature is stored, what is signed) live in
+// package oci; this package answers "is this signature, with its
+// certificate, log entry and timestamps, by a signer we trust?".
 package trust
 
 import (

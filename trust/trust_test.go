@@ -131,8 +131,8 @@ func TestWriteKeyPairRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k, err := policy.Verify([]byte("payload"), sig); err != nil || k.ID != written.ID {
-		t.Errorf("Verify = %v, %v", k, err)
+	if v, rej := policy.Check(messageSignature(t, []byte("payload"), sig), []byte("payload")); rej != nil || v.Signer.KeyID != written.ID {
+		t.Errorf("Check = %+v, %v", v, rej)
 	}
 	if _, err := trust.WriteKeyPair(priv, filepath.Join(dir, "other.pub")); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("WriteKeyPair over an existing key = %v, want refusal", err)
@@ -160,12 +160,12 @@ func TestPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	sig, _ := trust.Sign(signerB, []byte("m"))
-	k, err := policy.Verify([]byte("m"), sig)
-	if err != nil || k.Source != b {
-		t.Errorf("Verify matched %v, %v; want the key from %s", k, err, b)
+	v, rej := policy.Check(messageSignature(t, []byte("m"), sig), []byte("m"))
+	if rej != nil || v.Signer.KeySource != b {
+		t.Errorf("Check matched %+v, %v; want the key from %s", v, rej, b)
 	}
-	if _, err := policy.Verify([]byte("other"), sig); !errors.Is(err, trust.ErrBadSignature) || !strings.Contains(err.Error(), "a.pub") {
-		t.Errorf("Verify of a wrong message = %v, want ErrBadSignature naming the keys", err)
+	if _, rej := policy.Check(messageSignature(t, []byte("other"), sig), []byte("other")); rej == nil || rej.Rule != trust.RuleUntrustedKey || !strings.Contains(rej.Reason, "a.pub") {
+		t.Errorf("Check of a wrong message = %v, want untrusted-key naming the keys", rej)
 	}
 
 	for _, tc := range []struct {
@@ -252,4 +252,14 @@ func FuzzParsePrivateKeyPEM(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// messageSignature is a legacy (simple-signing style) signature of msg.
+func messageSignature(t *testing.T, msg, sig []byte) *trust.Detached {
+	t.Helper()
+	d, err := trust.NewDetached(trust.Detached{Payload: msg, Signature: sig}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
