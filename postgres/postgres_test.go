@@ -235,6 +235,46 @@ func TestIndexRefusesSecondActiveRow(t *testing.T) {
 	}
 }
 
+// A writer that bypasses the pin-location lock (an older replica, a hand
+// insert) can still not create a second active promotion: the request's
+// insert waits on the writer's row, fails on the index when it commits,
+// and starts over, to be refused by name like any request that finds an
+// active promotion.
+func TestIndexCatchesWriterThatSkipsTheLock(t *testing.T) {
+	db := open(t, pgtest.DSN(t))
+	st := db.Store()
+	b1, b2 := storetest.Build(t, st, "api", "a"), storetest.Build(t, st, "api", "b")
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var rogue string
+	if err := tx.QueryRow(ctx, `INSERT INTO promotions (service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, revert, created, updated)
+		VALUES ('api','prod',$1,$2,'','','','waiting','','',0,'',now(),now()) RETURNING id`, b1.ID, b1.Digest).Scan(&rogue); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		p := &slipway.Promotion{Service: "api", Env: "prod", BuildID: b2.ID, Digest: b2.Digest, State: slipway.StateWaiting, Created: storetest.T0}
+		_, err := st.Promotions.CreatePromotion(ctx, p, false)
+		done <- err
+	}()
+	// Commit only once the request waits on the rogue row.
+	for waiting := 0; waiting == 0; time.Sleep(10 * time.Millisecond) {
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if slipway.ErrorCode(err) != slipway.ECONFLICT || !strings.Contains(err.Error(), rogue) {
+		t.Fatalf("request racing a lock-less writer: %v (want a refusal naming %s)", err, rogue)
+	}
+}
+
 // Leases between two replicas run on the database's clock: a lease taken
 // through one pool is refused through the other until it expires, then
 // changes hands with a higher token.

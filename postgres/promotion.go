@@ -44,13 +44,16 @@ const createAttempts = 5
 // CreatePromotion stores p as the one active promotion of its pin location,
 // superseding the active one when allowed (see slipway.PromotionStore).
 //
-// Under READ COMMITTED two requests can both find no active row and both
-// insert; the partial unique index promotions_one_active makes the second
-// insert wait for the first to commit and then fail (23505). The loser
-// starts over, now sees the winner (locked with FOR UPDATE, so a concurrent
-// superseder waits for it too) and either supersedes it or is refused with
-// the usual message naming it. Only when it loses createAttempts times in a
-// row does it return ECONFLICT "... at the same moment: retry".
+// The guarantee is the partial unique index promotions_one_active: under
+// READ COMMITTED two requests could both find no active row, and the second
+// insert then waits for the first to commit and fails (23505). So that
+// concurrent requests queue instead of failing, each first takes a
+// transaction advisory lock on its pin location: the next one in line reads
+// after the previous one committed and sees its row. The active row is read
+// FOR UPDATE so the engine cannot move it between this read and its
+// supersession. Should the index still catch a race (a writer that does not
+// take the lock), the request starts over, and only after createAttempts
+// such losses returns ECONFLICT "... at the same moment: retry".
 func (s *PromotionStore) CreatePromotion(ctx context.Context, p *slipway.Promotion, supersede bool) ([]*slipway.Promotion, error) {
 	for attempt := 1; ; attempt++ {
 		superseded, err := s.createOnce(ctx, p, supersede)
@@ -66,10 +69,9 @@ func (s *PromotionStore) CreatePromotion(ctx context.Context, p *slipway.Promoti
 func (s *PromotionStore) createOnce(ctx context.Context, p *slipway.Promotion, supersede bool) ([]*slipway.Promotion, error) {
 	var superseded []*slipway.Promotion
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		// FOR UPDATE: a concurrent request that found the same active row
-		// waits here until this one commits, then re-reads it: it is no
-		// longer active, so that request finds none and its insert meets the
-		// index.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockKey("pin/"+p.Service+"\x00"+p.Env)); err != nil {
+			return err
+		}
 		active, err := scanPromotion(tx.QueryRow(ctx, promotionSelect+` WHERE service = $1 AND env = $2 AND state IN `+activeStates+` FOR UPDATE`, p.Service, p.Env))
 		switch {
 		case isNoRows(err):
