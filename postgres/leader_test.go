@@ -35,6 +35,7 @@ func waitLeader(t *testing.T, db *DB, poll time.Duration) (*Leadership, time.Dur
 
 // One leader among replicas; when it releases, another takes over.
 func TestLeaderIsExclusive(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn), open(t, dsn)
 	la, ok := tryLeader(t, a)
@@ -61,6 +62,7 @@ func TestLeaderIsExclusive(t *testing.T) {
 // A leader that dies (its socket closes without a goodbye, as when the
 // process is killed) is replaced as soon as a standby polls.
 func TestLeaderCrashFailover(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn), open(t, dsn)
 	la, ok := tryLeader(t, a)
@@ -72,7 +74,7 @@ func TestLeaderCrashFailover(t *testing.T) {
 	t.Logf("crash failover (advisory lock, 50ms polling): %v", took)
 	select {
 	case <-la.Lost():
-	case <-time.After(leaderPing + leaderPingTimeout + time.Second):
+	case <-time.After(lostWithin):
 		t.Fatal("the dead leader's Lost was not closed")
 	}
 }
@@ -80,6 +82,7 @@ func TestLeaderCrashFailover(t *testing.T) {
 // A leader whose session the server ends (an admin, a restart, a failover
 // of the database) learns it within a ping, and another replica leads.
 func TestLeaderLearnsItLostTheSession(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn), open(t, dsn)
 	la, ok := tryLeader(t, a)
@@ -92,22 +95,27 @@ func TestLeaderLearnsItLostTheSession(t *testing.T) {
 	}
 	select {
 	case <-la.Lost():
-	case <-time.After(leaderPing + leaderPingTimeout + time.Second):
+	case <-time.After(lostWithin):
 		t.Fatal("Lost not closed after the session was terminated")
 	}
 	_, took := waitLeader(t, b, 50*time.Millisecond)
 	t.Logf("takeover after the session ended: %v", took)
 }
 
+// lostWithin bounds the wait for Lost: a ping interval and a ping timeout
+// are enough; the rest is slack for a loaded machine.
+const lostWithin = leaderPing + leaderPingTimeout + 10*time.Second
+
 // For comparison: failover through the "leader" lease takes its TTL.
 func TestLeaseFailoverTakesTheTTL(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn).Store(), open(t, dsn).Store()
 	const ttl = 2 * time.Second
+	start := time.Now() // replica a dies right after this acquire
 	if _, err := a.Leases.Acquire(ctx, "leader", "replica-a", ttl); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now() // replica a dies now, right after renewing
 	for {
 		if _, err := b.Leases.Acquire(ctx, "leader", "replica-b", ttl); err == nil {
 			break
@@ -118,7 +126,7 @@ func TestLeaseFailoverTakesTheTTL(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	took := time.Since(start)
-	if took < ttl-100*time.Millisecond {
+	if took < ttl {
 		t.Fatalf("lease changed hands after %v, before its %v TTL ran out", took, ttl)
 	}
 	t.Logf("crash failover (lease, ttl %v, 50ms polling): %v", ttl, took)

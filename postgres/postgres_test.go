@@ -34,10 +34,12 @@ func open(t testing.TB, dsn string) *DB {
 
 // TestStore runs the suite every store implementation passes.
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) slipway.Store { return open(t, pgtest.DSN(t)).Store() })
 }
 
 func TestMigrationsAreIdempotent(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	db := open(t, dsn)
 	storetest.Build(t, db.Store(), "api", "a")
@@ -54,6 +56,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 // Replicas started at the same moment on an empty database: every Open
 // succeeds and each migration is applied once.
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	const replicas = 6
 	var wg sync.WaitGroup
@@ -94,6 +97,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 // TestActiveStatesMatchTheIndex keeps the partial unique index of migration
 // 0003 and slipway.PromotionState.Active in step.
 func TestActiveStatesMatchTheIndex(t *testing.T) {
+	t.Parallel()
 	db := open(t, pgtest.DSN(t))
 	var def string
 	if err := db.pool.QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = 'promotions_one_active'`).Scan(&def); err != nil {
@@ -110,6 +114,7 @@ func TestActiveStatesMatchTheIndex(t *testing.T) {
 // TestSameModelAsSQLite: schema version N names the same tables and
 // columns in both stores, so data and code move between them.
 func TestSameModelAsSQLite(t *testing.T) {
+	t.Parallel()
 	pg := open(t, pgtest.DSN(t))
 	lite, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
@@ -169,6 +174,7 @@ func TestSameModelAsSQLite(t *testing.T) {
 // processes would have) race to start promotions of one pin location: one
 // active promotion is left, and with supersede every request succeeds.
 func TestOneActiveAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn).Store(), open(t, dsn).Store()
 	const n = 16
@@ -221,6 +227,7 @@ func TestOneActiveAcrossReplicas(t *testing.T) {
 // The index holds whatever the code does: a second active row written
 // straight into the table is refused by the database itself.
 func TestIndexRefusesSecondActiveRow(t *testing.T) {
+	t.Parallel()
 	db := open(t, pgtest.DSN(t))
 	st := db.Store()
 	b := storetest.Build(t, st, "api", "a")
@@ -241,6 +248,7 @@ func TestIndexRefusesSecondActiveRow(t *testing.T) {
 // and starts over, to be refused by name like any request that finds an
 // active promotion.
 func TestIndexCatchesWriterThatSkipsTheLock(t *testing.T) {
+	t.Parallel()
 	db := open(t, pgtest.DSN(t))
 	st := db.Store()
 	b1, b2 := storetest.Build(t, st, "api", "a"), storetest.Build(t, st, "api", "b")
@@ -279,28 +287,45 @@ func TestIndexCatchesWriterThatSkipsTheLock(t *testing.T) {
 // through one pool is refused through the other until it expires, then
 // changes hands with a higher token.
 func TestLeasesAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	a, b := open(t, dsn), open(t, dsn)
-	var dbNow time.Time
-	if err := a.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&dbNow); err != nil {
-		t.Fatal(err)
+	dbNow := func() time.Time {
+		var now time.Time
+		if err := a.pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+		return now
 	}
-	l, err := a.Store().Leases.Acquire(ctx, slipway.LeaderLease, "replica-a", 300*time.Millisecond)
+	const ttl = 2 * time.Second
+	before := dbNow()
+	l, err := a.Store().Leases.Acquire(ctx, slipway.LeaderLease, "replica-a", ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Expires is the database's now + ttl.
-	if d := l.Expires.Sub(dbNow); d < 300*time.Millisecond || d > 5*time.Second {
-		t.Fatalf("lease expires %s after the database's clock, want ttl 300ms", d)
+	// Expires is the database's clock at the acquire, plus ttl.
+	if after := dbNow(); l.Expires.Before(before.Add(ttl)) || l.Expires.After(after.Add(ttl)) {
+		t.Fatalf("lease expires %s, want between %s and %s (database clock + ttl)", l.Expires, before.Add(ttl), after.Add(ttl))
 	}
 	_, err = b.Store().Leases.Acquire(ctx, slipway.LeaderLease, "replica-b", time.Minute)
 	if slipway.ErrorCode(err) != slipway.ECONFLICT || !strings.Contains(err.Error(), "replica-a") {
 		t.Fatalf("replica b while a holds it: %v", err)
 	}
-	time.Sleep(400 * time.Millisecond) // a stops renewing (it died)
-	lb, err := b.Store().Leases.Acquire(ctx, slipway.LeaderLease, "replica-b", time.Minute)
-	if err != nil || lb.Token != l.Token+1 {
-		t.Fatalf("takeover after expiry: %+v %v", lb, err)
+	// Replica a stops renewing (it died); b polls until the lease is free.
+	var lb *slipway.Lease
+	for deadline := time.Now().Add(30 * time.Second); lb == nil; time.Sleep(50 * time.Millisecond) {
+		if lb, err = b.Store().Leases.Acquire(ctx, slipway.LeaderLease, "replica-b", time.Minute); slipway.ErrorCode(err) == slipway.ECONFLICT && time.Now().Before(deadline) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if lb.Token != l.Token+1 {
+		t.Fatalf("takeover token %d after %d", lb.Token, l.Token)
+	}
+	if !dbNow().After(l.Expires) {
+		t.Fatal("b took the lease before a's expired")
 	}
 	if _, err := a.Store().Leases.Renew(ctx, slipway.LeaderLease, "replica-a", time.Minute); slipway.ErrorCode(err) != slipway.ECONFLICT {
 		t.Fatalf("the old leader must learn it lost the lease: %v", err)
@@ -310,6 +335,7 @@ func TestLeasesAcrossReplicas(t *testing.T) {
 // A released lease keeps its token, so the next holder's is higher than
 // every earlier holder's (fencing across a release).
 func TestLeaseTokenGrowsAcrossRelease(t *testing.T) {
+	t.Parallel()
 	st := open(t, pgtest.DSN(t)).Store()
 	var last int64
 	for i, owner := range []string{"a", "b", "a", "c"} {
@@ -334,6 +360,7 @@ func TestLeaseTokenGrowsAcrossRelease(t *testing.T) {
 // replicas (SQLite serializes writers; PostgreSQL needs the partial
 // unique indexes).
 func TestHoldsAndStopsStaySingleAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.DSN(t)
 	stores := []slipway.Store{open(t, dsn).Store(), open(t, dsn).Store()}
 	var wg sync.WaitGroup
@@ -371,6 +398,7 @@ func TestHoldsAndStopsStaySingleAcrossReplicas(t *testing.T) {
 // References to a promotion that does not exist are ENOTFOUND, not a raw
 // foreign-key error.
 func TestUnknownPromotionIsNotFound(t *testing.T) {
+	t.Parallel()
 	st := open(t, pgtest.DSN(t)).Store()
 	err := st.Gates.AddApproval(ctx, &slipway.Approval{PromotionID: "p-404", User: "bob", At: storetest.T0})
 	if slipway.ErrorCode(err) != slipway.ENOTFOUND || !strings.Contains(err.Error(), "p-404") {

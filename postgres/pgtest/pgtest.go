@@ -47,6 +47,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	exited   chan struct{} // closed when the server process has exited
 	dbs      atomic.Int64
+	stopping atomic.Bool
 }
 
 // FindBinaries returns the directory holding initdb and postgres: the one
@@ -228,8 +229,21 @@ func (s *Server) command(ctx context.Context, cred *syscall.Credential, name str
 	return cmd
 }
 
+func (s *Server) running() bool {
+	if s.stopping.Load() {
+		return false
+	}
+	select {
+	case <-s.exited:
+		return false
+	default:
+		return true
+	}
+}
+
 // Stop shuts the server down (fast shutdown) and removes its directory.
 func (s *Server) Stop() error {
+	s.stopping.Store(true)
 	if s.cmd != nil && s.cmd.Process != nil {
 		select {
 		case <-s.exited:
@@ -299,10 +313,14 @@ func DSN(tb testing.TB) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Dropped in the background: the next test need not wait for it, and
+	// Main's Stop ends whatever is still running.
 	tb.Cleanup(func() {
-		if err := shared.srv.DropDatabase(context.Background(), name); err != nil {
-			tb.Logf("pgtest: drop %s: %v", name, err)
-		}
+		go func() {
+			if err := shared.srv.DropDatabase(context.Background(), name); err != nil && shared.srv.running() {
+				fmt.Fprintf(os.Stderr, "pgtest: drop %s: %v\n", name, err)
+			}
+		}()
 	})
 	return dsn
 }
