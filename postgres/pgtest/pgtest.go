@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -170,8 +171,8 @@ func (s *Server) start(ctx context.Context, bin string, cred *syscall.Credential
 			return err
 		}
 		s.Port = port
-		if lastErr = s.run(ctx, bin, cred, data); lastErr == nil {
-			return nil
+		if lastErr = s.run(ctx, bin, cred, data); !errors.Is(lastErr, errPortTaken) {
+			return lastErr
 		}
 	}
 	return lastErr
@@ -199,7 +200,7 @@ func (s *Server) run(ctx context.Context, bin string, cred *syscall.Credential, 
 	}
 	s.cmd, s.exited = cmd, make(chan struct{})
 	go func() { cmd.Wait(); close(s.exited) }()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := pgx.Connect(ctx, s.dsn("postgres"))
 		if err == nil {
@@ -209,17 +210,26 @@ func (s *Server) run(ctx context.Context, bin string, cred *syscall.Credential, 
 		select {
 		case <-s.exited:
 			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("pgtest: postgres exited on port %d:\n%s", s.Port, log)
+			if strings.Contains(string(log), "could not bind") {
+				return fmt.Errorf("%w: port %d:\n%s", errPortTaken, s.Port, log)
+			}
+			return fmt.Errorf("pgtest: postgres exited:\n%s", log)
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
 		case <-time.After(50 * time.Millisecond):
+			if time.Now().Before(deadline) {
+				continue
+			}
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("pgtest: postgres not ready after 30s: %v\n%s", err, log)
-		}
+		s.cmd.Process.Kill() // not ready: never leave it running
+		<-s.exited
+		log, _ := os.ReadFile(logPath)
+		return fmt.Errorf("pgtest: postgres not ready: %v\n%s", err, log)
 	}
 }
+
+// errPortTaken: another process bound the free port first; try another.
+var errPortTaken = errors.New("pgtest: port taken")
 
 func (s *Server) command(ctx context.Context, cred *syscall.Credential, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)

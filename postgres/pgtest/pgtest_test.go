@@ -111,3 +111,29 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// Stop leaves nothing behind: the server process is gone and so is its
+// directory (data, sockets, password file).
+func TestStopCleansUp(t *testing.T) {
+	if _, err := FindBinaries(); err != nil {
+		t.Skipf("SKIPPING: %v", err)
+	}
+	s, err := Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Dir, "data", "PG_VERSION")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+	default:
+		t.Fatal("server process still running after Stop")
+	}
+	if _, err := os.Stat(s.Dir); !os.IsNotExist(err) {
+		t.Fatalf("server directory left behind: %v", err)
+	}
+}
