@@ -33,15 +33,21 @@ func waitLeader(t *testing.T, db *DB, poll time.Duration) (*Leadership, time.Dur
 	return nil, 0
 }
 
+// replicas opens two replicas on one database and makes the first the leader.
+func replicas(t *testing.T) (a, b *DB, la *Leadership) {
+	dsn := pgtest.DSN(t)
+	a, b = open(t, dsn), open(t, dsn)
+	la, ok := tryLeader(t, a)
+	if !ok {
+		t.Fatal("the first replica on a fresh database did not become leader")
+	}
+	return a, b, la
+}
+
 // One leader among replicas; when it releases, another takes over.
 func TestLeaderIsExclusive(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.DSN(t)
-	a, b := open(t, dsn), open(t, dsn)
-	la, ok := tryLeader(t, a)
-	if !ok {
-		t.Fatal("first replica did not become leader")
-	}
+	a, b, la := replicas(t)
 	if _, ok := tryLeader(t, b); ok {
 		t.Fatal("two leaders")
 	}
@@ -63,12 +69,7 @@ func TestLeaderIsExclusive(t *testing.T) {
 // process is killed) is replaced as soon as a standby polls.
 func TestLeaderCrashFailover(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.DSN(t)
-	a, b := open(t, dsn), open(t, dsn)
-	la, ok := tryLeader(t, a)
-	if !ok {
-		t.Fatal("no leader")
-	}
+	_, b, la := replicas(t)
 	la.conn.PgConn().Conn().Close() // kill -9: the kernel closes the socket
 	_, took := waitLeader(t, b, 50*time.Millisecond)
 	t.Logf("crash failover (advisory lock, 50ms polling): %v", took)
@@ -83,12 +84,7 @@ func TestLeaderCrashFailover(t *testing.T) {
 // of the database) learns it within a ping, and another replica leads.
 func TestLeaderLearnsItLostTheSession(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.DSN(t)
-	a, b := open(t, dsn), open(t, dsn)
-	la, ok := tryLeader(t, a)
-	if !ok {
-		t.Fatal("no leader")
-	}
+	_, b, la := replicas(t)
 	pid := la.conn.PgConn().PID()
 	if _, err := b.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, pid); err != nil {
 		t.Fatal(err)

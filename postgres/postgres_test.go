@@ -126,7 +126,6 @@ func TestSameModelAsSQLite(t *testing.T) {
 	if lv != pv {
 		t.Fatalf("schema versions differ: sqlite %d, postgres %d: add the migration to both", lv, pv)
 	}
-	want := map[string]string{}
 	raw, err := sql.Open("sqlite", "file:"+lite.Path()+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
@@ -136,21 +135,12 @@ func TestSameModelAsSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var table, col string
-		rows.Scan(&table, &col)
-		want[table] += col + " "
-	}
-	got := map[string]string{}
+	want := columns(t, rows)
 	prows, err := pg.pool.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, column_name`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for prows.Next() {
-		var table, col string
-		prows.Scan(&table, &col)
-		got[table] += col + " "
-	}
+	got := columns(t, prows)
 	tables := map[string]bool{}
 	for k := range want {
 		tables[k] = true
@@ -168,6 +158,23 @@ func TestSameModelAsSQLite(t *testing.T) {
 			t.Errorf("table %s:\n sqlite:   %s\n postgres: %s", n, want[n], got[n])
 		}
 	}
+}
+
+// columns reads (table, column) rows into each table's column list.
+func columns(t *testing.T, rows interface {
+	Next() bool
+	Scan(...any) error
+}) map[string]string {
+	t.Helper()
+	cols := map[string]string{}
+	for rows.Next() {
+		var table, col string
+		if err := rows.Scan(&table, &col); err != nil {
+			t.Fatal(err)
+		}
+		cols[table] += col + " "
+	}
+	return cols
 }
 
 // Two replicas (two pools, two sets of connections, as two `slipway serve`
