@@ -44,6 +44,9 @@ func (f files) resource(partialPath, fullPath string) ([]byte, string, error) {
 		return b, partialPath, err
 	}
 	b, err = os.ReadFile(filepath.Join(f.root, fullPath))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, partialPath, err // name the file the tree needs
+	}
 	return b, fullPath, err
 }
 
@@ -61,10 +64,10 @@ func (f files) bundle(k, size uint64) ([][]byte, string, error) {
 	}
 	entries, err := splitBundle(raw, want)
 	if err != nil {
-		return nil, f.rel(path), err
+		return entries, f.rel(path), err
 	}
 	if len(entries) < want {
-		return entries, f.rel(path), fmt.Errorf("holds %d entries, the tree has %d in it", len(entries), want)
+		return entries, f.rel(path), fmt.Errorf("holds %d entries, the tree has %d in it: %w", len(entries), want, errShort)
 	}
 	if path == layout.EntriesPath(k, p) && len(entries) != want {
 		return nil, f.rel(path), fmt.Errorf("holds %d entries, its name says %d", len(entries), want)
@@ -72,9 +75,13 @@ func (f files) bundle(k, size uint64) ([][]byte, string, error) {
 	return entries[:want], f.rel(path), nil
 }
 
+// errShort marks a bundle with fewer entries than the tree has there:
+// leaves were cut off.
+var errShort = errors.New("entries were removed")
+
 // splitBundle splits an entry bundle: each entry is a 2-byte big-endian
-// length and that many bytes. It stops after max entries when the file is a
-// larger bundle than needed.
+// length and that many bytes. On a malformed file it returns the entries
+// before the fault.
 func splitBundle(raw []byte, max int) ([][]byte, error) {
 	out := make([][]byte, 0, max)
 	for i := 0; i < len(raw); {

@@ -102,15 +102,7 @@ func nodeHash(f files, cache map[[2]uint64][][]byte, level uint, index, size uin
 	if lo+n > uint64(len(t)) {
 		return nil, path, fmt.Errorf("tile %d/%d has %d hashes, node needs %d", L, k, len(t), lo+n)
 	}
-	row := append([][]byte(nil), t[lo:lo+n]...)
-	for len(row) > 1 {
-		next := make([][]byte, len(row)/2)
-		for i := range next {
-			next[i] = rfc6962.DefaultHasher.HashChildren(row[2*i], row[2*i+1])
-		}
-		row = next
-	}
-	return row[0], path, nil
+	return subtreeRoot(t[lo : lo+n]), path, nil
 }
 
 // ReadLeaves calls fn for each leaf from index from up to the signed

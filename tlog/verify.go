@@ -143,7 +143,18 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		return nil, err
 	}
 	if !bytes.Equal(tree.root, cp.Hash) {
-		return nil, locate(f, cp, leaves)
+		err := locate(f, cp, leaves)
+		if m := leaves.malformed; m != nil {
+			var ve *VerifyError
+			if !errors.As(err, &ve) || ve.Leaf < 0 || ve.Leaf > m.Leaf {
+				return nil, m
+			}
+			ve.Err = m.Err // the split error says what is wrong with the file
+		}
+		return nil, err
+	}
+	if leaves.malformed != nil {
+		return nil, leaves.malformed
 	}
 	if saved != nil {
 		if !bytes.Equal(tree.prefixRoot, saved.Hash) {
@@ -212,10 +223,11 @@ func openCheckpoint(raw []byte, v note.Verifier) (*f_log.Checkpoint, error) {
 
 // storedLeaves is what the entry bundles hold, by leaf index.
 type storedLeaves struct {
-	hashes   [][]byte
-	parsed   []Leaf
-	parseErr []error
-	path     []string // bundle file, by bundle index
+	hashes    [][]byte
+	parsed    []Leaf
+	parseErr  []error
+	path      []string     // bundle file, by bundle index
+	malformed *VerifyError // the first bundle that does not split into entries
 }
 
 // readLeaves reads every entry bundle of a tree of the given size, in
@@ -224,6 +236,7 @@ func readLeaves(ctx context.Context, f files, size uint64) (*storedLeaves, error
 	nb := (size + layout.EntryBundleWidth - 1) / layout.EntryBundleWidth
 	s := &storedLeaves{hashes: make([][]byte, size), parsed: make([]Leaf, size), parseErr: make([]error, size), path: make([]string, nb)}
 	errs := make([]error, nb)
+	malformed := make([]*VerifyError, nb)
 	work := make(chan uint64)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
@@ -234,16 +247,25 @@ func readLeaves(ctx context.Context, f files, size uint64) (*storedLeaves, error
 				entries, path, err := f.bundle(k, size)
 				s.path[k] = path
 				first := k * layout.EntryBundleWidth
-				if err != nil {
-					problem := ErrLeafAltered
-					if errors.Is(err, fs.ErrNotExist) {
-						problem, err = ErrLeafMissing, errors.New("the entry bundle is gone")
-					}
-					errs[k] = &VerifyError{Problem: problem, Leaf: int64(first) + int64(len(entries)), File: path, Err: err}
+				bad := int64(first) + int64(len(entries))
+				switch {
+				case err == nil:
+				case errors.Is(err, fs.ErrNotExist):
+					errs[k] = &VerifyError{Problem: ErrLeafMissing, Leaf: bad, File: path, Err: errors.New("the entry bundle is gone")}
+				case errors.Is(err, errShort):
+					errs[k] = &VerifyError{Problem: ErrLeafMissing, Leaf: bad, File: path, Err: err}
+				default:
+					// A malformed bundle: an edited length shifts every later
+					// entry, so the leaf to blame is the first whose hash the
+					// tree does not include; Verify asks locate.
+					malformed[k] = &VerifyError{Problem: ErrLeafAltered, Leaf: bad, File: path, Err: err}
 				}
 				for j, e := range entries {
 					s.hashes[first+uint64(j)] = leafHash(e)
 					s.parsed[first+uint64(j)], s.parseErr[first+uint64(j)] = ParseLeaf(e)
+				}
+				for j := first + uint64(len(entries)); err != nil && j < min(size, first+layout.EntryBundleWidth); j++ {
+					s.hashes[j] = make([]byte, 32) // unreadable: no leaf hashes to zero
 				}
 			}
 		}()
@@ -259,9 +281,12 @@ func readLeaves(ctx context.Context, f files, size uint64) (*storedLeaves, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	for _, err := range errs {
+	for k, err := range errs {
 		if err != nil {
 			return nil, err
+		}
+		if malformed[k] != nil && s.malformed == nil {
+			s.malformed = malformed[k]
 		}
 	}
 	return s, nil
@@ -338,18 +363,15 @@ func checkTiles(f files, size uint64, levels [][][]byte) error {
 	return nil
 }
 
-// locate explains a root mismatch: the first leaf whose hash differs from
-// the one the stored tree records, when the stored tiles still match the
-// signed root (an edited leaf); otherwise the log was rewritten as a whole.
+// locate explains a root mismatch as precisely as the stored tiles allow.
+// The tiles are the tree as Tessera built it: when they still hash to the
+// signed root, the first leaf whose hash differs from its tile entry is the
+// edited one (its inclusion proof fails). When the tiles were edited too,
+// the lowest tile that does not hash from the tiles below it bounds the
+// edited leaves. When leaves and tiles agree but not with the checkpoint,
+// the log was rewritten as a whole.
 func locate(f files, cp *f_log.Checkpoint, leaves *storedLeaves) error {
-	stored := make([][]byte, 0, cp.Size)
-	for k := uint64(0); k*layout.TileWidth < cp.Size; k++ {
-		t, _, err := f.tile(0, k, cp.Size)
-		if err != nil {
-			break
-		}
-		stored = append(stored, t...)
-	}
+	stored, path0 := readTileLevel(f, 0, cp.Size)
 	first := -1
 	for i := range stored {
 		if !bytes.Equal(stored[i], leaves.hashes[i]) {
@@ -369,11 +391,57 @@ func locate(f files, cp *f_log.Checkpoint, leaves *storedLeaves) error {
 			Detail: fmt.Sprintf("its hash %x is not the hash %x the signed tree includes at this index: its inclusion proof fails", leaves.hashes[first], stored[first])}
 	case first >= 0:
 		return &VerifyError{Problem: ErrLeafAltered, Leaf: int64(first), File: leaves.path[first/layout.EntryBundleWidth],
-			Detail: "its hash differs from the tree's, and the tiles do not match the signed checkpoint either: the log was edited"}
-	default:
-		return &VerifyError{Problem: ErrRewritten, Leaf: -1, File: f.rel(layout.CheckpointPath),
-			Detail: fmt.Sprintf("the %d leaves hash to a root the checkpoint does not sign (it signs %s): the log was rewritten, or its checkpoint replaced", cp.Size, hex.EncodeToString(cp.Hash))}
+			Detail: fmt.Sprintf("its hash differs from the one in %s, and the tiles do not hash to the signed root either: leaves and tiles were edited", path0[first/layout.TileWidth])}
+	case uint64(len(stored)) < cp.Size:
+		return &VerifyError{Problem: ErrTile, Leaf: int64(len(stored)), File: path0[len(stored)/layout.TileWidth],
+			Detail: "the leaves do not hash to the signed root and this tile cannot be read to say which leaf differs"}
 	}
+	// Leaves and level-0 tiles agree: find the lowest tile that is not the
+	// hash of the tiles below it.
+	below := stored
+	for L := uint64(1); cp.Size>>(L*layout.TileHeight) > 0; L++ {
+		above, paths := readTileLevel(f, L, cp.Size)
+		for j := range above {
+			want := subtreeRoot(below[j*layout.TileWidth : (j+1)*layout.TileWidth])
+			if !bytes.Equal(want, above[j]) {
+				span := uint64(1) << (L * layout.TileHeight)
+				return &VerifyError{Problem: ErrRewritten, Leaf: -1, File: paths[j/layout.TileWidth],
+					Detail: fmt.Sprintf("leaves %d–%d and their tiles were edited: they no longer hash to what %s commits to, and the leaves do not hash to the signed root", uint64(j)*span, min(cp.Size, uint64(j+1)*span)-1, paths[j/layout.TileWidth])}
+			}
+		}
+		below = above
+	}
+	return &VerifyError{Problem: ErrRewritten, Leaf: -1, File: f.rel(layout.CheckpointPath),
+		Detail: fmt.Sprintf("the %d leaves and the tiles agree with each other, but hash to a root the checkpoint does not sign (it signs %s): the log was rewritten, or its checkpoint replaced", cp.Size, hex.EncodeToString(cp.Hash))}
+}
+
+// readTileLevel reads the hashes of one tile level of a tree of the given
+// size, stopping at the first unreadable tile; paths are by tile index.
+func readTileLevel(f files, level, size uint64) ([][]byte, []string) {
+	var hashes [][]byte
+	var paths []string
+	n := size >> (level * layout.TileHeight)
+	for k := uint64(0); k*layout.TileWidth < n; k++ {
+		t, path, err := f.tile(level, k, size)
+		paths = append(paths, path)
+		if err != nil {
+			break
+		}
+		hashes = append(hashes, t...)
+	}
+	return hashes, paths
+}
+
+// subtreeRoot hashes a perfect subtree from its 256 bottom nodes.
+func subtreeRoot(row [][]byte) []byte {
+	for len(row) > 1 {
+		next := make([][]byte, len(row)/2)
+		for i := range next {
+			next[i] = rfc6962.DefaultHasher.HashChildren(row[2*i], row[2*i+1])
+		}
+		row = next
+	}
+	return row[0]
 }
 
 // ReadCheckpoint returns the log's latest checkpoint after checking its
