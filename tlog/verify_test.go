@@ -17,7 +17,7 @@ import (
 // fixture is a real log built once through Tessera, with copies of it at
 // earlier sizes and the checkpoints a user would have saved along the way.
 type fixture struct {
-	log700 string // 700 leaves: bundles 000, 001 (full) and 002.p/188
+	log700  string // 700 leaves: bundles 000, 001 (full) and 002.p/188
 	snap100 string
 	snap200 string
 	cp150   []byte // checkpoints saved at sizes 150 and 700
