@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -17,6 +16,8 @@ import (
 // LeafVersion is the version of the leaf encoding this package writes and
 // reads. A change to the fields or their meaning is a new version.
 const LeafVersion = 1
+
+var leafVersionText = strconv.Itoa(LeafVersion)
 
 // Kinds of production change Slipway records. Kind is a token so the engine
 // may add kinds without a new leaf version; these are the ones it writes.
@@ -94,53 +95,41 @@ type wireRekor struct {
 	UUID     string `json:"uuid"`
 }
 
-var (
-	kindRE      = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	nameRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) // config's service/env rule
-	promotionRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-	releaseRE   = regexp.MustCompile(`^([a-z0-9][a-z0-9-]*/)?v[0-9A-Za-z.+-]{1,80}$`)
-	sha256RE    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-	commitRE    = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
-	verdictRE   = regexp.MustCompile(`^[A-Z][A-Za-z]{0,31}$`)
-	rekorUUIDRE = regexp.MustCompile(`^([0-9a-f]{16})?[0-9a-f]{64}$`)
-)
-
 // maxJSONInt is the largest integer RFC 8785 numbers carry exactly.
 const maxJSONInt = 1<<53 - 1
 
 // Validate reports the first field that cannot be recorded, naming it and
-// the expected form.
+// the expected form. (Hand-written checks, not regexps: Verify validates
+// every leaf of the log.)
 func (l Leaf) Validate() error {
-	req := func(field, v string, re *regexp.Regexp, want string) error {
-		if !re.MatchString(v) {
-			return fmt.Errorf("leaf %s %q: want %s", field, v, want)
-		}
-		return nil
+	type rule struct {
+		field, value string
+		optional     bool
+		ok           func(string) bool
+		want         string
 	}
-	opt := func(field, v string, re *regexp.Regexp, want string) error {
-		if v == "" {
-			return nil
-		}
-		return req(field, v, re, want)
-	}
-	for _, err := range []error{
-		req("kind", l.Kind, kindRE, "a lowercase token such as promoted, aborted, rolled-back, override"),
-		req("service", l.Service, nameRE, "a service name (lowercase letters, digits, '-')"),
-		req("env", l.Env, nameRE, "an environment name (lowercase letters, digits, '-')"),
-		req("promotion", l.PromotionID, promotionRE, "a promotion id such as p-7"),
-		opt("release", l.Release, releaseRE, "a release tag such as v1.2.3 or api/v1.2.3"),
-		req("digest", l.Digest, sha256RE, "sha256:<64 lowercase hex>"),
-		opt("signature", l.SignatureDigest, sha256RE, "sha256:<64 lowercase hex>"),
-		opt("pinCommit", l.PinCommit, commitRE, "a full lowercase commit SHA"),
-		opt("prHead", l.PRHead, commitRE, "a full lowercase commit SHA"),
-		opt("verdict", l.Verdict, verdictRE, "an analysis phase such as Successful, Failed, Inconclusive, Error"),
-		opt("measurements", l.Measurements, sha256RE, "sha256:<64 lowercase hex>"),
-		checkText("signer", l.Signer, 1024),
-		checkText("reason", l.Reason, 4096),
+	for _, r := range []rule{
+		{"kind", l.Kind, false, isKind, "a lowercase token such as promoted, aborted, rolled-back, override"},
+		{"service", l.Service, false, isName, "a service name (lowercase letters, digits, '-')"},
+		{"env", l.Env, false, isName, "an environment name (lowercase letters, digits, '-')"},
+		{"promotion", l.PromotionID, false, isPromotionID, "a promotion id such as p-7"},
+		{"release", l.Release, true, isRelease, "a release tag such as v1.2.3 or api/v1.2.3"},
+		{"digest", l.Digest, false, isSHA256, "sha256:<64 lowercase hex>"},
+		{"signature", l.SignatureDigest, true, isSHA256, "sha256:<64 lowercase hex>"},
+		{"pinCommit", l.PinCommit, true, isCommit, "a full lowercase commit SHA"},
+		{"prHead", l.PRHead, true, isCommit, "a full lowercase commit SHA"},
+		{"verdict", l.Verdict, true, isVerdict, "an analysis phase such as Successful, Failed, Inconclusive, Error"},
+		{"measurements", l.Measurements, true, isSHA256, "sha256:<64 lowercase hex>"},
 	} {
-		if err != nil {
-			return err
+		if (r.value != "" || !r.optional) && !r.ok(r.value) {
+			return fmt.Errorf("leaf %s %q: want %s", r.field, r.value, r.want)
 		}
+	}
+	if err := checkText("signer", l.Signer, 1024); err != nil {
+		return err
+	}
+	if err := checkText("reason", l.Reason, 4096); err != nil {
+		return err
 	}
 	if l.PR < 0 || l.PR > maxJSONInt {
 		return fmt.Errorf("leaf pr %d: want a pull request number (0 when none)", l.PR)
@@ -152,16 +141,16 @@ func (l Leaf) Validate() error {
 		if r.LogIndex < 0 || r.LogIndex > maxJSONInt {
 			return fmt.Errorf("leaf rekor.logIndex %d: want a log index ≥ 0", r.LogIndex)
 		}
-		if err := req("rekor.uuid", r.UUID, rekorUUIDRE, "64 or 80 lowercase hex"); err != nil {
-			return err
+		if !isHex(r.UUID, 64) && !isHex(r.UUID, 80) {
+			return fmt.Errorf("leaf rekor.uuid %q: want 64 or 80 lowercase hex", r.UUID)
 		}
 	}
 	for i, a := range l.Approvers {
 		if a == "" {
 			return fmt.Errorf("leaf approvers[%d] is empty", i)
 		}
-		if err := checkText(fmt.Sprintf("approvers[%d]", i), a, 256); err != nil {
-			return err
+		if err := checkText("approvers", a, 256); err != nil {
+			return fmt.Errorf("%w (approvers[%d])", err, i)
 		}
 		if i > 0 && l.Approvers[i-1] == a {
 			return fmt.Errorf("leaf approvers: %q listed twice", a)
@@ -174,6 +163,60 @@ func (l Leaf) Validate() error {
 		return fmt.Errorf("leaf time %s: year out of range", l.Time.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
+func isLower(c byte) bool      { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool      { return 'A' <= c && c <= 'Z' }
+func isLowerHex(c byte) bool   { return isDigit(c) || 'a' <= c && c <= 'f' }
+func isLowerAlnum(c byte) bool { return isDigit(c) || isLower(c) }
+func isAlnum(c byte) bool      { return isLowerAlnum(c) || isUpper(c) }
+
+// isToken: 1 to max bytes, the first from first, the others from rest.
+func isToken(s string, max int, first, rest func(byte) bool) bool {
+	if len(s) == 0 || len(s) > max || !first(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !rest(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(s string, n int) bool { return len(s) == n && isToken(s, n, isLowerHex, isLowerHex) }
+
+func isSHA256(s string) bool { return strings.HasPrefix(s, "sha256:") && isHex(s[7:], 64) }
+
+func isCommit(s string) bool { return isHex(s, 40) || isHex(s, 64) }
+
+func isKind(s string) bool {
+	return isToken(s, 32, isLower, func(c byte) bool { return isLowerAlnum(c) || c == '-' })
+}
+
+// isName is config's service and environment rule: a DNS label.
+func isName(s string) bool {
+	return isToken(s, 63, isLowerAlnum, func(c byte) bool { return isLowerAlnum(c) || c == '-' }) && s[len(s)-1] != '-'
+}
+
+func isPromotionID(s string) bool {
+	return isToken(s, 128, isAlnum, func(c byte) bool { return isAlnum(c) || strings.IndexByte("._:-", c) >= 0 })
+}
+
+func isVerdict(s string) bool {
+	return isToken(s, 32, isUpper, func(c byte) bool { return isUpper(c) || isLower(c) })
+}
+
+// isRelease: v1.2.3, or <component>/v1.2.3 for monorepo tags.
+func isRelease(s string) bool {
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		if !isToken(s[:i], 63, isLowerAlnum, func(c byte) bool { return isLowerAlnum(c) || c == '-' }) {
+			return false
+		}
+		s = s[i+1:]
+	}
+	return len(s) >= 2 && s[0] == 'v' && isToken(s[1:], 80, isAlnum, func(c byte) bool { return isAlnum(c) || strings.IndexByte(".+-", c) >= 0 })
 }
 
 // checkText refuses text that does not print as itself: invalid UTF-8,
@@ -191,6 +234,12 @@ func checkText(field, s string, max int) error {
 		return fmt.Errorf("leaf %s %q: leading or trailing space", field, s)
 	}
 	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if r < 0x20 || r == 0x7f {
+				return fmt.Errorf("leaf %s %q: control character %U", field, s, r)
+			}
+			continue
+		}
 		if unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r) {
 			return fmt.Errorf("leaf %s %q: control or format character %U", field, s, r)
 		}
@@ -234,58 +283,263 @@ func (l Leaf) Marshal() ([]byte, error) {
 // ParseLeaf decodes one leaf. It accepts only the canonical encoding Marshal
 // writes: unknown fields, a different version, duplicate keys, other key
 // order, spacing or escaping are refused, so what was hashed into the log is
-// exactly what is read back.
+// exactly what is read back. It reads the canonical grammar directly (no
+// reflection): Verify parses every leaf of the log.
 func ParseLeaf(b []byte) (Leaf, error) {
-	var head struct {
-		V json.RawMessage `json:"v"`
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return Leaf{}, fmt.Errorf("leaf is not a JSON object: %w", err)
-	}
-	if string(head.V) != fmt.Sprint(LeafVersion) {
-		if len(head.V) == 0 {
-			return Leaf{}, errors.New("leaf has no version (\"v\"): it was not written by Slipway")
-		}
-		return Leaf{}, fmt.Errorf("leaf version %s: this Slipway reads version %d; upgrade Slipway to read it", head.V, LeafVersion)
-	}
-	var w wireLeaf
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		return Leaf{}, fmt.Errorf("leaf: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Leaf{}, errors.New("leaf: data after the JSON object")
-	}
-	t, err := time.Parse(time.RFC3339Nano, w.Time)
+	l, err := parseCanonical(b)
 	if err != nil {
-		return Leaf{}, fmt.Errorf("leaf time %q: want RFC 3339 in UTC", w.Time)
+		return Leaf{}, explainVersion(b, err)
 	}
-	l := Leaf{
-		Kind: w.Kind, Service: w.Service, Env: w.Env, PromotionID: w.Promotion, Release: w.Release,
-		Digest: w.Digest, Signer: w.Signer, SignatureDigest: w.Signature,
-		PinCommit: w.PinCommit, PR: w.PR, PRHead: w.PRHead, Approvers: w.Approvers,
-		Verdict: w.Verdict, Measurements: w.Measurements, Reason: w.Reason, Time: t.UTC(),
-	}
-	if w.Rekor != nil {
-		l.Rekor = &RekorEntry{LogIndex: w.Rekor.LogIndex, UUID: w.Rekor.UUID}
-	}
-	canon, err := l.Marshal()
-	if err != nil {
+	if err := l.Validate(); err != nil {
 		return Leaf{}, err
 	}
-	if !bytes.Equal(canon, b) {
-		at := firstDiff(canon, b)
-		return Leaf{}, fmt.Errorf("leaf is not in canonical form (differs at byte %d): it was not written by this encoding, or was altered", at)
+	if !slices.IsSorted(l.Approvers) {
+		return Leaf{}, errors.New("leaf approvers are not sorted: not the canonical encoding")
+	}
+	if len(b) > maxLeafBytes {
+		return Leaf{}, fmt.Errorf("leaf of %d bytes, more than %d", len(b), maxLeafBytes)
 	}
 	return l, nil
 }
 
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
+// explainVersion turns a grammar error on a leaf of another version into
+// the advice to upgrade.
+func explainVersion(b []byte, err error) error {
+	var head struct {
+		V json.RawMessage `json:"v"`
+	}
+	if json.Unmarshal(b, &head) != nil {
+		return err
+	}
+	switch v := string(head.V); {
+	case v == "":
+		return fmt.Errorf("%w (and it has no version \"v\": it was not written by Slipway)", err)
+	case v != fmt.Sprint(LeafVersion):
+		return fmt.Errorf("leaf version %s: this Slipway reads version %d; upgrade Slipway to read it", v, LeafVersion)
+	}
+	return err
+}
+
+// leafField is one key of the canonical object, in encoding order.
+type leafField struct {
+	key      string
+	required bool
+	parse    func(*leafScanner, *Leaf) error
+}
+
+// leafKeyLits holds `"key":` for each of leafFields, made once.
+var leafKeyLits = func() []string {
+	out := make([]string, len(leafFields))
+	for i, f := range leafFields {
+		out[i] = `"` + f.key + `":`
+	}
+	return out
+}()
+
+// leafFields lists the keys of version 1 in the order Marshal writes them
+// (lexicographic). Optional fields are absent when empty, so present ones
+// must not be empty.
+var leafFields = []leafField{
+	{"approvers", false, func(s *leafScanner, l *Leaf) (err error) { l.Approvers, err = s.strings(); return }},
+	{"digest", true, func(s *leafScanner, l *Leaf) (err error) { l.Digest, err = s.str(); return }},
+	{"env", true, func(s *leafScanner, l *Leaf) (err error) { l.Env, err = s.str(); return }},
+	{"kind", true, func(s *leafScanner, l *Leaf) (err error) { l.Kind, err = s.str(); return }},
+	{"measurements", false, func(s *leafScanner, l *Leaf) (err error) { l.Measurements, err = s.nonEmpty(); return }},
+	{"pinCommit", false, func(s *leafScanner, l *Leaf) (err error) { l.PinCommit, err = s.nonEmpty(); return }},
+	{"pr", false, func(s *leafScanner, l *Leaf) (err error) {
+		if l.PR, err = s.int(); err == nil && l.PR == 0 {
+			err = errors.New("pr 0 is written by leaving pr out")
+		}
+		return
+	}},
+	{"prHead", false, func(s *leafScanner, l *Leaf) (err error) { l.PRHead, err = s.nonEmpty(); return }},
+	{"promotion", true, func(s *leafScanner, l *Leaf) (err error) { l.PromotionID, err = s.str(); return }},
+	{"reason", false, func(s *leafScanner, l *Leaf) (err error) { l.Reason, err = s.nonEmpty(); return }},
+	{"rekor", false, func(s *leafScanner, l *Leaf) (err error) {
+		r := &RekorEntry{}
+		if !s.lit(`{"logIndex":`) {
+			return s.fail(`want {"logIndex":…,"uuid":…}`)
+		}
+		if r.LogIndex, err = s.int(); err != nil {
+			return err
+		}
+		if !s.lit(`,"uuid":`) {
+			return s.fail(`want "uuid" after "logIndex"`)
+		}
+		if r.UUID, err = s.str(); err != nil {
+			return err
+		}
+		if !s.lit("}") {
+			return s.fail("want the end of rekor")
+		}
+		l.Rekor = r
+		return nil
+	}},
+	{"release", false, func(s *leafScanner, l *Leaf) (err error) { l.Release, err = s.nonEmpty(); return }},
+	{"service", true, func(s *leafScanner, l *Leaf) (err error) { l.Service, err = s.str(); return }},
+	{"signature", false, func(s *leafScanner, l *Leaf) (err error) { l.SignatureDigest, err = s.nonEmpty(); return }},
+	{"signer", false, func(s *leafScanner, l *Leaf) (err error) { l.Signer, err = s.nonEmpty(); return }},
+	{"time", true, func(s *leafScanner, l *Leaf) error {
+		v, err := s.str()
+		if err != nil {
+			return err
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil || t.UTC().Format(time.RFC3339Nano) != v {
+			return fmt.Errorf("time %q: want RFC 3339 in UTC, nanoseconds without trailing zeros", v)
+		}
+		l.Time = t.UTC()
+		return nil
+	}},
+	{"v", true, func(s *leafScanner, l *Leaf) error {
+		if !s.lit(leafVersionText) || s.i < len(s.b) && isDigit(s.b[s.i]) {
+			return s.fail(fmt.Sprintf("want version %d", LeafVersion))
+		}
+		return nil
+	}},
+	{"verdict", false, func(s *leafScanner, l *Leaf) (err error) { l.Verdict, err = s.nonEmpty(); return }},
+}
+
+func parseCanonical(b []byte) (Leaf, error) {
+	var l Leaf
+	s := &leafScanner{b: b, whole: string(b)}
+	if !s.lit("{") {
+		return l, s.fail("want a JSON object")
+	}
+	first := true
+	for i, f := range leafFields {
+		at := s.i
+		if !first && !s.lit(",") || !s.lit(leafKeyLits[i]) {
+			s.i = at
+			if f.required {
+				return l, s.fail(fmt.Sprintf("want field %q here (fields are in lexicographic order)", f.key))
+			}
+			continue
+		}
+		if err := f.parse(s, &l); err != nil {
+			return l, fmt.Errorf("leaf %s: %w", f.key, err)
+		}
+		first = false
+	}
+	if !s.lit("}") {
+		if s.i < len(s.b) && s.b[s.i] == ',' {
+			return l, s.fail("unknown, repeated or misplaced field")
+		}
+		return l, s.fail("want the end of the object")
+	}
+	if s.i != len(b) {
+		return l, s.fail("data after the JSON object")
+	}
+	return l, nil
+}
+
+// leafScanner reads the canonical JSON grammar: no spaces, strings with
+// only \" and \\ escaped (the leaf's text holds no control characters),
+// integers without sign, fraction or leading zeros.
+type leafScanner struct {
+	b     []byte
+	whole string // b as one string: values without escapes are substrings of it (one allocation a leaf)
+	i     int
+}
+
+func (s *leafScanner) fail(msg string) error {
+	return fmt.Errorf("leaf is not in canonical form at byte %d: %s", s.i, msg)
+}
+
+func (s *leafScanner) lit(x string) bool {
+	if len(s.b)-s.i < len(x) || string(s.b[s.i:s.i+len(x)]) != x {
+		return false
+	}
+	s.i += len(x)
+	return true
+}
+
+func (s *leafScanner) str() (string, error) {
+	if !s.lit(`"`) {
+		return "", s.fail("want a string")
+	}
+	start := s.i
+	var buf []byte // only when the string holds an escape
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			v := s.whole[start:s.i]
+			if buf != nil {
+				v = string(append(buf, s.b[start:s.i]...))
+			}
+			s.i++
+			return v, nil
+		case c == '\\':
+			if s.i+1 >= len(s.b) || s.b[s.i+1] != '"' && s.b[s.i+1] != '\\' {
+				return "", s.fail(`only \" and \\ are escaped in canonical form`)
+			}
+			buf = append(append(buf, s.b[start:s.i]...), s.b[s.i+1])
+			s.i += 2
+			start = s.i
+		case c < 0x20:
+			return "", s.fail("control character in a string")
+		case c < utf8.RuneSelf:
+			s.i++
+		default:
+			r, n := utf8.DecodeRune(s.b[s.i:])
+			if r == utf8.RuneError && n <= 1 {
+				return "", s.fail("invalid UTF-8")
+			}
+			s.i += n
 		}
 	}
-	return min(len(a), len(b))
+	return "", s.fail("unterminated string")
+}
+
+func (s *leafScanner) nonEmpty() (string, error) {
+	v, err := s.str()
+	if err == nil && v == "" {
+		err = errors.New("empty value is written by leaving the field out")
+	}
+	return v, err
+}
+
+func (s *leafScanner) strings() ([]string, error) {
+	if !s.lit("[") {
+		return nil, s.fail("want an array")
+	}
+	var out []string
+	for {
+		v, err := s.str()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		if s.lit("]") {
+			return out, nil
+		}
+		if !s.lit(",") {
+			return nil, s.fail("want , or ]")
+		}
+	}
+}
+
+func (s *leafScanner) int() (int64, error) {
+	start := s.i
+	for s.i < len(s.b) && isDigit(s.b[s.i]) {
+		s.i++
+	}
+	d := s.b[start:s.i]
+	switch {
+	case len(d) == 0:
+		return 0, s.fail("want a non-negative integer")
+	case len(d) > 1 && d[0] == '0':
+		return 0, s.fail("leading zero")
+	case len(d) > 16:
+		return 0, s.fail("integer too large")
+	}
+	var n int64
+	for _, c := range d {
+		n = n*10 + int64(c-'0')
+	}
+	if n > maxJSONInt {
+		return 0, s.fail("integer too large")
+	}
+	return n, nil
 }

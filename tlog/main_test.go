@@ -18,5 +18,9 @@ func TestMain(m *testing.M) {
 	_ = fs.Set("alsologtostderr", "false")
 	_ = fs.Set("stderrthreshold", "FATAL")
 	klog.SetOutput(io.Discard)
-	os.Exit(m.Run())
+	code := m.Run()
+	if fixRoot != "" {
+		os.RemoveAll(fixRoot)
+	}
+	os.Exit(code)
 }
