@@ -184,6 +184,23 @@ func (l *Log) AppendBatch(ctx context.Context, leaves []Leaf) ([]uint64, error) 
 	return idx, nil
 }
 
+// Find returns the index of leaf when the log already holds it (its exact
+// encoding), without appending. The index may be ahead of the published
+// checkpoint for a moment after a crash; Append waits for it.
+func (l *Log) Find(ctx context.Context, leaf Leaf) (uint64, bool, error) {
+	b, err := leaf.Marshal()
+	if err != nil {
+		return 0, false, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.scan(ctx); err != nil {
+		return 0, false, err
+	}
+	i, ok := l.seen[[32]byte(leafHash(b))]
+	return i, ok, nil
+}
+
 // sequence adds the entries not yet in the log and waits until Tessera has
 // integrated them into the tree.
 func (l *Log) sequence(ctx context.Context, data [][]byte) ([]uint64, error) {

@@ -231,6 +231,12 @@ func TestAppendIsIdempotent(t *testing.T) {
 
 	// After a restart the index is rebuilt from the stored tiles.
 	l = openT(t, dir)
+	if i, ok, err := l.Find(ctx, leafN(2)); err != nil || !ok || i != 2 {
+		t.Fatalf("Find(leaf 2) = %d %v %v", i, ok, err)
+	}
+	if _, ok, err := l.Find(ctx, leafN(9)); err != nil || ok {
+		t.Fatalf("Find(absent leaf) = %v %v", ok, err)
+	}
 	again, err = l.Append(ctx, leafN(1))
 	if err != nil || again != b {
 		t.Fatalf("after reopen: %d %v", again, err)
