@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -27,7 +28,7 @@ func newFiles(dir string) files { return files{root: filepath.Join(dir, LogDir)}
 func (f files) rel(p string) string { return filepath.ToSlash(filepath.Join(LogDir, p)) }
 
 func (f files) checkpoint() ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(f.root, layout.CheckpointPath))
+	b, err := readLimited(filepath.Join(f.root, layout.CheckpointPath), maxCheckpointSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoLog
 	}
@@ -38,23 +39,52 @@ func (f files) checkpoint() ([]byte, error) {
 // when that partial was replaced by a larger one (Tessera's garbage
 // collection removes partials once the bundle is full), the full file. It
 // returns the path it read, for messages.
-func (f files) resource(partialPath, fullPath string) ([]byte, string, error) {
-	b, err := os.ReadFile(filepath.Join(f.root, partialPath))
+func (f files) resource(partialPath, fullPath string, maxSize int64) ([]byte, string, error) {
+	b, err := readLimited(filepath.Join(f.root, partialPath), maxSize)
 	if err == nil || partialPath == fullPath || !errors.Is(err, fs.ErrNotExist) {
 		return b, partialPath, err
 	}
-	b, err = os.ReadFile(filepath.Join(f.root, fullPath))
+	b, err = readLimited(filepath.Join(f.root, fullPath), maxSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, partialPath, err // name the file the tree needs
 	}
 	return b, fullPath, err
 }
 
+// Largest files the layout allows: 256 entries of at most 64 KiB, 256
+// hashes. A larger file is not read whole.
+const (
+	maxBundleSize = layout.EntryBundleWidth * (2 + maxLeafBytes)
+	maxTileSize   = layout.TileWidth * sha256.Size
+	// a checkpoint is three lines and a few signatures
+	maxCheckpointSize = 1 << 16
+)
+
+func readLimited(path string, maxSize int64) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	info, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > maxSize {
+		return nil, fmt.Errorf("%d bytes, larger than the %d such a file can hold", info.Size(), maxSize)
+	}
+	b := make([]byte, info.Size())
+	if _, err := io.ReadFull(file, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // bundle returns the entries of entry bundle k of a tree of the given size:
 // exactly as many as the tree holds in that bundle.
 func (f files) bundle(k, size uint64) ([][]byte, string, error) {
 	p := layout.PartialTileSize(0, k, size)
-	raw, path, err := f.resource(layout.EntriesPath(k, p), layout.EntriesPath(k, 0))
+	raw, path, err := f.resource(layout.EntriesPath(k, p), layout.EntriesPath(k, 0), maxBundleSize)
 	if err != nil {
 		return nil, f.rel(path), err
 	}
@@ -102,7 +132,7 @@ func splitBundle(raw []byte, max int) ([][]byte, error) {
 // size: exactly as many as that tree has there.
 func (f files) tile(level, k, size uint64) ([][]byte, string, error) {
 	p := layout.PartialTileSize(level, k, size)
-	raw, path, err := f.resource(layout.TilePath(level, k, p), layout.TilePath(level, k, 0))
+	raw, path, err := f.resource(layout.TilePath(level, k, p), layout.TilePath(level, k, 0), maxTileSize)
 	if err != nil {
 		return nil, f.rel(path), err
 	}

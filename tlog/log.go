@@ -42,6 +42,7 @@ type Log struct {
 	mu      sync.Mutex          // serialises dedup-and-add
 	seen    map[[32]byte]uint64 // leaf hash → index, for integrated leaves [0, scanned)
 	scanned uint64
+	closed  bool
 }
 
 var (
@@ -101,6 +102,9 @@ func Open(dir string) (*Log, error) {
 // Close waits until every appended leaf is in a published checkpoint, then
 // stops the log's background work.
 func (l *Log) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err := l.shutdown(ctx)
@@ -206,6 +210,9 @@ func (l *Log) Find(ctx context.Context, leaf Leaf) (uint64, bool, error) {
 func (l *Log) sequence(ctx context.Context, data [][]byte) ([]uint64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return nil, fmt.Errorf("transparency log %s is closed", l.dir)
+	}
 	if err := l.scan(ctx); err != nil {
 		return nil, err
 	}

@@ -146,10 +146,14 @@ func TestOpenRefusesAKeyProblem(t *testing.T) {
 func TestOpenTwiceInOneProcessIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	l := openT(t, dir)
-	defer closeT(t, l)
 	if _, err := Open(dir); err == nil {
 		t.Fatal("second Open of one directory succeeded")
 	}
+	closeT(t, l)
+	if _, err := l.Append(context.Background(), leafN(0)); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("append after Close: %v", err)
+	}
+	closeT(t, openT(t, dir)) // closed: may be opened again
 }
 
 func TestAppendVerifyProve(t *testing.T) {

@@ -230,66 +230,89 @@ type storedLeaves struct {
 	malformed *VerifyError // the first bundle that does not split into entries
 }
 
-// readLeaves reads every entry bundle of a tree of the given size, in
-// parallel, hashing and parsing each leaf.
+// readLeaves reads every entry bundle of a tree of the given size, hashing
+// and parsing each leaf, a window of bundles at a time in parallel. Memory
+// grows with the bundles found, not with the size the checkpoint claims, so
+// a checkpoint signed for an absurd size fails at its first missing bundle.
 func readLeaves(ctx context.Context, f files, size uint64) (*storedLeaves, error) {
+	const window = 64 // bundles read in parallel before their errors are looked at
 	nb := (size + layout.EntryBundleWidth - 1) / layout.EntryBundleWidth
-	s := &storedLeaves{hashes: make([][]byte, size), parsed: make([]Leaf, size), parseErr: make([]error, size), path: make([]string, nb)}
-	errs := make([]error, nb)
-	malformed := make([]*VerifyError, nb)
-	work := make(chan uint64)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range work {
-				entries, path, err := f.bundle(k, size)
-				s.path[k] = path
-				first := k * layout.EntryBundleWidth
-				bad := int64(first) + int64(len(entries))
-				switch {
-				case err == nil:
-				case errors.Is(err, fs.ErrNotExist):
-					errs[k] = &VerifyError{Problem: ErrLeafMissing, Leaf: bad, File: path, Err: errors.New("the entry bundle is gone")}
-				case errors.Is(err, errShort):
-					errs[k] = &VerifyError{Problem: ErrLeafMissing, Leaf: bad, File: path, Err: err}
-				default:
-					// A malformed bundle: an edited length shifts every later
-					// entry, so the leaf to blame is the first whose hash the
-					// tree does not include; Verify asks locate.
-					malformed[k] = &VerifyError{Problem: ErrLeafAltered, Leaf: bad, File: path, Err: err}
-				}
-				for j, e := range entries {
-					s.hashes[first+uint64(j)] = leafHash(e)
-					s.parsed[first+uint64(j)], s.parseErr[first+uint64(j)] = ParseLeaf(e)
-				}
-				for j := first + uint64(len(entries)); err != nil && j < min(size, first+layout.EntryBundleWidth); j++ {
-					s.hashes[j] = make([]byte, 32) // unreadable: no leaf hashes to zero
-				}
-			}
-		}()
-	}
-	for k := range nb {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- k
-	}
-	close(work)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for k, err := range errs {
-		if err != nil {
+	s := &storedLeaves{}
+	for from := uint64(0); from < nb; from += window {
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if malformed[k] != nil && s.malformed == nil {
-			s.malformed = malformed[k]
+		n := min(window, nb-from)
+		bundles := make([]readBundle, n)
+		var wg sync.WaitGroup
+		work := make(chan uint64)
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				for k := range work {
+					bundles[k-from] = readOneBundle(f, k, size)
+				}
+			})
+		}
+		for k := from; k < from+n; k++ {
+			work <- k
+		}
+		close(work)
+		wg.Wait()
+		for _, b := range bundles {
+			if b.missing != nil {
+				return nil, b.missing
+			}
+			if b.malformed != nil && s.malformed == nil {
+				s.malformed = b.malformed
+			}
+			s.hashes = append(s.hashes, b.hashes...)
+			s.parsed = append(s.parsed, b.parsed...)
+			s.parseErr = append(s.parseErr, b.parseErr...)
+			s.path = append(s.path, b.path)
 		}
 	}
 	return s, nil
+}
+
+// readBundle is one entry bundle, read, hashed and parsed.
+type readBundle struct {
+	hashes    [][]byte
+	parsed    []Leaf
+	parseErr  []error
+	path      string
+	missing   *VerifyError
+	malformed *VerifyError
+}
+
+func readOneBundle(f files, k, size uint64) readBundle {
+	entries, path, err := f.bundle(k, size)
+	first := k * layout.EntryBundleWidth
+	want := min(size-first, layout.EntryBundleWidth)
+	b := readBundle{path: path, hashes: make([][]byte, want), parsed: make([]Leaf, want), parseErr: make([]error, want)}
+	bad := int64(first) + int64(len(entries))
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		b.missing = &VerifyError{Problem: ErrLeafMissing, Leaf: bad, File: path, Err: errors.New("the entry bundle is gone")}
+		return b
+	case errors.Is(err, errShort):
+		b.missing = &VerifyError{Problem: ErrLeafMissing, Leaf: bad, File: path, Err: err}
+		return b
+	default:
+		// A malformed bundle: an edited length shifts every later entry,
+		// so the leaf to blame is the first whose hash the tree does not
+		// include; Verify asks locate.
+		b.malformed = &VerifyError{Problem: ErrLeafAltered, Leaf: bad, File: path, Err: err}
+	}
+	for j := range b.hashes {
+		if j >= len(entries) {
+			b.hashes[j] = make([]byte, 32) // unreadable: no leaf hashes to zero
+			continue
+		}
+		b.hashes[j] = leafHash(entries[j])
+		b.parsed[j], b.parseErr[j] = ParseLeaf(entries[j])
+	}
+	return b
 }
 
 // tree is the Merkle tree the stored leaves imply.

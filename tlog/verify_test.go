@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	f_log "github.com/transparency-dev/formats/log"
+	"golang.org/x/mod/sumdb/note"
 )
 
 // fixture is a real log built once through Tessera, with copies of it at
@@ -321,6 +324,23 @@ func TestVerifyTamper(t *testing.T) {
 		cp, _ := os.ReadFile(filepath.Join(forgedDir, "log/checkpoint"))
 		os.WriteFile(filepath.Join(dir, "log/checkpoint"), cp, 0o644)
 		verifyFails(t, dir, VerifyOptions{}, ErrCheckpoint, -1, "log/checkpoint")
+	})
+	t.Run("a checkpoint signed for an absurd size", func(t *testing.T) {
+		// The attacker holds the key; the log must not try to hold 2^40
+		// leaves in memory, only fail at the first bundle that is not there.
+		dir := scratch(t, f.log700)
+		sk, _ := os.ReadFile(filepath.Join(dir, PrivateKeyFile))
+		kp, err := parsePrivateKey(strings.TrimSpace(string(sk)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := f_log.Checkpoint{Origin: kp.signer.Name(), Size: 1 << 40, Hash: make([]byte, 32)}.Marshal()
+		cp, err := note.Sign(&note.Note{Text: string(text)}, kp.signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "log/checkpoint"), cp, 0o644)
+		verifyFails(t, dir, pinned, ErrLeafMissing, 512, "log/tile/entries/002")
 	})
 	t.Run("a leaf the engine refuses", func(t *testing.T) {
 		_, err := Verify(context.Background(), f.log700, VerifyOptions{PublicKey: f.pub, OnLeaf: func(i uint64, l Leaf) error {
