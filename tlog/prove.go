@@ -28,18 +28,15 @@ type Proof struct {
 // from opts.PublicKey or log.pub; the other options are ignored.
 func Prove(ctx context.Context, dir string, index uint64, opts VerifyOptions) (*Proof, error) {
 	f := newFiles(dir)
-	v, _, err := trustedVerifier(dir, opts)
+	v, rep, err := trustedVerifier(dir, opts)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := f.checkpoint()
+	cp, err := readSignedCheckpoint(f, dir, v, rep)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+		return nil, err
 	}
-	cp, err := openCheckpoint(raw, v)
-	if err != nil {
-		return nil, &VerifyError{Problem: ErrCheckpoint, Leaf: -1, File: f.rel(layout.CheckpointPath), Err: err}
-	}
+	raw := rep.Checkpoint
 	if index >= cp.Size {
 		return nil, fmt.Errorf("leaf %d: the log's signed checkpoint has %d leaves (is the record newer than the last checkpoint?)", index, cp.Size)
 	}
@@ -110,13 +107,11 @@ func nodeHash(f files, cache map[[2]uint64][][]byte, level uint, index, size uin
 // lookups, such as finding the leaf of a promotion after a crash.
 func ReadLeaves(ctx context.Context, dir string, from uint64, fn func(index uint64, leaf Leaf) error) error {
 	f := newFiles(dir)
-	raw, err := ReadCheckpoint(dir)
+	v, rep, err := trustedVerifier(dir, VerifyOptions{})
 	if err != nil {
 		return err
 	}
-	vkey, _ := ReadPublicKey(dir)
-	v, _ := parseVerifier(vkey)
-	cp, err := openCheckpoint(raw, v)
+	cp, err := readSignedCheckpoint(f, dir, v, rep)
 	if err != nil {
 		return err
 	}

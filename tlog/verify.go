@@ -104,61 +104,25 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 	if err != nil {
 		return nil, err
 	}
-	cpRaw, err := f.checkpoint()
-	if errors.Is(err, ErrNoLog) {
-		return nil, fmt.Errorf("%s: %w: nothing to verify (no prod change recorded yet?)", dir, ErrNoLog)
-	}
+	cp, err := readSignedCheckpoint(f, dir, v, rep)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := openCheckpoint(cpRaw, v)
+	saved, err := openSavedCheckpoint(opts, v, cp)
 	if err != nil {
-		return nil, &VerifyError{Problem: ErrCheckpoint, Leaf: -1, File: f.rel(layout.CheckpointPath), Err: err}
+		return nil, err
 	}
-	rep.Size, rep.Root, rep.Checkpoint = cp.Size, cp.Hash, cpRaw
-
-	var saved *f_log.Checkpoint
-	if opts.Checkpoint != nil {
-		name := opts.CheckpointName
-		if name == "" {
-			name = "saved checkpoint"
-		}
-		saved, err = openCheckpoint(opts.Checkpoint, v)
-		if err != nil {
-			return nil, &VerifyError{Problem: ErrCheckpoint, Leaf: -1, File: name,
-				Detail: "the saved checkpoint is not signed by the key the log is checked with (was the log's key replaced?)", Err: err}
-		}
-		if saved.Size > cp.Size {
-			return nil, &VerifyError{Problem: ErrTruncated, Leaf: int64(cp.Size), File: name,
-				Detail: fmt.Sprintf("the log has %d leaves but the checkpoint saved earlier commits to %d: the newest %d were deleted, or the log was replaced by an older copy", cp.Size, saved.Size, saved.Size-cp.Size)}
-		}
-	}
-
 	leaves, err := readLeaves(ctx, f, cp.Size)
 	if err != nil {
 		return nil, err
 	}
-	tree, err := buildTree(leaves.hashes, saved)
+	tree, err := proveLeaves(f, cp, leaves, saved)
 	if err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(tree.root, cp.Hash) {
-		err := locate(f, cp, leaves)
-		if m := leaves.malformed; m != nil {
-			var ve *VerifyError
-			if !errors.As(err, &ve) || ve.Leaf < 0 || ve.Leaf > m.Leaf {
-				return nil, m
-			}
-			ve.Err = m.Err // the split error says what is wrong with the file
-		}
-		return nil, err
-	}
-	if leaves.malformed != nil {
-		return nil, leaves.malformed
-	}
 	if saved != nil {
 		if !bytes.Equal(tree.prefixRoot, saved.Hash) {
-			return nil, &VerifyError{Problem: ErrInconsistent, Leaf: -1, File: opts.CheckpointName,
+			return nil, &VerifyError{Problem: ErrInconsistent, Leaf: -1, File: savedName(opts),
 				Detail: fmt.Sprintf("the first %d leaves of today's log hash to %x, the saved checkpoint signs %x: leaves below %d were rewritten since it was saved", saved.Size, tree.prefixRoot, saved.Hash, saved.Size)}
 		}
 		rep.SavedSize = saved.Size
@@ -183,6 +147,73 @@ func Verify(ctx context.Context, dir string, opts VerifyOptions) (*Report, error
 		}
 	}
 	return rep, nil
+}
+
+// readSignedCheckpoint reads log/checkpoint and verifies it with v.
+func readSignedCheckpoint(f files, dir string, v note.Verifier, rep *Report) (*f_log.Checkpoint, error) {
+	raw, err := f.checkpoint()
+	if errors.Is(err, ErrNoLog) {
+		return nil, fmt.Errorf("%s: %w: nothing to verify (no prod change recorded yet?)", dir, ErrNoLog)
+	}
+	if err != nil {
+		return nil, err
+	}
+	cp, err := openCheckpoint(raw, v)
+	if err != nil {
+		return nil, &VerifyError{Problem: ErrCheckpoint, Leaf: -1, File: f.rel(layout.CheckpointPath), Err: err}
+	}
+	rep.Size, rep.Root, rep.Checkpoint = cp.Size, cp.Hash, raw
+	return cp, nil
+}
+
+func savedName(opts VerifyOptions) string {
+	if opts.CheckpointName == "" {
+		return "saved checkpoint"
+	}
+	return opts.CheckpointName
+}
+
+// openSavedCheckpoint verifies the checkpoint saved earlier, if any, with
+// the same key, and refuses a log smaller than it.
+func openSavedCheckpoint(opts VerifyOptions, v note.Verifier, cp *f_log.Checkpoint) (*f_log.Checkpoint, error) {
+	if opts.Checkpoint == nil {
+		return nil, nil
+	}
+	saved, err := openCheckpoint(opts.Checkpoint, v)
+	if err != nil {
+		return nil, &VerifyError{Problem: ErrCheckpoint, Leaf: -1, File: savedName(opts),
+			Detail: "the saved checkpoint is not signed by the key the log is checked with (was the log's key replaced?)", Err: err}
+	}
+	if saved.Size > cp.Size {
+		return nil, &VerifyError{Problem: ErrTruncated, Leaf: int64(cp.Size), File: savedName(opts),
+			Detail: fmt.Sprintf("the log has %d leaves but the checkpoint saved earlier commits to %d: the newest %d were deleted, or the log was replaced by an older copy", cp.Size, saved.Size, saved.Size-cp.Size)}
+	}
+	return saved, nil
+}
+
+// proveLeaves hashes the stored leaves into a tree whose root must be the
+// signed one: that proves every leaf's inclusion at once. On a mismatch it
+// names the leaf or tile at fault.
+func proveLeaves(f files, cp *f_log.Checkpoint, leaves *storedLeaves, saved *f_log.Checkpoint) (*tree, error) {
+	tree, err := buildTree(leaves.hashes, saved)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(tree.root, cp.Hash) {
+		err := locate(f, cp, leaves)
+		if m := leaves.malformed; m != nil {
+			var ve *VerifyError
+			if !errors.As(err, &ve) || ve.Leaf < 0 || ve.Leaf > m.Leaf {
+				return nil, m
+			}
+			ve.Err = m.Err // the split error says what is wrong with the file
+		}
+		return nil, err
+	}
+	if leaves.malformed != nil {
+		return nil, leaves.malformed
+	}
+	return tree, nil
 }
 
 // trustedVerifier returns the key to check checkpoints with: the pinned one,

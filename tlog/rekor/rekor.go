@@ -32,6 +32,7 @@ import (
 	"github.com/go-openapi/strfmt"
 	"github.com/sigstore/rekor/pkg/generated/models"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/slipway/slipway/trust"
 )
 
 // PublicGoodURL is the public Sigstore Rekor instance.
@@ -78,14 +79,13 @@ func ParsePublicKey(pemBytes []byte) (crypto.PublicKey, error) {
 }
 
 // LogID is the id Rekor gives a log: hex SHA-256 of its key's DER
-// SubjectPublicKeyInfo.
+// SubjectPublicKeyInfo — the same id Slipway gives any key.
 func LogID(key crypto.PublicKey) (string, error) {
-	der, err := cryptoutils.MarshalPublicKeyToDER(key)
+	id, err := trust.KeyID(key)
 	if err != nil {
 		return "", fmt.Errorf("rekor public key: %w", err)
 	}
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:]), nil
+	return id, nil
 }
 
 // HashedRekord is what a hashedrekord entry binds: one signature over one
