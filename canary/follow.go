@@ -44,9 +44,7 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 	step, weight := -1, 0
 	r.moveTo(0, 0)
 	var bg *run
-	if r.Spec.Analysis != nil {
-		bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep)
-	}
+	started := false
 	defer func() {
 		if bg != nil {
 			bg.ar.Terminate()
@@ -100,6 +98,12 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 				}
 			}
 			lastPhase = st.Phase
+		}
+		// The background analysis starts once the rollout's position has
+		// been read, so that its first measurement reports it.
+		if r.Spec.Analysis != nil && !started {
+			started = true
+			bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep)
 		}
 		select {
 		case <-ctx.Done():
