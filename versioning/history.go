@@ -228,10 +228,7 @@ func uniquePeople(commits []Commit) []Person {
 // under the rules that drop reverts it waits (uncounted) until that commit
 // shows up, and both drop out, or the range ends and it counts.
 func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter, rules Rules, onBoundary func(string)) (t tally, kept int, err error) {
-	t = tally{rules: rules}
-	rule := rules.revertRule()
-	var cancel cancelStream
-	var sr srFilter
+	st := newStreamTally(rules)
 	// The decision needs messages only: no identities.
 	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), NoIdentity: true, OnBoundary: onBoundary}, func(e *git.LogEntry) error {
 		if !filter.touches(e.Files) {
@@ -240,31 +237,54 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 		kept++
 		c := newCommit(e)
 		c.files, c.parents = nil, nil
-		switch rule {
-		case RevertsCancel:
-			if cancel.process(&c) {
-				t.add(&c)
-			}
-		case revertsSemanticRelease:
-			if err := srThrows(&c); err != nil {
-				return err
-			}
-			if sr.process(&c) {
-				t.add(&c)
-			}
-			c.message = "" // parsed (c.sr): a held revert needs it no more
-		default:
-			t.add(&c)
-		}
-		return nil
+		return st.add(c)
 	})
-	for _, c := range cancel.flush() {
-		t.add(c)
+	return st.close(), kept, err
+}
+
+// streamTally decides a range commit by commit, newest first, applying the
+// revert rule as it goes.
+type streamTally struct {
+	t      tally
+	rule   RevertRule
+	cancel cancelStream
+	sr     srFilter
+}
+
+func newStreamTally(rules Rules) *streamTally {
+	return &streamTally{t: tally{rules: rules}, rule: rules.revertRule()}
+}
+
+// add takes the next (older) commit of the range.
+func (s *streamTally) add(c Commit) error {
+	switch s.rule {
+	case RevertsCancel:
+		if s.cancel.process(&c) {
+			s.t.add(&c)
+		}
+	case revertsSemanticRelease:
+		if err := srThrows(&c); err != nil {
+			return err
+		}
+		if s.sr.process(&c) {
+			s.t.add(&c)
+		}
+		c.message = "" // parsed (c.sr): a held revert needs it no more
+	default:
+		s.t.add(&c)
 	}
-	for _, c := range sr.held {
-		t.add(c)
+	return nil
+}
+
+// close counts the reverts whose target never came and returns the tally.
+func (s *streamTally) close() tally {
+	for _, c := range s.cancel.flush() {
+		s.t.add(c)
 	}
-	return t, kept, err
+	for _, c := range s.sr.held {
+		s.t.add(c)
+	}
+	return s.t
 }
 
 // cancelStream is cancelReverts for a range read as it streams.
