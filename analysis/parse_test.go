@@ -266,7 +266,7 @@ func FuzzEvalCondition(f *testing.F) {
 // does not exist is one problem, reported where the reference is written,
 // not once more by every template that composes it.
 func TestValidateReportsAMissingTemplateOnce(t *testing.T) {
-	ts, err := Parse([]byte(`
+	ts, lib := parseLibrary(t, "c.yaml", `
 apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate
 metadata: {name: top}
@@ -285,14 +285,7 @@ kind: AnalysisTemplate
 metadata: {name: direct}
 spec:
   templates: [{templateName: absent}]
-`), "c.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib := NewLibrary()
-	if err := lib.Add(ts...); err != nil {
-		t.Fatal(err)
-	}
+`)
 	problems := func(ts ...*Template) string {
 		var ve *ValidationError
 		if err := Validate(lib, nil, ts...); !errors.As(err, &ve) {
@@ -316,14 +309,26 @@ c.yaml#3: spec.templates[0].templateName: AnalysisTemplate "absent" not found: a
 // TestValidateCycleNamesItsTemplateOnce: other composition errors keep
 // their message, without the template's own name repeated.
 func TestValidateCycleNamesItsTemplateOnce(t *testing.T) {
-	ts, err := Parse([]byte(`
+	ts, lib := parseLibrary(t, "loop.yaml", `
 apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate
 metadata: {name: a}
 spec:
   metrics: [{name: m, provider: {web: {url: "http://127.0.0.1/"}}}]
   templates: [{templateName: a}]
-`), "loop.yaml")
+`)
+	err := Validate(lib, nil, ts...)
+	want := "loop.yaml#1: spec.templates: templates reference each other in a cycle ([a] -> a): remove one reference"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+// parseLibrary parses doc (named source) into templates and a library
+// holding them.
+func parseLibrary(t *testing.T, source, doc string) ([]*Template, *Library) {
+	t.Helper()
+	ts, err := Parse([]byte(doc), source)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,9 +336,5 @@ spec:
 	if err := lib.Add(ts...); err != nil {
 		t.Fatal(err)
 	}
-	err = Validate(lib, nil, ts...)
-	want := "loop.yaml#1: spec.templates: templates reference each other in a cycle ([a] -> a): remove one reference"
-	if err == nil || err.Error() != want {
-		t.Fatalf("got %v\nwant %s", err, want)
-	}
+	return ts, lib
 }

@@ -22,10 +22,11 @@ type AngularCommit struct {
 	// Header is the parser's commit.header: the first line, or "" when the
 	// message has no line (only gpg lines).
 	Header string
-	// Fields are the commit's other string fields the release rules may
-	// match: type, scope and subject when the header matches the angular
-	// pattern, and every `-name-` meta field (a line "-name-" followed by
-	// its value lines). A field absent from the map is null.
+	// Type, Scope and Subject are the header pattern's groups ("" is null:
+	// no match, or an empty group).
+	Type, Scope, Subject string
+	// Fields are the `-name-` meta fields (a line "-name-" followed by its
+	// value lines) other than those above. A field absent is null.
 	Fields map[string]string
 	// Notes counts the BREAKING CHANGE notes (any line starting, after
 	// blanks, "|" or "*", with "breaking change" in any case followed by ":"
@@ -49,8 +50,19 @@ type AngularRevert struct {
 // matched, or a `-revert-` meta field holds text.
 func (c AngularCommit) IsRevert() bool { return c.Revert != nil || c.Fields["revert"] != "" }
 
-// Field returns a string field and whether it is set (not null).
+// Field returns a string field of the parsed commit and whether it is set
+// (not null).
 func (c AngularCommit) Field(name string) (string, bool) {
+	switch name {
+	case "header":
+		return c.Header, c.Header != ""
+	case "type":
+		return c.Type, c.Type != ""
+	case "scope":
+		return c.Scope, c.Scope != ""
+	case "subject":
+		return c.Subject, c.Subject != ""
+	}
 	v, ok := c.Fields[name]
 	return v, ok
 }
@@ -60,9 +72,6 @@ const jsSpace = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u20
 
 // jsSpaceClass is jsSpace as a regexp class body.
 const jsSpaceClass = `\t\n\v\f\r \x{00a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}`
-
-// jsDot is JavaScript's "." without the s flag.
-const jsDot = `[^\n\r\x{2028}\x{2029}]`
 
 func isJSSpace(r rune) bool { return strings.ContainsRune(jsSpace, r) }
 
@@ -88,17 +97,9 @@ func asciiFold(lit string) string {
 }
 
 var (
-	// headerPattern: /^(\w*)(?:\((.*)\))?: (.*)$/
-	angularHeaderRe = regexp.MustCompile(`^(\w*)(?:\((` + jsDot + `*)\))?: (` + jsDot + `*)$`)
 	// revertPattern: /^(?:Revert|revert:)\s"?([\s\S]+?)"?\s*This reverts commit (\w{7,40})\b/i
 	angularRevertRe = regexp.MustCompile(`^(?:` + asciiFold("Revert") + `|` + asciiFold("revert:") + `)[` + jsSpaceClass + `]"?((?s:.)+?)"?[` +
 		jsSpaceClass + `]*` + asciiFold("This reverts commit ") + `(\w{7,40})\b`)
-	// fieldPattern (the parser's default): /^-(.*?)-$/
-	angularFieldRe = regexp.MustCompile(`^-(` + jsDot + `*?)-$`)
-	// the notes regex built from noteKeywords: /^[\s|*]*(BREAKING CHANGE)[:\s]+(.*)/i
-	angularNoteRe = regexp.MustCompile(`^[` + jsSpaceClass + `|*]*` + asciiFold("BREAKING CHANGE") + `[:` + jsSpaceClass + `]`)
-	// a gpg line, which the parser drops: /^\s*gpg:/
-	gpgLineRe = regexp.MustCompile(`^[` + jsSpaceClass + `]*gpg:`)
 	// mentions: /@([\w-]+)/g
 	mentionRe = regexp.MustCompile(`@[\w-]`)
 )
@@ -113,7 +114,7 @@ func ParseAngular(message string) (c AngularCommit, ok bool) {
 	}
 	p := angularParser{input: msg}
 	for _, l := range splitJSLines(trimNewLines(msg)) {
-		if !gpgLineRe.MatchString(l) {
+		if !isGPGLine(l) {
 			p.lines = append(p.lines, l)
 		}
 	}
@@ -122,15 +123,58 @@ func ParseAngular(message string) (c AngularCommit, ok bool) {
 }
 
 // AngularHeader parses a header with the angular preset's headerPattern
-// `^(\w*)(?:\((.*)\))?: (.*)$`, which semantic-release uses by default.
+// /^(\w*)(?:\((.*)\))?: (.*)$/, which semantic-release uses by default.
 // Unlike Conventional Commits it rejects "!" (so `feat!: x` is not a
-// feature there) and requires exactly ": ".
+// feature there) and requires exactly ": ". Matched by hand: the type is
+// the whole run of word characters (a shorter one leaves a word character
+// where "(" or ":" must be); the greedy scope reaches the last "): "; and
+// "." matches neither \r, U+2028 nor U+2029, so a header holding one does
+// not match.
 func AngularHeader(header string) (typ, scope, subject string, ok bool) {
-	m := angularHeaderRe.FindStringSubmatch(header)
-	if m == nil {
+	i := 0
+	for i < len(header) && isWord(header[i]) {
+		i++
+	}
+	rest := header[i:]
+	if strings.ContainsAny(rest, "\r\n\u2028\u2029") {
 		return "", "", "", false
 	}
-	return m[1], m[2], m[3], true
+	switch {
+	case strings.HasPrefix(rest, "("):
+		end := strings.LastIndex(rest, "): ")
+		if end < 0 {
+			return "", "", "", false
+		}
+		return header[:i], rest[1:end], rest[end+3:], true
+	case strings.HasPrefix(rest, ": "):
+		return header[:i], "", rest[2:], true
+	}
+	return "", "", "", false
+}
+
+// fieldName matches the parser's fieldPattern /^-(.*?)-$/ (a "-name-" line).
+func fieldName(line string) (string, bool) {
+	if len(line) < 2 || line[0] != '-' || line[len(line)-1] != '-' || strings.ContainsAny(line, "\r\u2028\u2029") {
+		return "", false
+	}
+	return line[1 : len(line)-1], true
+}
+
+// isBreakingNote matches the notes regex built from noteKeywords,
+// /^[\s|*]*(BREAKING CHANGE)[:\s]+(.*)/i.
+func isBreakingNote(line string) bool {
+	rest := strings.TrimLeftFunc(line, func(r rune) bool { return r == '|' || r == '*' || isJSSpace(r) })
+	const kw = "breaking change"
+	if len(rest) <= len(kw) || !strings.EqualFold(rest[:len(kw)], kw) {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(rest[len(kw):])
+	return r == ':' || isJSSpace(r)
+}
+
+// isGPGLine matches /^\s*gpg:/, the lines the parser drops.
+func isGPGLine(line string) bool {
+	return strings.HasPrefix(strings.TrimLeftFunc(line, isJSSpace), "gpg:")
 }
 
 // trimNewLines drops leading and trailing \r and \n (the parser's
@@ -175,14 +219,8 @@ func (p *angularParser) parse() {
 	if len(p.lines) > 0 && p.lines[0] != "" {
 		p.c.Header = p.lines[0]
 		p.i = 1
-		if typ, scope, subject, ok := AngularHeader(p.c.Header); ok {
-			// assignMatchedCorrespondence: an empty group is null.
-			for k, v := range map[string]string{"type": typ, "scope": scope, "subject": subject} {
-				if v != "" {
-					p.set(k, v)
-				}
-			}
-		}
+		// assignMatchedCorrespondence: an empty group is null ("").
+		p.c.Type, p.c.Scope, p.c.Subject, _ = AngularHeader(p.c.Header)
 	} else if len(p.lines) > 0 {
 		p.i = 1 // an empty first line is consumed as a header that is not set
 	}
@@ -219,8 +257,8 @@ func (p *angularParser) parseMeta() bool {
 	field, parsed := "", false
 	for p.available() {
 		line := p.lines[p.i]
-		if m := angularFieldRe.FindStringSubmatch(line); m != nil {
-			field = m[1] // "" (from "--") is null: no field
+		if name, ok := fieldName(line); ok {
+			field = name // "" (from "--") is null: no field
 			p.i++
 			continue
 		}
@@ -239,6 +277,12 @@ func (p *angularParser) appendField(field, line string) {
 	switch field {
 	case "header":
 		p.c.Header = appendLine(p.c.Header, line)
+	case "type":
+		p.c.Type = appendLine(p.c.Type, line)
+	case "scope":
+		p.c.Scope = appendLine(p.c.Scope, line)
+	case "subject":
+		p.c.Subject = appendLine(p.c.Subject, line)
 	case "notes", "references":
 		// The array becomes a string; cleanupCommit then calls
 		// .forEach / .filter on it.
@@ -262,7 +306,7 @@ func appendLine(src, line string) string {
 
 // parseNotes consumes a BREAKING CHANGE note and its continuation lines.
 func (p *angularParser) parseNotes() bool {
-	if !p.available() || !angularNoteRe.MatchString(p.lines[p.i]) {
+	if !p.available() || !isBreakingNote(p.lines[p.i]) {
 		return false
 	}
 	p.c.Notes++

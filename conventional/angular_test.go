@@ -212,3 +212,61 @@ func FuzzParseAngular(f *testing.F) {
 		}
 	})
 }
+
+// TestParseAngularOnLineCombinations replays parser-combinations.json: 600
+// messages joined from random lines (reverts, hash lines, notes, meta
+// fields, references, gpg lines, CRLF) and how the real parser read each.
+func TestParseAngularOnLineCombinations(t *testing.T) {
+	data, err := os.ReadFile("../versioning/testdata/semantic-release/parser-combinations.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Message string `json:"message"`
+		Parsed  struct {
+			oracleParse
+			Scope    *string         `json:"scope"`
+			IsRevert bool            `json:"isRevert"`
+			Revert   json.RawMessage `json:"revert"` // a meta field makes it text
+		} `json:"parsed"`
+	}
+	if err := json.Unmarshal(data, &cases); err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) < 600 {
+		t.Fatalf("%d cases", len(cases))
+	}
+	for _, c := range cases {
+		w := c.Parsed
+		g, ok := ParseAngular(c.Message)
+		var diff []string
+		switch {
+		case ok == w.Skipped:
+			diff = append(diff, "skipped")
+		case !ok:
+		case (g.Throws != "") != w.Throws:
+			diff = append(diff, "throws")
+		case w.Throws:
+		default:
+			if g.Header != deref(w.Header) {
+				diff = append(diff, "header")
+			}
+			if g.Type != deref(w.Type) || g.Scope != deref(w.Scope) {
+				diff = append(diff, "type/scope")
+			}
+			if g.Notes != w.Notes {
+				diff = append(diff, "notes")
+			}
+			if g.IsRevert() != w.IsRevert {
+				diff = append(diff, "revert")
+			}
+			var r struct{ Header, Hash *string }
+			if json.Unmarshal(w.Revert, &r) == nil && r.Header != nil && (g.Revert == nil || g.Revert.Header != *r.Header || g.Revert.Hash != *r.Hash) {
+				diff = append(diff, "revert capture")
+			}
+		}
+		if diff != nil {
+			t.Errorf("%q: %v differ\n go %+v\n js %+v", c.Message, diff, g, w)
+		}
+	}
+}

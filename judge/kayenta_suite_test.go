@@ -51,16 +51,22 @@ func TestKayentaClassifierSuite(t *testing.T) {
 		}, criticalAt(0.8, 1.2), func(in *Input) { in.NaNStrategy = Replace }), High, true},
 		{"Zero Mean: Pass Metric", kayenta(zeros, zeros, effect(0.8, 1.2)), Pass, false},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := Classify(c.in)
-			if err != nil {
-				t.Fatalf("Kayenta accepts these settings; Slipway refused them: %v", err)
-			}
-			if got.Classification != c.want || got.Critical != c.wantCritical {
-				t.Fatalf("got %s critical=%v, Kayenta's suite wants %s critical=%v (%s)", got.Classification, got.Critical, c.want, c.wantCritical, got.Reason)
-			}
-		})
+		expectClass(t, c.name, c.in, c.want, c.wantCritical)
 	}
+}
+
+// expectClass classifies in (which Kayenta accepts) and wants the given
+// classification and criticality.
+func expectClass(t *testing.T, name string, in Input, want Classification, wantCritical bool) {
+	t.Run(name, func(t *testing.T) {
+		got, err := Classify(in)
+		if err != nil {
+			t.Fatalf("Kayenta accepts these settings; Slipway refused them: %v", err)
+		}
+		if got.Classification != want || got.Critical != wantCritical {
+			t.Fatalf("got %s critical=%v, want %s critical=%v (%s)", got.Classification, got.Critical, want, wantCritical, got.Reason)
+		}
+	})
 }
 
 // TestThresholdPairsInAnyOrder: each bound of a pair gates its own
@@ -100,15 +106,7 @@ func TestThresholdPairsInAnyOrder(t *testing.T) {
 			in.EffectSize = EffectSize{Measure: CLES, Thresholds: []float64{0.9, 0.6}}
 		}), High, false},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := Classify(c.in)
-			if err != nil {
-				t.Fatalf("refused: %v", err)
-			}
-			if got.Classification != c.want || got.Critical != c.wantCritical {
-				t.Fatalf("got %s critical=%v, want %s critical=%v (%s)", got.Classification, got.Critical, c.want, c.wantCritical, got.Reason)
-			}
-		})
+		expectClass(t, c.name, c.in, c.want, c.wantCritical)
 	}
 }
 

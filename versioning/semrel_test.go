@@ -179,3 +179,14 @@ func TestSemanticReleaseParserFailure(t *testing.T) {
 		t.Errorf("release-please: %+v", r)
 	}
 }
+
+func TestParseRevertRule(t *testing.T) {
+	for in, want := range map[string]RevertRule{"": RevertsPreset, "cancel": RevertsCancel, "keep": RevertsKeep} {
+		if got, err := ParseRevertRule(in); err != nil || got != want {
+			t.Errorf("%q: %q %v", in, got, err)
+		}
+	}
+	if _, err := ParseRevertRule("semantic-release"); err == nil || !strings.Contains(err.Error(), "use cancel or keep") {
+		t.Errorf("the internal rule must not be selectable: %v", err)
+	}
+}

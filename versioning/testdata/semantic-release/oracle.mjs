@@ -11,6 +11,12 @@
 // For each case: the release type analyzeCommits returns for its commits
 // (newest first, as semantic-release reads them), or the error it throws,
 // and how the parser reads each message.
+//
+// With --parse FILE (a JSON list of messages) it prints instead how the
+// parser reads each message; parser-combinations.json holds 600 messages
+// made by joining, with \n or \r\n, one to seven lines drawn at random
+// from revert headers, hash lines, notes, meta-field lines, references, gpg
+// lines and odd blanks, each with that reading.
 import { readFileSync } from 'node:fs'
 import { analyzeCommits } from '@semantic-release/commit-analyzer'
 import { CommitParser } from 'conventional-commits-parser'
@@ -18,6 +24,24 @@ import angular from 'conventional-changelog-angular'
 
 const parser = new CommitParser((await angular()).parser)
 const logger = { log() {}, error() {} }
+
+function parse(message) {
+  if (!message.trim()) return { skipped: true }
+  try {
+    const p = parser.parse(message)
+    return { header: p.header, type: p.type ?? null, scope: p.scope ?? null, notes: p.notes.length, revert: p.revert, isRevert: !!p.revert }
+  } catch (e) {
+    return { throws: true }
+  }
+}
+
+if (process.argv[2] === '--parse') {
+  const messages = JSON.parse(readFileSync(process.argv[3], 'utf8'))
+  const out = messages.map((message) => ({ message, parsed: parse(message.trim()) }))
+  process.stdout.write(JSON.stringify(out, null, 0) + '\n')
+  process.exit(0)
+}
+
 const cases = JSON.parse(readFileSync(process.argv[2], 'utf8'))
 const out = []
 for (const c of cases) {
@@ -30,15 +54,7 @@ for (const c of cases) {
   } catch (e) {
     error = String(e.message || e)
   }
-  const parsed = commits.map(({ message }) => {
-    if (!message.trim()) return { skipped: true }
-    try {
-      const p = parser.parse(message)
-      return { header: p.header, type: p.type ?? null, notes: p.notes.length, revert: p.revert }
-    } catch (e) {
-      return { throws: true }
-    }
-  })
+  const parsed = commits.map(({ message }) => parse(message))
   out.push({ name: c.name, release, error: error !== null, parsed })
 }
 process.stdout.write(JSON.stringify(out, null, 1) + '\n')
