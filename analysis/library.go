@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 )
@@ -46,9 +47,23 @@ func (l *Library) Get(ref TemplateRef) (*Template, error) {
 	}
 	t, ok := m[ref.TemplateName]
 	if !ok {
-		return nil, fmt.Errorf("%s %q not found: add the file that defines it to the canary's templates list", kind, ref.TemplateName)
+		return nil, &MissingTemplateError{Kind: kind, Name: ref.TemplateName}
 	}
 	return t, nil
+}
+
+// MissingTemplateError is a reference to a template the library does not
+// hold.
+type MissingTemplateError struct {
+	Kind string // AnalysisTemplate or ClusterAnalysisTemplate
+	Name string
+	// In is the template whose spec.templates holds the reference (nil for
+	// a reference given to Get or Resolve directly).
+	In *Template
+}
+
+func (e *MissingTemplateError) Error() string {
+	return fmt.Sprintf("%s %q not found: add the file that defines it to the canary's templates list", e.Kind, e.Name)
 }
 
 // Resolve merges the referenced templates (and, recursively, the templates
@@ -70,6 +85,10 @@ func (l *Library) Resolve(refs ...TemplateRef) (*Template, error) {
 			seen[ref] = true
 			child, err := l.Get(ref)
 			if err != nil {
+				var missing *MissingTemplateError
+				if errors.As(err, &missing) {
+					missing.In = t
+				}
 				return fmt.Errorf("%s: spec.templates: %w", t.Source, err)
 			}
 			if err := visit(child, append(stack, ref.TemplateName)); err != nil {

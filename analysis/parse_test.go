@@ -261,3 +261,80 @@ func FuzzEvalCondition(f *testing.F) {
 		}
 	})
 }
+
+// TestValidateReportsAMissingTemplateOnce: a reference to a template that
+// does not exist is one problem, reported where the reference is written,
+// not once more by every template that composes it.
+func TestValidateReportsAMissingTemplateOnce(t *testing.T) {
+	ts, lib := parseLibrary(t, "c.yaml", `
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: top}
+spec:
+  templates: [{templateName: middle}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: middle}
+spec:
+  metrics: [{name: m, provider: {web: {url: "http://127.0.0.1/"}}}]
+  templates: [{templateName: gone}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: direct}
+spec:
+  templates: [{templateName: absent}]
+`)
+	problems := func(ts ...*Template) string {
+		var ve *ValidationError
+		if err := Validate(lib, nil, ts...); !errors.As(err, &ve) {
+			t.Fatalf("err = %v, want a *ValidationError", err)
+		}
+		return ve.Error()
+	}
+	all := problems(ts...)
+	want := `c.yaml#2: spec.templates[0].templateName: AnalysisTemplate "gone" not found: add the file that defines it to the canary's templates list
+c.yaml#3: spec.templates[0].templateName: AnalysisTemplate "absent" not found: add the file that defines it to the canary's templates list`
+	if all != want {
+		t.Fatalf("problems:\n%s\nwant:\n%s", all, want)
+	}
+	// Checked alone, the composing template names the one at fault.
+	alone := problems(ts[0])
+	if alone != `c.yaml#1: spec.templates: c.yaml#2: spec.templates: AnalysisTemplate "gone" not found: add the file that defines it to the canary's templates list` {
+		t.Fatalf("top alone: %s", alone)
+	}
+}
+
+// TestValidateCycleNamesItsTemplateOnce: other composition errors keep
+// their message, without the template's own name repeated.
+func TestValidateCycleNamesItsTemplateOnce(t *testing.T) {
+	ts, lib := parseLibrary(t, "loop.yaml", `
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: a}
+spec:
+  metrics: [{name: m, provider: {web: {url: "http://127.0.0.1/"}}}]
+  templates: [{templateName: a}]
+`)
+	err := Validate(lib, nil, ts...)
+	want := "loop.yaml#1: spec.templates: templates reference each other in a cycle ([a] -> a): remove one reference"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
+
+// parseLibrary parses doc (named source) into templates and a library
+// holding them.
+func parseLibrary(t *testing.T, source, doc string) ([]*Template, *Library) {
+	t.Helper()
+	ts, err := Parse([]byte(doc), source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := NewLibrary()
+	if err := lib.Add(ts...); err != nil {
+		t.Fatal(err)
+	}
+	return ts, lib
+}

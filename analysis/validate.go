@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -17,9 +18,13 @@ func Validate(lib *Library, reg *Registry, ts ...*Template) error {
 	if reg == nil {
 		reg = DefaultRegistry()
 	}
+	validated := make(map[*Template]bool, len(ts))
+	for _, t := range ts {
+		validated[t] = true
+	}
 	var probs []FieldError
 	for _, t := range ts {
-		for _, p := range validateTemplate(lib, reg, t) {
+		for _, p := range validateTemplate(lib, reg, t, validated) {
 			p.Source = t.Source
 			probs = append(probs, p)
 		}
@@ -30,7 +35,10 @@ func Validate(lib *Library, reg *Registry, ts ...*Template) error {
 	return nil
 }
 
-func validateTemplate(lib *Library, reg *Registry, t *Template) []FieldError {
+// validated holds the templates being checked: a reference one of them
+// makes to a missing template is reported there, by its own field path,
+// and not again by every template that composes it.
+func validateTemplate(lib *Library, reg *Registry, t *Template, validated map[*Template]bool) []FieldError {
 	var out []FieldError
 	add := func(path, format string, a ...any) {
 		out = append(out, FieldError{Path: path, Msg: fmt.Sprintf(format, a...)})
@@ -107,8 +115,12 @@ func validateTemplate(lib *Library, reg *Registry, t *Template) []FieldError {
 		}
 	}
 	if lib != nil && len(t.Spec.Templates) > 0 {
-		if _, err := lib.Flatten(t); err != nil {
-			add("spec.templates", "%v", err)
+		var missing *MissingTemplateError
+		if _, err := lib.Flatten(t); err != nil && !(errors.As(err, &missing) && validated[missing.In]) {
+			// The message starts with the template at fault; drop it when
+			// that is t, which the line already names.
+			msg := strings.TrimPrefix(err.Error(), t.Source+": ")
+			add("spec.templates", "%s", strings.TrimPrefix(msg, "spec.templates: "))
 		}
 	}
 	return out

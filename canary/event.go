@@ -32,8 +32,11 @@ const (
 
 // Event is one entry of a canary's timeline.
 type Event struct {
-	Kind        EventKind                  `json:"kind"`
-	At          time.Time                  `json:"at"`
+	Kind EventKind `json:"kind"`
+	At   time.Time `json:"at"`
+	// Step and Weight are where the canary is when the event is reported:
+	// the step running and the traffic percentage the canary has. An
+	// analysis event carries the weight its measurement was taken at.
 	Step        int                        `json:"step"`
 	Weight      int                        `json:"weight"`
 	Analysis    string                     `json:"analysis,omitempty"` // "background" or "step-N"

@@ -42,10 +42,9 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 		poll = DefaultPoll
 	}
 	step, weight := -1, 0
+	r.moveTo(0, 0)
 	var bg *run
-	if r.Spec.Analysis != nil {
-		bg = r.startAnalysis(ctx, "background", 0, r.Spec.Analysis.AnalysisStep)
-	}
+	started := false
 	defer func() {
 		if bg != nil {
 			bg.ar.Terminate()
@@ -64,20 +63,20 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 			return outcome(Terminated, "context cancelled"), nil
 		case err != nil:
 			// A failed read is not a verdict: report it and read again.
-			r.emit(Event{Kind: EventError, Step: step, Weight: weight, Message: "read rollout status: " + err.Error()})
+			r.emit(Event{Kind: EventError, Message: "read rollout status: " + err.Error()})
 		default:
 			if st.Step != step {
 				step = st.Step
-				r.emit(Event{Kind: EventStepStarted, Step: step, Weight: st.Weight, Message: fmt.Sprintf("rollout at step %d", step)})
+				r.emitAt(step, weight, Event{Kind: EventStepStarted, Message: fmt.Sprintf("rollout at step %d", step)})
 			}
 			if st.Weight != weight {
 				weight = st.Weight
-				r.emit(Event{Kind: EventWeightSet, Step: step, Weight: weight})
+				r.emitAt(step, weight, Event{Kind: EventWeightSet})
 			}
 			switch st.Phase {
 			case rollout.PhasePromoted:
 				r.terminateAll()
-				r.emit(Event{Kind: EventPromoted, Step: step, Weight: 100, Message: "the runtime promoted the canary"})
+				r.emitAt(step, 100, Event{Kind: EventPromoted, Message: "the runtime promoted the canary"})
 				out := outcome(Promoted, "the rollout completed its steps")
 				out.Weight = 100
 				return out, nil
@@ -89,16 +88,22 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 					}
 				}
 				r.terminateAll()
-				r.emit(Event{Kind: EventAborted, Step: step, Weight: 0, Message: reason})
+				r.emitAt(step, 0, Event{Kind: EventAborted, Message: reason})
 				out := outcome(Aborted, reason)
 				out.Weight = 0
 				return out, nil
 			case rollout.PhasePaused:
 				if lastPhase != rollout.PhasePaused {
-					r.emit(Event{Kind: EventPaused, Step: step, Weight: weight, Message: st.Message})
+					r.emit(Event{Kind: EventPaused, Message: st.Message})
 				}
 			}
 			lastPhase = st.Phase
+		}
+		// The background analysis starts once the rollout's position has
+		// been read, so that its first measurement reports it.
+		if r.Spec.Analysis != nil && !started {
+			started = true
+			bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep)
 		}
 		select {
 		case <-ctx.Done():
@@ -110,7 +115,7 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 			case res.Phase.Aborts():
 				return r.abort(ctx, outcome, fmt.Sprintf("background analysis %s: %s", res.Phase, res.Message))
 			case res.Phase == analysis.PhaseInconclusive:
-				r.emit(Event{Kind: EventPaused, Step: step, Weight: weight, Message: "background analysis Inconclusive: " + res.Message + "; the rollout goes on under the runtime's own analysis"})
+				r.emit(Event{Kind: EventPaused, Message: "background analysis Inconclusive: " + res.Message + "; the rollout goes on under the runtime's own analysis"})
 			}
 			bg.watched = false
 		}

@@ -155,10 +155,25 @@ spec:
 	}
 	client, d := argoWorld(t)
 	spec := Spec{Analysis: &BackgroundAnalysis{AnalysisStep: AnalysisStep{Templates: []analysis.TemplateRef{{TemplateName: "errors"}}}}}
-	r, _ := followRunner(d, spec, lib)
+	r, events := followRunner(d, spec, lib)
 	out, err := r.Run(context.Background())
 	if err != nil || out.Result != Aborted || !strings.Contains(out.Reason, "background analysis Failed") {
 		t.Fatalf("outcome %+v %v", out, err)
+	}
+	// Once the rollout's status was read (step 0, 20%), the measurements
+	// report that position.
+	read, measured := false, 0
+	for _, e := range *events {
+		read = read || e.Kind == EventWeightSet && e.Weight == 20
+		if e.Kind == EventMeasurement && read {
+			measured++
+			if e.Weight != 20 || e.Step != 0 {
+				t.Errorf("measurement reported at step %d, %d%%; the rollout was at step 0, 20%%", e.Step, e.Weight)
+			}
+		}
+	}
+	if measured == 0 {
+		t.Errorf("no measurement after the rollout's weight was read: %+v", *events)
 	}
 	ro, err := client.Resource(argorollouts.RolloutsGVR).Namespace("shop").Get(context.Background(), "api", metav1.GetOptions{})
 	if err != nil {

@@ -81,7 +81,14 @@ type Runner struct {
 	mu       sync.Mutex
 	emitMu   sync.Mutex
 	analyses []*analysis.AnalysisRun
+	// at is where the canary is (step and weight), guarded by emitMu: every
+	// event is stamped with it, so that lines from analysis goroutines carry
+	// the weight the canary is at when they are reported.
+	at position
 }
+
+// position is a canary's current step and traffic weight.
+type position struct{ step, weight int }
 
 // run is one analysis the canary started. watched is false once a
 // background run finished well: it stays in the outcome but no longer wakes
@@ -106,6 +113,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		return r.follow(ctx)
 	}
 	weight, step := r.StartWeight, r.StartStep
+	r.moveTo(step, weight)
 	var bg *run
 	defer func() {
 		if bg != nil {
@@ -114,7 +122,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	}()
 	startBackground := func() {
 		if r.Spec.Analysis != nil && bg == nil && step >= r.Spec.Analysis.StartingStep {
-			bg = r.startAnalysis(ctx, "background", step, r.Spec.Analysis.AnalysisStep)
+			bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep)
 		}
 	}
 	outcome := func(res Result, reason string) Outcome {
@@ -123,7 +131,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 	for ; step < len(r.Spec.Steps); step++ {
 		startBackground()
 		st := r.Spec.Steps[step]
-		r.emit(Event{Kind: EventStepStarted, Step: step, Weight: weight, Message: describe(st)})
+		r.emitAt(step, weight, Event{Kind: EventStepStarted, Message: describe(st)})
 		var inline *run
 		var timer <-chan time.Time
 		indefinite := false
@@ -136,7 +144,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 				return r.abort(ctx, outcome, fmt.Sprintf("set weight %d failed: %v", *st.SetWeight, err))
 			}
 			weight = *st.SetWeight
-			r.emit(Event{Kind: EventWeightSet, Step: step, Weight: weight})
+			r.emitAt(step, weight, Event{Kind: EventWeightSet})
 			continue
 		case st.Pause != nil:
 			d, ok, _ := st.Pause.DurationValue()
@@ -147,9 +155,9 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 			} else {
 				indefinite = true
 			}
-			r.emit(Event{Kind: EventPaused, Step: step, Weight: weight, Message: pauseMessage(d, ok)})
+			r.emit(Event{Kind: EventPaused, Message: pauseMessage(d, ok)})
 		case st.Analysis != nil:
-			inline = r.startAnalysis(ctx, fmt.Sprintf("step-%d", step), step, *st.Analysis)
+			inline = r.startAnalysis(ctx, fmt.Sprintf("step-%d", step), *st.Analysis)
 		}
 		if indefinite && r.Decisions == nil {
 			return outcome(Paused, "indefinite pause: resume with a decision"), nil
@@ -168,7 +176,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 				case res.Phase.Aborts():
 					return r.abort(ctx, outcome, fmt.Sprintf("analysis %s %s: %s", inline.name, res.Phase, res.Message))
 				case res.Phase == analysis.PhaseInconclusive:
-					d, err := r.pauseForDecision(ctx, step, weight, fmt.Sprintf("analysis %s Inconclusive: %s", inline.name, res.Message))
+					d, err := r.pauseForDecision(ctx, fmt.Sprintf("analysis %s Inconclusive: %s", inline.name, res.Message))
 					if err != nil || d == nil {
 						return outcome(pausedOrTerminated(ctx), "inconclusive analysis: resume with a decision"), nil
 					}
@@ -183,14 +191,14 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 				case res.Phase.Aborts():
 					return r.abort(ctx, outcome, fmt.Sprintf("background analysis %s: %s", res.Phase, res.Message))
 				case res.Phase == analysis.PhaseInconclusive:
-					d, err := r.pauseForDecision(ctx, step, weight, "background analysis Inconclusive: "+res.Message)
+					d, err := r.pauseForDecision(ctx, "background analysis Inconclusive: "+res.Message)
 					if err != nil || d == nil {
 						return outcome(pausedOrTerminated(ctx), "inconclusive background analysis: resume with a decision"), nil
 					}
 					if out, end, err := r.apply(ctx, *d, outcome, bg); end {
 						return out, err
 					}
-					bg = r.startAnalysis(ctx, "background", step, r.Spec.Analysis.AnalysisStep) // Rollouts starts a new run after a resume
+					bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep) // Rollouts starts a new run after a resume
 				default:
 					bg.watched = false // finished well (count reached): keep it, stop watching
 				}
@@ -237,8 +245,8 @@ func pausedOrTerminated(ctx context.Context) Result {
 
 // pauseForDecision reports the pause and waits for a decision; nil means
 // there is no Decisions channel.
-func (r *Runner) pauseForDecision(ctx context.Context, step, weight int, why string) (*Decision, error) {
-	r.emit(Event{Kind: EventPaused, Step: step, Weight: weight, Message: why})
+func (r *Runner) pauseForDecision(ctx context.Context, why string) (*Decision, error) {
+	r.emit(Event{Kind: EventPaused, Message: why})
 	if r.Decisions == nil {
 		return nil, nil
 	}
@@ -283,7 +291,7 @@ func (r *Runner) abort(ctx context.Context, outcome func(Result, string) Outcome
 		r.emit(Event{Kind: EventError, Message: "abort failed: " + err.Error()})
 		return out, fmt.Errorf("canary: abort failed (traffic may still reach the canary): %w", err)
 	}
-	r.emit(Event{Kind: EventAborted, Message: reason})
+	r.emitAt(out.Step, 0, Event{Kind: EventAborted, Message: reason})
 	return out, nil
 }
 
@@ -299,13 +307,13 @@ func (r *Runner) promote(ctx context.Context, outcome func(Result, string) Outco
 	r.terminateAll()
 	out := outcome(Promoted, "all steps completed")
 	out.Step, out.Weight = len(r.Spec.Steps), 100
-	r.emit(Event{Kind: EventPromoted})
+	r.emitAt(out.Step, out.Weight, Event{Kind: EventPromoted})
 	return out, nil
 }
 
 // startAnalysis merges the referenced templates and starts a run whose
 // measurements and transitions become events.
-func (r *Runner) startAnalysis(ctx context.Context, name string, step int, a AnalysisStep) *run {
+func (r *Runner) startAnalysis(ctx context.Context, name string, a AnalysisStep) *run {
 	lib := r.Library
 	if lib == nil {
 		lib = analysis.NewLibrary()
@@ -319,12 +327,12 @@ func (r *Runner) startAnalysis(ctx context.Context, name string, step int, a Ana
 	opts.Library = lib
 	opts.Args = r.argsFor(a)
 	opts.OnMeasurement = func(e analysis.MeasurementEvent) {
-		r.emit(Event{Kind: EventMeasurement, Step: step, Analysis: name, Measurement: &e})
+		r.emit(Event{Kind: EventMeasurement, Analysis: name, Measurement: &e})
 	}
 	opts.OnPhase = func(c analysis.PhaseChange) {
-		r.emit(Event{Kind: EventAnalysisPhase, Step: step, Analysis: name, Phase: &c})
+		r.emit(Event{Kind: EventAnalysisPhase, Analysis: name, Phase: &c})
 	}
-	r.emit(Event{Kind: EventAnalysisStarted, Step: step, Analysis: name, Message: templateNames(a)})
+	r.emit(Event{Kind: EventAnalysisStarted, Analysis: name, Message: templateNames(a)})
 	ar := analysis.Start(ctx, t, opts)
 	r.mu.Lock()
 	r.analyses = append(r.analyses, ar)
@@ -372,15 +380,40 @@ func (r *Runner) results() []*analysis.Result {
 	return out
 }
 
-// emit serialises events: analyses report from their own goroutines.
+// emit reports an event at the canary's current step and weight. It
+// serialises events: analyses report from their own goroutines.
 func (r *Runner) emit(e Event) {
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.report(e)
+}
+
+// emitAt moves the canary to step and weight and reports e there, in one
+// critical section, so that no event from another goroutine slips in
+// between with the old position.
+func (r *Runner) emitAt(step, weight int, e Event) {
+	r.emitMu.Lock()
+	defer r.emitMu.Unlock()
+	r.at = position{step, weight}
+	r.report(e)
+}
+
+// moveTo sets the position without reporting (a resumed canary's start).
+func (r *Runner) moveTo(step, weight int) {
+	r.emitMu.Lock()
+	r.at = position{step, weight}
+	r.emitMu.Unlock()
+}
+
+// report stamps e with the position and the time and hands it to OnEvent;
+// emitMu is held.
+func (r *Runner) report(e Event) {
 	if r.OnEvent == nil {
 		return
 	}
+	e.Step, e.Weight = r.at.step, r.at.weight
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	r.emitMu.Lock()
-	defer r.emitMu.Unlock()
 	r.OnEvent(e)
 }

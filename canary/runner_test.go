@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -356,5 +357,75 @@ func TestPauseDurations(t *testing.T) {
 		if err != nil || !ok || d != want {
 			t.Errorf("duration %s = %v %v %v, want %v", in, d, ok, err, want)
 		}
+	}
+}
+
+// TestEventsCarryTheCanaryPosition: every line of the timeline, those the
+// analyses report from their own goroutines included, carries the step and
+// the weight the canary is at when it is reported (the engine prints
+// "step N, W%" from them).
+func TestEventsCarryTheCanaryPosition(t *testing.T) {
+	h := newHarness(t)
+	r := h.runner(`
+steps:
+- setWeight: 20
+- analysis: {templates: [{templateName: smoke}]}
+- setWeight: 50
+- pause: {duration: 60ms}
+analysis: {templates: [{templateName: error-rate}], startingStep: 1}`)
+	out := runCanary(t, r)
+	if out.Result != Promoted {
+		t.Fatalf("outcome %+v\n%s", out, h.timeline())
+	}
+	h.mu.Lock()
+	events := slices.Clone(h.events)
+	h.mu.Unlock()
+	step, weight := 0, 0
+	analysisAt := map[int]int{} // weight -> analysis events seen at it
+	for _, e := range events {
+		switch e.Kind {
+		case EventStepStarted:
+			step = e.Step
+		case EventWeightSet:
+			weight = e.Weight
+		case EventMeasurement, EventAnalysisPhase, EventAnalysisStarted:
+			analysisAt[e.Weight]++
+		}
+		if e.Kind == EventPromoted {
+			if e.Weight != 100 || e.Step != 4 {
+				t.Errorf("promoted at step %d, %d%%; want step 4, 100%%", e.Step, e.Weight)
+			}
+			continue
+		}
+		if e.Step != step || e.Weight != weight {
+			t.Errorf("%q reported at step %d, %d%%; the canary was at step %d, %d%%", e, e.Step, e.Weight, step, weight)
+		}
+	}
+	// The smoke analysis runs at 20%, the background one on into 50%.
+	if analysisAt[20] == 0 || analysisAt[50] == 0 || analysisAt[0] != 0 {
+		t.Fatalf("analysis events by weight: %v\n%s", analysisAt, h.timeline())
+	}
+}
+
+// TestAbortedEventIsAtZero: once the driver has aborted, the canary has no
+// traffic; the Aborting line before it still shows the weight it had.
+func TestAbortedEventIsAtZero(t *testing.T) {
+	h := newHarness(t)
+	h.metrics.errorRate.Store(0.7)
+	runCanary(t, h.runner(`
+steps:
+- setWeight: 30
+- analysis: {templates: [{templateName: smoke}]}`))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var got []string
+	for _, e := range h.events {
+		if e.Kind == EventMeasurement || e.Kind == EventAborting || e.Kind == EventAborted {
+			got = append(got, fmt.Sprintf("%s@%d", e.Kind, e.Weight))
+		}
+	}
+	want := "Measurement@30 Aborting@30 Aborted@0"
+	if s := strings.Join(slices.Compact(got), " "); s != want {
+		t.Fatalf("events %s, want %s", s, want)
 	}
 }

@@ -14,3 +14,12 @@ func BenchmarkParse(b *testing.B) {
 		Parse(benchMessages[i%len(benchMessages)])
 	}
 }
+
+// BenchmarkParseAngular is the semantic-release preset's extra parse of
+// each message, next to BenchmarkParse.
+func BenchmarkParseAngular(b *testing.B) {
+	msgs := append(benchMessages, "Revert \"feat(api): add rollback endpoint (#123)\"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.\n")
+	for i := 0; i < b.N; i++ {
+		ParseAngular(msgs[i%len(msgs)])
+	}
+}

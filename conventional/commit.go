@@ -458,17 +458,3 @@ func looksLikeType(token string) bool {
 	}
 	return true
 }
-
-// AngularHeader parses a header with the angular preset's headerPattern
-// `^(\w*)(?:\((.*)\))?: (.*)$`, which semantic-release uses by default.
-// Unlike Conventional Commits it rejects "!" (so `feat!: x` is not a
-// feature there) and requires exactly ": ".
-func AngularHeader(header string) (typ, scope, subject string, ok bool) {
-	m := angularRe.FindStringSubmatch(header)
-	if m == nil {
-		return "", "", "", false
-	}
-	return m[1], m[2], m[3], true
-}
-
-var angularRe = regexp.MustCompile(`^(\w*)(?:\((.*)\))?: (.*)$`)

@@ -200,7 +200,7 @@ func TestInputValidation(t *testing.T) {
 		{"tolerance", func(in *Input) { in.Tolerance = math.NaN() }},
 		{"effectSize.measure", func(in *Input) { in.EffectSize.Measure = "cohenD" }},
 		{"effectSize.thresholds", func(in *Input) { in.EffectSize.Thresholds = []float64{1} }},
-		{"effectSize.thresholds", func(in *Input) { in.EffectSize.Thresholds = []float64{1.2, 0.8} }},
+		{"effectSize.thresholds", func(in *Input) { in.EffectSize.Thresholds = []float64{-0.8, 1.2} }},
 		{"effectSize.critical", func(in *Input) { in.EffectSize.Critical = []float64{0, math.Inf(1)} }},
 		{"effectSize.thresholds", func(in *Input) {
 			in.EffectSize.Measure = CLES

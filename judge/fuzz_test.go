@@ -17,6 +17,7 @@ func FuzzParseInput(f *testing.F) {
 		`{"control":[1e308,-1e308],"experiment":[0]}`,
 		`{"confidence":0.5,"tolerance":0,"control":[1,2],"experiment":[2,1]}`,
 		`{"control":[1,2,3,100],"experiment":[4,5,6,7,"+Inf"],"outliers":{"strategy":"remove","outlierFactor":1.5},"mustHaveData":true}`,
+		`{"control":[10,20.2,10.1,20.5,30],"experiment":[2,2,2,2,3],"critical":true,"effectSize":{"thresholds":[1.5,0.9],"critical":[1.2,1.0]}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -57,6 +58,7 @@ func FuzzParseScoreInput(f *testing.F) {
 		`{"groupWeights":{},"metricResults":[{"classification":"Pass","groups":["latency"],"critical":false},{"classification":"High","groups":["latency"],"critical":false},{"classification":"Pass","groups":["errors"],"critical":false}]}`,
 		`{"groupWeights":{"a":70},"metricResults":[{"classification":"Nodata","groups":["a","b"]}],"scoreThresholds":{"marginal":50,"pass":60}}`,
 		`{"metricResults":[{"classification":"Low","critical":true,"muted":true}]}`,
+		`{"metricResults":[{"classification":"High","groups":["a"]}],"scoreThresholds":{"marginal":90,"pass":0}}`,
 	} {
 		f.Add([]byte(s))
 	}

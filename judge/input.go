@@ -170,7 +170,14 @@ func (in Input) Validate() error {
 	return nil
 }
 
-// checkPair validates a [decrease, increase] threshold pair.
+// checkPair validates a [decrease, increase] threshold pair. As in Kayenta,
+// the two bounds are independent: the first is compared with the effect
+// size of a Low result (Low when the effect size is at or below it), the
+// second with that of a High result (at or above it), so any order is
+// meaningful ([1.2, 1.0] makes every significant change count, whatever
+// its size). What is refused is a bound the measure can never be compared
+// with: not a number, an infinity, a negative mean ratio, or a cles outside
+// [0, 1].
 func checkPair(field string, v []float64, m EffectSizeMeasure) error {
 	if v == nil {
 		return nil
@@ -178,16 +185,16 @@ func checkPair(field string, v []float64, m EffectSizeMeasure) error {
 	if len(v) != 2 {
 		return &InputError{field, fmt.Sprintf("has %d values; give [decrease, increase], e.g. [%v, %v]", len(v), m.neutral(), m.neutral())}
 	}
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return &InputError{field, "values must be finite numbers"}
+	for i, x := range v {
+		bound := [...]string{"decrease", "increase"}[i]
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			return &InputError{field, fmt.Sprintf("the %s bound %v is not a finite number", bound, x)}
+		case m == CLES && (x < 0 || x > 1):
+			return &InputError{field, fmt.Sprintf("the %s bound %v is not a cles: a cles is a probability between 0 and 1 (0.5 is no change)", bound, x)}
+		case m == MeanRatio && x < 0:
+			return &InputError{field, fmt.Sprintf("the %s bound %v is a negative mean ratio: write the ratio canary/baseline itself, e.g. 0.8 for a 20%% decrease, 1.2 for a 20%% increase", bound, x)}
 		}
-	}
-	if v[0] > v[1] {
-		return &InputError{field, fmt.Sprintf("[%v, %v] is reversed; the decrease bound comes first and must not exceed the increase bound", v[0], v[1])}
-	}
-	if m == CLES && (v[0] < 0 || v[1] > 1) {
-		return &InputError{field, "a cles threshold is a probability between 0 and 1"}
 	}
 	return nil
 }

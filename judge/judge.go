@@ -136,7 +136,9 @@ type Input struct {
 // must also be large enough, measured by Measure, to fail the metric.
 //
 // Thresholds and Critical are [decrease, increase] pairs: High needs an
-// effect size >= the increase value, Low one <= the decrease value. A
+// effect size >= the increase value, Low one <= the decrease value. The
+// two are independent and may come in any order, as Kayenta's
+// allowedDecrease/allowedIncrease and criticalDecrease/criticalIncrease. A
 // critical metric only fails the canary when its effect size also passes
 // the Critical pair; otherwise it is High/Low like any other metric. An
 // absent pair means "no change" for the measure (1 for meanRatio, 0.5 for

@@ -20,8 +20,13 @@ type ScoreInput struct {
 	// MetricResults are the classified metrics.
 	MetricResults []MetricResult `json:"metricResults"`
 	// ScoreThresholds map the score to a verdict. Zero thresholds mean
-	// the defaults (DefaultScoreThresholds).
+	// the defaults (DefaultScoreThresholds), except when ParseScoreInput
+	// read them from a request that gave them.
 	ScoreThresholds ScoreThresholds `json:"scoreThresholds"`
+
+	// thresholdsGiven keeps explicit zero thresholds from a request
+	// ({"marginal":0,"pass":0} passes every canary, as in Kayenta).
+	thresholdsGiven bool
 }
 
 // MetricResult is one classified metric as the scorer sees it. A judge
@@ -40,7 +45,9 @@ type MetricResult struct {
 }
 
 // ScoreThresholds are Kayenta's scoreThresholds: a score >= Pass passes, a
-// score >= Marginal is marginal, anything lower fails.
+// score >= Marginal is marginal, anything lower fails. As in Kayenta's
+// ThresholdScoreClassifier the two are independent: Marginal above Pass
+// means there is no marginal verdict (below Pass is a failure).
 type ScoreThresholds struct {
 	Marginal float64 `json:"marginal"`
 	Pass     float64 `json:"pass"`
@@ -88,7 +95,10 @@ func ParseScoreInput(data []byte) (ScoreInput, error) {
 	var wire struct {
 		GroupWeights    map[string]float64 `json:"groupWeights"`
 		MetricResults   []json.RawMessage  `json:"metricResults"`
-		ScoreThresholds *ScoreThresholds   `json:"scoreThresholds"`
+		ScoreThresholds *struct {
+			Marginal *float64 `json:"marginal"`
+			Pass     *float64 `json:"pass"`
+		} `json:"scoreThresholds"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -100,8 +110,13 @@ func ParseScoreInput(data []byte) (ScoreInput, error) {
 		return ScoreInput{}, errors.New("score input: unexpected data after the JSON object; send exactly one object")
 	}
 	in := ScoreInput{GroupWeights: wire.GroupWeights, ScoreThresholds: DefaultScoreThresholds}
-	if wire.ScoreThresholds != nil {
-		in.ScoreThresholds = *wire.ScoreThresholds
+	if t := wire.ScoreThresholds; t != nil {
+		// Kayenta requires both (a missing one fails its classifier).
+		if t.Marginal == nil || t.Pass == nil {
+			return ScoreInput{}, &InputError{"scoreThresholds", `give both marginal and pass, e.g. {"marginal":75,"pass":95}`}
+		}
+		in.ScoreThresholds = ScoreThresholds{Marginal: *t.Marginal, Pass: *t.Pass}
+		in.thresholdsGiven = true
 	}
 	for i, raw := range wire.MetricResults {
 		var m MetricResult
@@ -120,9 +135,16 @@ func (in ScoreInput) Validate() error {
 			return &InputError{"groupWeights." + g, fmt.Sprintf("%v must be a finite percentage >= 0", w)}
 		}
 	}
+	// Any order is Kayenta's (see ScoreThresholds); a threshold a score of
+	// 0-100 can never be compared with is refused.
 	t := in.thresholds()
-	if !(t.Marginal >= 0 && t.Marginal <= t.Pass && t.Pass <= 100) {
-		return &InputError{"scoreThresholds", fmt.Sprintf("marginal %v and pass %v must satisfy 0 <= marginal <= pass <= 100, e.g. {\"marginal\":75,\"pass\":95}", t.Marginal, t.Pass)}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"marginal", t.Marginal}, {"pass", t.Pass}} {
+		if !(f.v >= 0 && f.v <= 100) {
+			return &InputError{"scoreThresholds." + f.name, fmt.Sprintf("%v is not a score: a threshold lies between 0 and 100, e.g. {\"marginal\":75,\"pass\":95}", f.v)}
+		}
 	}
 	for i, m := range in.MetricResults {
 		if !m.Classification.valid() {
@@ -136,7 +158,7 @@ func (in ScoreInput) Validate() error {
 }
 
 func (in ScoreInput) thresholds() ScoreThresholds {
-	if in.ScoreThresholds == (ScoreThresholds{}) {
+	if in.ScoreThresholds == (ScoreThresholds{}) && !in.thresholdsGiven {
 		return DefaultScoreThresholds
 	}
 	return in.ScoreThresholds

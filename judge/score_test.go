@@ -2,6 +2,7 @@ package judge
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -163,8 +164,9 @@ func TestScoreValidation(t *testing.T) {
 	}{
 		{"groupWeights.a", ScoreInput{GroupWeights: map[string]float64{"a": -1}}},
 		{"groupWeights", ScoreInput{GroupWeights: map[string]float64{"a": 80, "b": 30}, MetricResults: []MetricResult{metric(Pass, "c")}}},
-		{"scoreThresholds", ScoreInput{ScoreThresholds: ScoreThresholds{Marginal: 90, Pass: 80}}},
-		{"scoreThresholds", ScoreInput{ScoreThresholds: ScoreThresholds{Marginal: 50, Pass: 120}}},
+		{"scoreThresholds.pass", ScoreInput{ScoreThresholds: ScoreThresholds{Marginal: 50, Pass: 120}}},
+		{"scoreThresholds.marginal", ScoreInput{ScoreThresholds: ScoreThresholds{Marginal: -1, Pass: 80}}},
+		{"scoreThresholds.pass", ScoreInput{ScoreThresholds: ScoreThresholds{Marginal: 50, Pass: math.NaN()}}},
 		{"metricResults[0].classification", ScoreInput{MetricResults: []MetricResult{metric("Good", "a")}}},
 	} {
 		got, err := Score(c.in)
@@ -213,6 +215,47 @@ func TestRoundHalfUp2(t *testing.T) {
 	} {
 		if got := roundHalfUp2(in); got != want {
 			t.Errorf("roundHalfUp2(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// TestScoreThresholdsAsKayenta: Kayenta's ThresholdScoreClassifier compares
+// the score with pass, then with marginal, whatever their order; explicit
+// thresholds are used as given, zeros included.
+func TestScoreThresholdsAsKayenta(t *testing.T) {
+	half := []MetricResult{metric(Pass, "a"), metric(High, "a")} // scores 50
+	for _, c := range []struct {
+		name, json string
+		want       Verdict
+	}{
+		{"marginal above pass: no marginal band, 50 >= 40 passes", `{"marginal":90,"pass":40}`, VerdictPass},
+		{"marginal above pass: below pass fails", `{"marginal":70,"pass":60}`, VerdictFail},
+		{"ordered: marginal", `{"marginal":40,"pass":60}`, VerdictMarginal},
+		{"explicit zeros pass every canary", `{"marginal":0,"pass":0}`, VerdictPass},
+		{"defaults when absent", ``, VerdictFail},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req := `{"metricResults":[{"classification":"Pass","groups":["a"]},{"classification":"High","groups":["a"]}]`
+			if c.json != "" {
+				req += `,"scoreThresholds":` + c.json
+			}
+			in, err := ParseScoreInput([]byte(req + "}"))
+			if err != nil {
+				t.Fatalf("Kayenta accepts these thresholds; refused: %v", err)
+			}
+			got, err := Score(in)
+			if err != nil || got.Score != 50 || got.Verdict != c.want {
+				t.Fatalf("score %v verdict %s (%v), want 50 %s", got.Score, got.Verdict, err, c.want)
+			}
+		})
+	}
+	// The Go API keeps its zero value meaning the defaults.
+	if got, _ := Score(ScoreInput{MetricResults: half}); got.Verdict != VerdictFail {
+		t.Errorf("zero ScoreThresholds: %s, want the defaults' fail", got.Verdict)
+	}
+	for _, bad := range []string{`{"pass":90}`, `{"marginal":75}`, `{}`} {
+		if _, err := ParseScoreInput([]byte(`{"scoreThresholds":` + bad + `}`)); err == nil || !strings.Contains(err.Error(), "both marginal and pass") {
+			t.Errorf("%s: error %v, want one asking for both thresholds", bad, err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway/changelog"
+	"github.com/slipway/slipway/conventional"
 	"github.com/slipway/slipway/git"
 )
 
@@ -20,7 +21,7 @@ import (
 // its parents, so the release of a commit is known when it is read (its
 // own tag, or the lowest release of its children) and passed on to its
 // parents. Commits no tag reaches are unreleased and not listed.
-// Reverts cancel within a release, as for Next.
+// Reverts count within a release as for Next (Rules.Reverts).
 func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) {
 	repo := git.Open(req.Dir)
 	target := req.Target
@@ -54,9 +55,9 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 	// before printing anything. Default order is topological unless commit
 	// dates are skewed, which the walk detects; it then starts over in
 	// topological order.
-	w, err := attribute(ctx, repo, targetSHA, tags, own, filter, req.Rules.Sections, false)
+	w, err := attribute(ctx, repo, targetSHA, tags, own, filter, req.Rules, false)
 	if errors.Is(err, errOutOfOrder) {
-		w, err = attribute(ctx, repo, targetSHA, tags, own, filter, req.Rules.Sections, true)
+		w, err = attribute(ctx, repo, targetSHA, tags, own, filter, req.Rules, true)
 	}
 	if err != nil {
 		return nil, err
@@ -69,9 +70,8 @@ func AllReleases(ctx context.Context, req Request) ([]changelog.Release, error) 
 		}
 		commits := perRelease[i]
 		perRelease[i] = nil // freed as the releases are assembled
-		if !req.Rules.KeepReverts {
-			cancelReverts(commits)
-			commits = live(commits)
+		if commits, err = req.Rules.counted(commits); err != nil {
+			return nil, err
 		}
 		rel := changelog.Release{
 			Version: tags[i].v.String(),
@@ -105,7 +105,8 @@ type walk struct {
 // tag's, or the lowest of its children's, passed on to its parents. That
 // needs children before parents; without topo it checks that instead and
 // returns errOutOfOrder when a parent was read first.
-func attribute(ctx context.Context, repo *git.Repo, targetSHA string, tags []versionTag, own map[string]int32, filter pathFilter, sections []changelog.Section, topo bool) (walk, error) {
+func attribute(ctx context.Context, repo *git.Repo, targetSHA string, tags []versionTag, own map[string]int32, filter pathFilter, rules Rules, topo bool) (walk, error) {
+	sr := rules.revertRule() == revertsSemanticRelease
 	w := walk{perRelease: make([][]Commit, len(tags)), reached: make([]bool, len(tags))}
 	pending := map[string]int32{}
 	const none = int32(-1)
@@ -164,7 +165,17 @@ func attribute(ctx context.Context, repo *git.Repo, targetSHA string, tags []ver
 			// git log is newest first: the reverted commit comes later.
 			targets = append(targets, strings.Clone(r.SHA))
 		}
-		if compactForChangelog(&c, sections, isTarget(c.SHA)) {
+		if sr {
+			// The analyzer's view needs the message, which compaction
+			// drops; its revert may name a commit by another hash form.
+			s := c.semrel()
+			s.header, s.hash = strings.Clone(s.header), strings.Clone(s.hash)
+			if s.revert != nil {
+				s.revert = &conventional.AngularRevert{Header: strings.Clone(s.revert.Header), Hash: strings.Clone(s.revert.Hash)}
+				targets = append(targets, s.revert.Hash)
+			}
+		}
+		if compactForChangelog(&c, rules.Sections, isTarget(c.SHA) || sr && c.sr.isRevert) {
 			w.perRelease[rel] = append(w.perRelease[rel], c)
 		}
 		return nil

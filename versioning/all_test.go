@@ -28,9 +28,18 @@ func TestAllReleasesOnePass(t *testing.T) {
 	f.tag("v1.1.0")
 	f.commit("fix: unreleased")
 
-	rels, err := AllReleases(context.Background(), Request{Dir: f.dir})
+	rels, err := AllReleases(context.Background(), Request{Dir: f.dir, Rules: Rules{Reverts: RevertsCancel}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// release-please's own rule counts the reverted feature (its git
+	// revert header is not conventional, so shows nowhere).
+	rp, err := AllReleases(context.Background(), Request{Dir: f.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md := changelog.Markdown(rp[0], changelog.Options{}); !strings.Contains(md, "* reverted later") {
+		t.Fatalf("release-please v1.1.0:\n%s", md)
 	}
 	var got []string
 	for _, r := range rels {
@@ -80,7 +89,8 @@ func TestAllReleasesAttributesMergedBranches(t *testing.T) {
 }
 
 // A revert of a commit that no section shows still cancels it (the hidden
-// commit is kept until the revert has found it).
+// commit is kept until the revert has found it), under Slipway's cancel
+// rule and under semantic-release's filter alike.
 func TestAllReleasesCancelsRevertsOfHiddenCommits(t *testing.T) {
 	f := newFixture(t)
 	f.commit("feat: first")
@@ -89,16 +99,27 @@ func TestAllReleasesCancelsRevertsOfHiddenCommits(t *testing.T) {
 	f.commit("revert: chore: try a thing\n\nThis reverts commit " + chore + ".")
 	f.commit("fix: real")
 	f.tag("v1.0.1")
+	for _, rules := range []Rules{{Reverts: RevertsCancel}, {Preset: PresetSemanticRelease}} {
+		rels, err := AllReleases(context.Background(), Request{Dir: f.dir, Rules: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Description != "real" {
+			t.Fatalf("%+v: v1.0.1 = %+v", rules, rels[0].Entries)
+		}
+		r := f.next(Request{Target: "v1.0.1", LastReleaseSHA: "v1.0.0", Rules: rules})
+		if len(r.Entries) != 1 {
+			t.Fatalf("%+v: Next disagrees: %+v", rules, r.Entries)
+		}
+	}
+	// release-please shows the revert under Reverts and counts the chore
+	// as written (hidden).
 	rels, err := AllReleases(context.Background(), Request{Dir: f.dir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rels[0].Entries) != 1 || rels[0].Entries[0].Commit.Description != "real" {
-		t.Fatalf("v1.0.1 = %+v", rels[0].Entries)
-	}
-	r := f.next(Request{Target: "v1.0.1", LastReleaseSHA: "v1.0.0"})
-	if len(r.Entries) != 1 {
-		t.Fatalf("Next disagrees: %+v", r.Entries)
+	if md := changelog.Markdown(rels[0], changelog.Options{}); !strings.Contains(md, "### Reverts\n\n* chore: try a thing") || !strings.Contains(md, "* real") {
+		t.Fatalf("release-please v1.0.1:\n%s", md)
 	}
 }
 
@@ -140,7 +161,7 @@ func TestAllReleasesWithSkewedDates(t *testing.T) {
 	for i, tg := range tags {
 		own[tg.tag.Commit] = int32(i)
 	}
-	if _, err := attribute(context.Background(), repo, head, tags, own, pathFilter{}, nil, false); !errors.Is(err, errOutOfOrder) {
+	if _, err := attribute(context.Background(), repo, head, tags, own, pathFilter{}, Rules{}, false); !errors.Is(err, errOutOfOrder) {
 		t.Fatalf("default order not detected as skewed: %v", err)
 	}
 	rels, err := AllReleases(context.Background(), Request{Dir: f.dir})

@@ -35,6 +35,11 @@ type Commit struct {
 	// both are in the range (and reverts are not kept).
 	Reverted bool `json:"reverted,omitempty"`
 
+	// message is the raw message, for presets that parse it their own
+	// way (semrel), and sr that parse, made once.
+	message string
+	sr      *srCommit
+
 	files   []string
 	parents []string
 	// reach has bit i set when the commit is reachable from base i (so
@@ -50,6 +55,7 @@ func newCommit(e *git.LogEntry) Commit {
 		Committer: Person{Name: e.CommitterName, Email: e.CommitterEmail},
 		Time:      e.Time,
 		Entries:   msg.Commits,
+		message:   e.Message,
 		files:     e.Files,
 		parents:   e.Parents,
 	}
@@ -217,19 +223,12 @@ func uniquePeople(commits []Commit) []Person {
 }
 
 // summarizeRange reads revs and decides them on the fly, keeping no
-// commits: the path of `version next` over long ranges. Reverts cancel as
-// in cancelReverts: git log gives newest first, so a revert is always
-// read before the commit it reverts; it waits (uncounted) until that
-// commit shows up, and both drop out, or the range ends and it counts.
+// commits: the path of `version next` over long ranges. git log gives
+// newest first, so a revert is always read before the commit it reverts;
+// under the rules that drop reverts it waits (uncounted) until that commit
+// shows up, and both drop out, or the range ends and it counts.
 func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter pathFilter, rules Rules, onBoundary func(string)) (t tally, kept int, err error) {
-	t = tally{rules: rules}
-	type waiting struct {
-		target    string
-		commit    Commit
-		cancelled bool
-	}
-	var pending []*waiting
-	byTarget := map[string]*waiting{}
+	st := newStreamTally(rules)
 	// The decision needs messages only: no identities.
 	_, err = repo.Log(ctx, git.LogOptions{Revs: revs, Files: filter.active(), NoIdentity: true, OnBoundary: onBoundary}, func(e *git.LogEntry) error {
 		if !filter.touches(e.Files) {
@@ -238,40 +237,107 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 		kept++
 		c := newCommit(e)
 		c.files, c.parents = nil, nil
-		if rules.KeepReverts {
-			t.add(&c)
-			return nil
-		}
-		w := byTarget[c.SHA]
-		if w == nil {
-			for _, p := range pending {
-				if len(p.target) < 40 && !p.cancelled && strings.HasPrefix(c.SHA, p.target) {
-					w = p
-					break
-				}
-			}
-		}
-		if w != nil && !w.cancelled {
-			w.cancelled = true
-			return nil
-		}
-		if r := c.Entries[len(c.Entries)-1].Revert; r != nil && r.SHA != "" {
-			w := &waiting{target: r.SHA, commit: c}
-			pending = append(pending, w)
-			if byTarget[r.SHA] == nil {
-				byTarget[r.SHA] = w
-			}
-			return nil
-		}
-		t.add(&c)
-		return nil
+		return st.add(c)
 	})
-	for _, w := range pending {
-		if !w.cancelled {
-			t.add(&w.commit)
+	return st.close(), kept, err
+}
+
+// streamTally decides a range commit by commit, newest first, applying the
+// revert rule as it goes.
+type streamTally struct {
+	t      tally
+	rule   RevertRule
+	cancel cancelStream
+	sr     srFilter
+}
+
+func newStreamTally(rules Rules) *streamTally {
+	return &streamTally{t: tally{rules: rules}, rule: rules.revertRule()}
+}
+
+// add takes the next (older) commit of the range.
+func (s *streamTally) add(c Commit) error {
+	switch s.rule {
+	case RevertsCancel:
+		if s.cancel.process(&c) {
+			s.t.add(&c)
+		}
+	case revertsSemanticRelease:
+		if err := srThrows(&c); err != nil {
+			return err
+		}
+		if s.sr.process(&c) {
+			s.t.add(&c)
+		}
+		c.message = "" // parsed (c.sr): a held revert needs it no more
+	default:
+		s.t.add(&c)
+	}
+	return nil
+}
+
+// close counts the reverts whose target never came and returns the tally.
+func (s *streamTally) close() tally {
+	for _, c := range s.cancel.flush() {
+		s.t.add(c)
+	}
+	for _, c := range s.sr.held {
+		s.t.add(c)
+	}
+	return s.t
+}
+
+// cancelStream is cancelReverts for a range read as it streams.
+type cancelStream struct {
+	pending  []*waiting
+	byTarget map[string]*waiting
+}
+
+type waiting struct {
+	target    string
+	commit    Commit
+	cancelled bool
+}
+
+// process returns whether c counts now: not when it is a revert (it waits)
+// or the commit a waiting revert names (both drop).
+func (s *cancelStream) process(c *Commit) bool {
+	w := s.byTarget[c.SHA]
+	if w == nil {
+		for _, p := range s.pending {
+			if len(p.target) < 40 && !p.cancelled && strings.HasPrefix(c.SHA, p.target) {
+				w = p
+				break
+			}
 		}
 	}
-	return t, kept, err
+	if w != nil && !w.cancelled {
+		w.cancelled = true
+		return false
+	}
+	if r := c.Entries[len(c.Entries)-1].Revert; r != nil && r.SHA != "" {
+		w := &waiting{target: r.SHA, commit: *c}
+		s.pending = append(s.pending, w)
+		if s.byTarget == nil {
+			s.byTarget = map[string]*waiting{}
+		}
+		if s.byTarget[r.SHA] == nil {
+			s.byTarget[r.SHA] = w
+		}
+		return false
+	}
+	return true
+}
+
+// flush returns the reverts whose target never came.
+func (s *cancelStream) flush() []*Commit {
+	var out []*Commit
+	for _, w := range s.pending {
+		if !w.cancelled {
+			out = append(out, &w.commit)
+		}
+	}
+	return out
 }
 
 // compactForChangelog trims a commit to what a changelog shows and reports
@@ -284,7 +350,7 @@ func summarizeRange(ctx context.Context, repo *git.Repo, revs []string, filter p
 // keepAll keeps every entry (a commit that a revert read earlier targets:
 // the revert must find it to cancel it).
 func compactForChangelog(c *Commit, sections []changelog.Section, keepAll bool) bool {
-	c.files, c.parents = nil, nil
+	c.files, c.parents, c.message = nil, nil, ""
 	c.Author, c.Committer, c.CoAuthors = Person{}, Person{}, nil
 	kept := c.Entries[:0]
 	for _, e := range c.Entries {

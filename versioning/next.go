@@ -69,9 +69,9 @@ type Result struct {
 	Released bool `json:"released"`
 
 	// History is every git commit of the range, newest first, including
-	// cancelled reverts (marked Reverted).
+	// the reverts and reverted commits the preset drops (marked Reverted).
 	History []Commit `json:"-"`
-	// Entries are the Conventional Commits that count (reverts cancelled).
+	// Entries are the Conventional Commits that count (see RevertRule).
 	Entries []changelog.Entry `json:"-"`
 	// Dependencies lists workspace dependencies released along (set by
 	// Plan for node-workspace components).
@@ -274,10 +274,9 @@ func decideResult(req Request, format TagFormat, tags componentTags, last lastRe
 		History:     commits,
 		PreviousTag: last.tag,
 	}
-	counted := commits
-	if !req.Rules.KeepReverts {
-		cancelReverts(commits)
-		counted = live(commits)
+	counted, err := req.Rules.counted(commits)
+	if err != nil {
+		return nil, err
 	}
 	res.Entries = entries(counted)
 	return finishResult(res, req, format, tags, last, req.Rules.decide(last.version, counted))

@@ -94,25 +94,45 @@ func TestBumpRules(t *testing.T) {
 	}
 }
 
-func TestRevertCancellation(t *testing.T) {
+// TestRevertRules: the same history under each rule. Slipway's cancel
+// rule drops a revert and its target; release-please counts both as
+// written; semantic-release's filter drops both, and the revert of the
+// revert brings the feature back under each dropping rule.
+func TestRevertRules(t *testing.T) {
 	f := newFixture(t)
 	f.commit("chore: init")
 	f.tag("v1.0.0")
 	feat := f.commit("feat: risky thing")
 	f.commit("Revert \"feat: risky thing\"\n\nThis reverts commit " + feat + ".")
 	f.commit("docs: note")
-	r := f.next(Request{})
-	if r.Bump != "none" || len(r.Entries) != 1 || r.Commits != 3 {
-		t.Fatalf("cancelled: %+v entries=%d", r, len(r.Entries))
-	}
-	kept := f.next(Request{Rules: Rules{KeepReverts: true}})
-	if kept.Next != "1.1.0" {
-		t.Fatalf("kept: %+v", kept)
+	for _, c := range []struct {
+		rules   Rules
+		next    string
+		entries int
+	}{
+		{Rules{Reverts: RevertsCancel}, "1.0.0", 1},
+		{Rules{Preset: PresetConventional}, "1.0.0", 1},
+		{Rules{}, "1.1.0", 3},
+		{Rules{Reverts: RevertsKeep}, "1.1.0", 3},
+		{Rules{KeepReverts: true}, "1.1.0", 3},
+		{Rules{Preset: PresetSemanticRelease}, "1.0.0", 1},
+		{Rules{Preset: PresetSemanticRelease, Reverts: RevertsKeep}, "1.1.0", 3},
+	} {
+		for _, summary := range []bool{false, true} {
+			r := f.next(Request{Rules: c.rules, SummaryOnly: summary})
+			if r.Next != c.next || r.Commits != 3 || !summary && len(r.Entries) != c.entries {
+				t.Errorf("%+v (summary %v): next %s, %d commits, %d entries; want %s, 3, %d", c.rules, summary, r.Next, r.Commits, len(r.Entries), c.next, c.entries)
+			}
+		}
 	}
 	// A revert of the revert brings the feature back.
 	f.commit("Revert \"Revert \"feat: risky thing\"\"\n\nThis reverts commit " + f.git("rev-parse", "HEAD~1") + ".")
-	if r := f.next(Request{}); r.Next != "1.1.0" {
-		t.Fatalf("revert of revert: %+v", r)
+	for _, rules := range []Rules{{Reverts: RevertsCancel}, {Preset: PresetSemanticRelease}} {
+		for _, summary := range []bool{false, true} {
+			if r := f.next(Request{Rules: rules, SummaryOnly: summary}); r.Next != "1.1.0" {
+				t.Errorf("%+v (summary %v): revert of revert: %+v", rules, summary, r)
+			}
+		}
 	}
 }
 

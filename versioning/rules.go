@@ -6,7 +6,6 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/slipway/slipway/changelog"
-	"github.com/slipway/slipway/conventional"
 )
 
 // Bump is the size of a version change.
@@ -75,11 +74,77 @@ type Rules struct {
 	// Types is the conventionalcommits preset's type → bump table
 	// (lower-case types); nil means DefaultTypeBumps.
 	Types map[string]Bump
-	// KeepReverts turns off revert cancellation (`reverts: keep`).
+	// Reverts says how a revert and the commit it reverts count when both
+	// are in the range; "" is the preset's own rule (see RevertRule).
+	Reverts RevertRule
+	// KeepReverts is Reverts: RevertsKeep.
+	//
+	// Deprecated: set Reverts.
 	KeepReverts bool
 	// Sections decide what release-please considers releasable (a commit
 	// the changelog shows) and how the changelog is grouped.
 	Sections []changelog.Section
+}
+
+// RevertRule is how reverts count in a range.
+type RevertRule string
+
+// The revert rules.
+const (
+	// RevertsPreset follows the preset's tool: release-please counts every
+	// commit as written (a `revert:` commit is a Reverts entry, a git
+	// `Revert "…"` header is not conventional); semantic-release drops a
+	// revert and the commit it names when the analyzer's filter matches
+	// them (same header and full hash), and a revert left counts as a
+	// patch; conventionalcommits cancels as RevertsCancel.
+	RevertsPreset RevertRule = ""
+	// RevertsCancel is Slipway's rule: a revert and the commit named by
+	// its `This reverts commit <sha>` (full or abbreviated) both drop.
+	RevertsCancel RevertRule = "cancel"
+	// RevertsKeep counts every commit as written.
+	RevertsKeep RevertRule = "keep"
+)
+
+// revertsSemanticRelease is the semantic-release preset's own rule.
+const revertsSemanticRelease RevertRule = "semantic-release"
+
+// ParseRevertRule reads "", "cancel" or "keep".
+func ParseRevertRule(s string) (RevertRule, error) {
+	switch r := RevertRule(s); r {
+	case RevertsPreset, RevertsCancel, RevertsKeep:
+		return r, nil
+	}
+	return "", fmt.Errorf("reverts %q: use cancel or keep, or leave it empty for the preset's own rule", s)
+}
+
+// revertRule resolves the rule in force.
+func (r Rules) revertRule() RevertRule {
+	switch {
+	case r.KeepReverts:
+		return RevertsKeep
+	case r.Reverts != RevertsPreset:
+		return r.Reverts
+	}
+	switch r.Preset {
+	case PresetSemanticRelease:
+		return revertsSemanticRelease
+	case PresetConventional:
+		return RevertsCancel
+	}
+	return RevertsKeep
+}
+
+// counted applies the revert rule to a range (newest first): the commits
+// that count, those dropped marked Reverted.
+func (r Rules) counted(commits []Commit) ([]Commit, error) {
+	switch r.revertRule() {
+	case RevertsCancel:
+		cancelReverts(commits)
+		return live(commits), nil
+	case revertsSemanticRelease:
+		return filterSemanticRelease(commits)
+	}
+	return commits, nil
 }
 
 // decision is what the rules make of a range of commits.
@@ -146,28 +211,17 @@ func (t *tally) addReleasePlease(c *Commit) {
 	}
 }
 
-// addSemanticRelease mirrors @semantic-release/commit-analyzer with the
-// angular preset: one message per git commit (no extra commits), the
-// angular header pattern, and the default release rules.
+// addSemanticRelease mirrors @semantic-release/commit-analyzer with its
+// defaults: one message per git commit (no extra commits), parsed with the
+// angular options, and the default release rules (see semrel.go). Reverted
+// commits were filtered before.
 func (t *tally) addSemanticRelease(c *Commit) {
-	if len(c.Entries) == 0 {
+	s := c.semrel()
+	if s.skip {
 		return
 	}
-	main := c.Entries[len(c.Entries)-1]
-	b := BumpNone
-	typ, _, _, _ := conventional.AngularHeader(main.Header)
-	switch {
-	case main.BreakingNote != "":
-		b = BumpMajor
-		t.breaking = true
-	case main.Revert != nil && main.Revert.SHA != "" && (strings.HasPrefix(main.Header, "Revert") || strings.HasPrefix(main.Header, "revert:")):
-		b = BumpPatch
-	case typ == "feat":
-		b = BumpMinor
-	case typ == "fix" || typ == "perf":
-		b = BumpPatch
-	}
-	t.bump = max(t.bump, b)
+	t.bump = max(t.bump, s.bump)
+	t.breaking = t.breaking || s.breaking
 }
 
 // addConventional: breaking by "!" or footer, otherwise the type table.

@@ -79,3 +79,16 @@ func TestAnalysisValidateCLI(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
+
+// A composed template that does not exist is one problem, printed once.
+func TestAnalysisValidatePrintsAMissingTemplateOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "composed.yaml")
+	doc := "apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: composed}\nspec:\n  templates: [{templateName: missing-one}]\n"
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, "analysis", "validate", file)
+	if code != 1 || strings.Count(out, `"missing-one" not found`) != 1 || !strings.Contains(out, "spec.templates[0].templateName") || !strings.Contains(out, "1 problem(s) found") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
