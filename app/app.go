@@ -17,6 +17,7 @@ import (
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/forge/local"
 	"github.com/slipway/slipway/git"
+	"github.com/slipway/slipway/postgres"
 	"github.com/slipway/slipway/sqlite"
 )
 
@@ -74,9 +75,12 @@ func OpenStore(ctx context.Context, dsn, stateDir string) (slipway.Store, error)
 	return slipway.Store{}, fmt.Errorf("store %q: use sqlite (the default, under --state) or a postgres:// URL", redact(dsn))
 }
 
-// openPostgres is filled in by postgres.go once the PostgreSQL store is wired.
-var openPostgres = func(ctx context.Context, dsn string) (slipway.Store, error) {
-	return slipway.Store{}, fmt.Errorf("this build has no PostgreSQL store")
+func openPostgres(ctx context.Context, dsn string) (slipway.Store, error) {
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return slipway.Store{}, err
+	}
+	return db.Store(), nil
 }
 
 // redact hides a password in a URL for error messages.

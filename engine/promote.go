@@ -223,7 +223,7 @@ func (e *Engine) Reconcile(ctx context.Context) error {
 		return err
 	}
 	for _, p := range active {
-		if err := e.Advance(ctx, p); err != nil {
+		if err := e.Kick(ctx, p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", p.ID, err))
 		}
 	}

@@ -25,6 +25,13 @@ func (gates) Run(ctx context.Context, r *run) (Outcome, error) {
 				r.e.Metrics.gateWaitStarted(r.p)
 			}
 		}
+		// A gate that opens on its own (a window, a soak) wakes the
+		// promotion then: the controller runs it at that instant.
+		if next := rep.NextChange(); next != nil {
+			if err := r.e.Store.Queue.Enqueue(ctx, slipway.WorkAdvance, r.p.ID, *next); err != nil {
+				return Outcome{}, err
+			}
+		}
 		return Outcome{Wait: true, Reason: reason}, nil
 	}
 	if len(rep.Gates) > 0 {
