@@ -60,15 +60,17 @@ func (e *Engine) Rollback(ctx context.Context, service, envName, user, reason st
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Store.Promotions.Transition(ctx, cur, slipway.StateRolledBack, reason, e.Now()); err != nil {
-		return nil, err
-	}
-	e.emit("rollback", short(sha), "rolled back %s in %s: reverted %s; %s held", service, envName, short(cur.PinCommit), digestShort(cur.Digest))
+	// Audited before the transition: a crash in between is finished by
+	// rolling back again, which finds the revert and the entry.
 	if e.isProd(envName) {
 		if err := e.audit(ctx, "rolled-back", cur, reason); err != nil {
 			return nil, err
 		}
 	}
+	if err := e.Store.Promotions.Transition(ctx, cur, slipway.StateRolledBack, reason, e.Now()); err != nil {
+		return nil, err
+	}
+	e.emit("rollback", short(sha), "rolled back %s in %s: reverted %s; %s held", service, envName, short(cur.PinCommit), digestShort(cur.Digest))
 	e.notify("rollback", "%s rolled back %s %s in %s: %s", user, service, releaseOrDigest(cur), envName, reason)
 	return cur, nil
 }

@@ -40,13 +40,21 @@ func CloneOrOpen(ctx context.Context, remote, dir string) (*Repo, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, err
 	}
-	tmp := dir + ".tmp"
-	os.RemoveAll(tmp)
-	if _, err := Open(".").Run(ctx, "clone", "--quiet", remote, tmp); err != nil {
+	// Clone beside dir under a unique name and rename last: a crash
+	// mid-clone never leaves a half clone at dir, and two processes cloning
+	// at once both end with the one clone that won the rename.
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := Open(".").Run(ctx, "clone", "--quiet", "--", remote, tmp); err != nil {
 		return nil, fmt.Errorf("clone GitOps remote %s: %w", remote, err)
 	}
-	// Rename last so a crash mid-clone never leaves a half clone at dir.
 	if err := os.Rename(tmp, dir); err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, ".git")); serr == nil {
+			return Open(dir), nil // another process cloned first
+		}
 		return nil, err
 	}
 	return Open(dir), nil

@@ -25,7 +25,7 @@ import (
 
 func init() {
 	register("", func(g *globals) *cobra.Command {
-		var listen string
+		var listen, replica string
 		var c controller.Controller
 		cmd := &cobra.Command{
 			Use:   "serve [--listen ADDR]",
@@ -43,6 +43,9 @@ func init() {
 					Events: func(ev engine.Event) { log.Info(ev.Message, "stage", ev.Stage, "ref", ev.Ref) }})
 				if err != nil {
 					return userError(err)
+				}
+				if replica != "" {
+					e.Owner = replica
 				}
 				defer e.Close()
 				reg := prometheus.NewRegistry()
@@ -66,6 +69,7 @@ func init() {
 			},
 		}
 		cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the HTTP server (health, readiness, metrics)")
+		cmd.Flags().StringVar(&replica, "replica", "", "a stable name for this replica (e.g. the pod name): a restarted replica takes its leases back at once; default host:pid:random")
 		cmd.Flags().IntVar(&c.Workers, "workers", 8, "promotions driven at once")
 		cmd.Flags().DurationVar(&c.LeaderTTL, "leader-ttl", 5*time.Second, "how long a silent leader keeps the lead; a standby takes over after it")
 		cmd.Flags().DurationVar(&c.FetchEvery, "fetch-every", 2*time.Second, "period of the GitOps fetch loop")
