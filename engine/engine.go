@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"sync"
 	"time"
@@ -148,3 +149,6 @@ func short(sha string) string {
 
 // digestShort is the 12 hex digits of a digest, for people.
 func digestShort(d string) string { return slipway.Digest12(d) }
+
+// randomID is a short random hex id.
+func randomID() string { return fmt.Sprintf("%08x", rand.Uint32()) }

@@ -54,7 +54,18 @@ func (e *Engine) MergePR(ctx context.Context, number int, user string) error {
 	if !rep.Open && rep.WindowClosed() {
 		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d promotes to %s, which cannot change now: %s", number, p.Env, rep.Summary())
 	}
-	merged, err := e.Forge.Merge(ctx, number, p.Head, user)
+	var merged *slipway.PullRequest
+	err = e.withPinLock(ctx, p.Service, p.Env, p.ID+"-merge", func() error {
+		now, err := e.Store.Promotions.Promotion(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if now.State != slipway.StateReviewOpen {
+			return slipway.Errorf(slipway.ECONFLICT, "pull request #%d belongs to promotion %s, which is %s now: it will not be merged", number, p.ID, now.State)
+		}
+		merged, err = e.Forge.Merge(ctx, number, p.Head, user)
+		return err
+	})
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,11 @@ func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promot
 	if rel != nil {
 		p.Release = rel.Tag
 	}
-	superseded, err := e.createPromotion(ctx, p)
+	var superseded []*slipway.Promotion
+	err = e.withPinLock(ctx, p.Service, p.Env, "request-"+randomID(), func() (err error) {
+		superseded, err = e.createPromotion(ctx, p)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -130,7 +130,7 @@ func (e *Engine) revertPin(ctx context.Context, r *run, direct bool, why string)
 		if !direct {
 			return sha, e.openRevertPR(ctx, r, sha, why)
 		}
-		err = e.GitOps.PushCommit(ctx, sha, r.base)
+		err = e.withPinLock(ctx, p.Service, p.Env, p.ID+"-revert", func() error { return e.GitOps.PushCommit(ctx, sha, r.base) })
 		if errors.Is(err, git.ErrRejected) && attempt < maxPushRetries {
 			r.retries = attempt
 			continue

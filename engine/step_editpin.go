@@ -24,7 +24,14 @@ func (editPin) Skip(ctx context.Context, r *run) string {
 }
 
 func (editPin) Run(ctx context.Context, r *run) (Outcome, error) {
-	if err := r.e.fresh(ctx, r.retries > 0); err != nil {
+	return editPinAt(ctx, r, r.retries > 0)
+}
+
+// editPinAt edits the pins at the branch tip. "Already pinned" is only
+// concluded on a tip fetched after the promotion became current: a stale
+// view could hide a push of the promotion it superseded.
+func editPinAt(ctx context.Context, r *run, fetched bool) (Outcome, error) {
+	if err := r.e.fresh(ctx, fetched); err != nil {
 		return Outcome{}, err
 	}
 	tip, err := r.e.GitOps.RemoteBranch(ctx, r.base)
@@ -47,6 +54,9 @@ func (editPin) Run(ctx context.Context, r *run) (Outcome, error) {
 		return Outcome{}, err
 	}
 	r.tip, r.files, r.setBy = tip, changed, ""
+	if len(changed) == 0 && !fetched {
+		return editPinAt(ctx, r, true)
+	}
 	if len(changed) == 0 {
 		if r.setBy, err = pins.setter(ctx, r.e.GitOps, tip, r.p.Digest); err != nil {
 			return Outcome{}, err

@@ -38,10 +38,10 @@ func (waitForMerge) Run(ctx context.Context, r *run) (Outcome, error) {
 	if !r.env.AutoMerge {
 		return Outcome{Wait: true, Reason: fmt.Sprintf("pull request #%d open: waiting for review and merge (`slipway pr merge %d`)", pr.Number, pr.Number)}, nil
 	}
-	if err := r.current(ctx); err != nil {
-		return Outcome{}, err
-	}
-	pr, err = r.e.Forge.Merge(ctx, p.PR, p.Head, "slipway")
+	err = r.pinLocked(ctx, func() (err error) {
+		pr, err = r.e.Forge.Merge(ctx, p.PR, p.Head, "slipway")
+		return err
+	})
 	if err != nil && pr == nil && isMergeConflict(err) {
 		return r.rebuild(ctx)
 	}
@@ -127,7 +127,7 @@ func (r *run) rebuild(ctx context.Context) (Outcome, error) {
 	if err := r.e.fresh(ctx, true); err != nil {
 		return Outcome{}, err
 	}
-	if _, err := (editPin{}).Run(ctx, r); err != nil {
+	if _, err := editPinAt(ctx, r, true); err != nil {
 		return Outcome{}, err
 	}
 	if len(r.files) == 0 {

@@ -37,10 +37,7 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 	if landed, err := r.e.GitOps.IsAncestor(ctx, p.Head, tip); err != nil {
 		return Outcome{}, err
 	} else if !landed {
-		if err := r.current(ctx); err != nil {
-			return Outcome{}, err
-		}
-		err := r.e.GitOps.PushCommit(ctx, p.Head, r.base)
+		err := r.pinLocked(ctx, func() error { return r.e.GitOps.PushCommit(ctx, p.Head, r.base) })
 		if errors.Is(err, git.ErrRejected) {
 			// The branch moved: build the edit again on its new tip.
 			p.Head = ""

@@ -77,5 +77,6 @@ func (r *Repo) Command(ctx context.Context, args ...string) *exec.Cmd {
 		"GIT_FLUSH=0",
 	)
 	cmd.Env = append(cmd.Env, r.Env...)
+	cmd.SysProcAttr = childAttr()
 	return cmd
 }

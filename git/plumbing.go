@@ -329,8 +329,21 @@ func (r *Repo) PushCommit(ctx context.Context, sha, branch string) error {
 	if err := r.push(ctx, branch, "push", "--quiet", "--porcelain", "origin", sha+":refs/heads/"+branch); err != nil {
 		return err
 	}
-	r.Run(ctx, "update-ref", "refs/remotes/origin/"+branch, sha)
+	r.track(ctx, branch, sha)
 	return nil
+}
+
+// track moves the remote-tracking ref of branch after a push, under the
+// fetch lock (a concurrent fetch updates the same ref); "" deletes it.
+func (r *Repo) track(ctx context.Context, branch, sha string) {
+	r.withFetchLock(func() error {
+		if sha == "" {
+			_, err := r.Run(ctx, "update-ref", "-d", "refs/remotes/origin/"+branch)
+			return err
+		}
+		_, err := r.Run(ctx, "update-ref", "refs/remotes/origin/"+branch, sha)
+		return err
+	})
 }
 
 // PushCAS points branch on origin at sha only if it is still at old ("" for
@@ -348,22 +361,45 @@ func (r *Repo) PushCAS(ctx context.Context, sha, branch, old string) error {
 	if err := r.push(ctx, branch, "push", "--quiet", "--porcelain", lease, "origin", dst); err != nil {
 		return err
 	}
-	if sha == "" {
-		r.Run(ctx, "update-ref", "-d", "refs/remotes/origin/"+branch)
-	} else {
-		r.Run(ctx, "update-ref", "refs/remotes/origin/"+branch, sha)
-	}
+	r.track(ctx, branch, sha)
 	return nil
 }
 
 func (r *Repo) push(ctx context.Context, branch string, args ...string) error {
-	_, err := r.Run(ctx, args...)
+	// Push to origin's URL rather than its name: git then leaves the
+	// remote-tracking refs alone (a concurrent fetch holds them); track
+	// moves them under the fetch lock.
+	url, err := r.originURL(ctx)
+	if err != nil {
+		return err
+	}
+	for i, a := range args {
+		if a == "origin" {
+			args[i] = url
+		}
+	}
+	_, err = r.Run(ctx, args...)
 	var ge *Error
 	if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "rejected") || strings.Contains(ge.Stderr, "non-fast-forward") || strings.Contains(ge.Stderr, "fetch first") || strings.Contains(ge.Stderr, "stale info") || strings.Contains(ge.Stderr, "failed to push")) {
 		return fmt.Errorf("%w: origin refused %s: %v", ErrRejected, branch, err)
 	}
 	return err
 }
+
+// originURL is the URL of the clone's origin remote.
+func (r *Repo) originURL(ctx context.Context) (string, error) {
+	if u, ok := originURLs.Load(r.Dir); ok {
+		return u.(string), nil
+	}
+	u, err := r.Run(ctx, "remote", "get-url", "origin")
+	if err != nil {
+		return "", err
+	}
+	originURLs.Store(r.Dir, u)
+	return u, nil
+}
+
+var originURLs sync.Map
 
 // fetchLocks serializes fetches of one clone inside this process; a file
 // lock does it across processes (concurrent fetches fight over ref locks).
@@ -372,6 +408,12 @@ var fetchLocks sync.Map
 // FetchShared updates the remote-tracking refs like Fetch, safely while
 // other goroutines and processes use the same clone.
 func (r *Repo) FetchShared(ctx context.Context) error {
+	return r.withFetchLock(func() error { return r.Fetch(ctx) })
+}
+
+// withFetchLock runs fn holding the clone's fetch lock (in this process and
+// across processes).
+func (r *Repo) withFetchLock(fn func() error) error {
 	mu, _ := fetchLocks.LoadOrStore(r.Dir, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
@@ -384,7 +426,22 @@ func (r *Repo) FetchShared(ctx context.Context) error {
 		return err
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-	return r.Fetch(ctx)
+	r.removeStaleRefLocks()
+	return fn()
+}
+
+// removeStaleRefLocks deletes ref lock files a killed git left behind.
+// Every ref update in Slipway's clone happens under the fetch lock, so a
+// lock file seen while holding it belongs to a process that died.
+func (r *Repo) removeStaleRefLocks() {
+	gitDir := filepath.Join(r.Dir, ".git")
+	os.Remove(filepath.Join(gitDir, "packed-refs.lock"))
+	filepath.WalkDir(filepath.Join(gitDir, "refs"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".lock") {
+			os.Remove(p)
+		}
+		return nil
+	})
 }
 
 // CommitMessage builds a commit message whose trailers are exactly the given

@@ -203,3 +203,23 @@ func TestFreeTextNeverBecomesATrailer(t *testing.T) {
 		t.Fatalf("free text made extra paragraphs:\n%s", msg)
 	}
 }
+
+// TestFetchRecoversFromAKilledGit: a git killed while updating a ref leaves
+// its lock file; the next fetch under Slipway's lock removes it.
+func TestFetchRecoversFromAKilledGit(t *testing.T) {
+	ctx := context.Background()
+	r, src := newClone(t, map[string]string{"a": "1\n"})
+	url, _ := r.Run(ctx, "remote", "get-url", "origin")
+	src.commit("two", map[string]string{"a": "2\n"})
+	src.git("push", "-q", url, "HEAD:main")
+	lock := filepath.Join(r.Dir, ".git", "refs", "remotes", "origin", "main.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Fetch(ctx); err == nil {
+		t.Fatal("plain git fetch should trip over the stale lock (the test premise)")
+	}
+	if err := r.FetchShared(ctx); err != nil {
+		t.Fatalf("fetch under Slipway's lock: %v", err)
+	}
+}
