@@ -3,6 +3,7 @@ package forgetest
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -84,6 +85,7 @@ func Start(t *testing.T, newFake func(*testing.T, *World) Fake, tweak ...func(*f
 		WebhookSecretFile: write("secret", Secret),
 		Now:               func() time.Time { return Now },
 		Retry: &retry.Transport{
+			Log:    slog.New(slog.DiscardHandler),
 			Now:    func() time.Time { return Now },
 			Jitter: func(time.Duration) time.Duration { return 0 },
 			Sleep: func(_ context.Context, d time.Duration) error {
@@ -372,7 +374,7 @@ func mergedByPerson(t *testing.T, e *Env) {
 }
 
 func dismissed(t *testing.T, e *Env) {
-	pr, head := opened(t, e)
+	pr, _ := opened(t, e)
 	e.World.AddReview(pr.Number, "alice", "approved")
 	e.World.Dismiss(pr.Number, "alice")
 	revs, err := e.Forge.Reviews(ctx, pr.Number)
@@ -384,7 +386,6 @@ func dismissed(t *testing.T, e *Env) {
 			t.Fatalf("a dismissed approval is reported as standing: %+v", revs)
 		}
 	}
-	_ = head
 }
 
 // dismissedLater reports whether a later review of the same user dismisses r.

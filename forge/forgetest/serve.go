@@ -1,6 +1,7 @@
 package forgetest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"bytes"
 )
 
 // Fault is a response the fake sends instead of handling a request: a rate

@@ -325,7 +325,7 @@ func (f *Forge) mergeable(ctx context.Context, pr *slipway.PullRequest, head str
 		}
 	}
 	if pr.State == slipway.PRClosed {
-		return errClosed(pr)
+		return errClosed(pr, "")
 	}
 	if pr.HeadSHA != head {
 		return errMoved(pr, head)
@@ -548,15 +548,20 @@ func errConflict(pr *slipway.PullRequest) error {
 	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d does not merge cleanly into %s (merge conflict): %s changed since the pin was written; promote again from the current %s", pr.Number, pr.Base, pr.Base, pr.Base)
 }
 
-func errClosed(pr *slipway.PullRequest) error {
+func errClosed(pr *slipway.PullRequest, why string) error {
 	by := pr.ClosedBy
 	if by == "" {
 		by = "someone"
 	}
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d was closed by %s without merging: Slipway does not reopen it; promote again to open a new one", pr.Number, by)
+	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d was closed by %s without merging%s: Slipway does not reopen it; promote again to open a new one", pr.Number, by, why)
 }
 
+// errBranchDeleted names the deletion, and the closing it caused (GitHub
+// closes a pull request whose head branch is deleted).
 func errBranchDeleted(pr *slipway.PullRequest, repo string) error {
+	if pr.State == slipway.PRClosed {
+		return errClosed(pr, fmt.Sprintf(" and its branch %s was deleted from %s", pr.Branch, repo))
+	}
 	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d: its branch %s was deleted from %s: promote again to push it anew", pr.Number, pr.Branch, repo)
 }
 

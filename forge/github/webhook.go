@@ -52,7 +52,7 @@ func (f *Forge) ParseWebhook(r *http.Request, body []byte) (*slipway.ForgeEvent,
 			return nil, nil
 		}
 		ev.Number, ev.Branch, ev.HeadSHA, ev.Actor = p.GetNumber(), p.GetHead().GetRef(), p.GetHead().GetSHA(), e.GetSender().GetLogin()
-		return ev, nil
+		return numbered(ev)
 	case "pull_request_review":
 		var e gh.PullRequestReviewEvent
 		if err := json.Unmarshal(body, &e); err != nil {
@@ -71,7 +71,15 @@ func (f *Forge) ParseWebhook(r *http.Request, body []byte) (*slipway.ForgeEvent,
 		}
 		ev.Kind, ev.Number, ev.Branch, ev.HeadSHA, ev.Actor = "reviewed", p.GetNumber(), p.GetHead().GetRef(), p.GetHead().GetSHA(), e.GetSender().GetLogin()
 		ev.Review = &slipway.Review{User: rv.GetUser().GetLogin(), State: state, CommitSHA: rv.GetCommitID(), Body: rv.GetBody(), At: rv.GetSubmittedAt().Time}
-		return ev, nil
+		return numbered(ev)
 	}
 	return nil, nil
+}
+
+// numbered refuses an event that names no pull request.
+func numbered(ev *slipway.ForgeEvent) (*slipway.ForgeEvent, error) {
+	if ev.Number <= 0 {
+		return nil, slipway.Errorf(slipway.EINVALID, "github webhook: %s event without a pull request number", ev.Kind)
+	}
+	return ev, nil
 }
