@@ -37,6 +37,9 @@ type Fake interface {
 	Deliver(t *testing.T, d Delivery, secret []byte) *http.Request
 	// SignatureHeader is the header carrying the signature or token.
 	SignatureHeader() string
+	// WebhookSecret is the secret the suite configures: Secret, or a
+	// secret in the form this forge's strongest scheme takes.
+	WebhookSecret() string
 }
 
 // Delivery describes a webhook delivery to build from the World.
@@ -50,11 +53,12 @@ type Delivery struct {
 
 // Env is what a contract test sees besides the adapter.
 type Env struct {
-	World *World
-	Fake  Fake
-	Forge slipway.Forge
-	mu    sync.Mutex
-	slept []time.Duration
+	World  *World
+	Fake   Fake
+	Forge  slipway.Forge
+	Secret []byte // the webhook secret configured
+	mu     sync.Mutex
+	slept  []time.Duration
 }
 
 // Slept lists the waits the retry policy asked for.
@@ -80,9 +84,11 @@ func Start(t *testing.T, newFake func(*testing.T, *World) Fake, tweak ...func(*f
 		return p
 	}
 	e := &Env{World: NewWorld()}
+	e.Fake = newFake(t, e.World)
+	e.Secret = []byte(e.Fake.WebhookSecret())
 	cfg := forge.Config{
 		TokenFile:         write("token", Token),
-		WebhookSecretFile: write("secret", Secret),
+		WebhookSecretFile: write("secret", string(e.Secret)),
 		Now:               func() time.Time { return Now },
 		Retry: &retry.Transport{
 			Log:    slog.New(slog.DiscardHandler),
@@ -99,7 +105,6 @@ func Start(t *testing.T, newFake func(*testing.T, *World) Fake, tweak ...func(*f
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	e.Fake = newFake(t, e.World)
 	e.Forge = e.Fake.Open(t, cfg)
 	return e
 }
@@ -472,17 +477,17 @@ func webhook(t *testing.T, newFake func(*testing.T, *World) Fake) {
 		return parser.ParseWebhook(req, body)
 	}
 
-	ev, err := parse(e.Fake.Deliver(t, Delivery{Kind: "opened", Number: pr.Number, Actor: Bot}, []byte(Secret)))
+	ev, err := parse(e.Fake.Deliver(t, Delivery{Kind: "opened", Number: pr.Number, Actor: Bot}, e.Secret))
 	if err != nil || ev == nil || ev.Kind != "opened" || ev.Number != pr.Number || ev.Branch != branch || ev.HeadSHA != head || ev.Forge != e.Forge.Name() || ev.Delivery == "" {
 		t.Fatalf("opened delivery = %+v, %v", ev, err)
 	}
 	e.World.AddReview(pr.Number, "alice", "approved")
-	ev, err = parse(e.Fake.Deliver(t, Delivery{Kind: "reviewed", Number: pr.Number, Actor: "alice", Review: "approved"}, []byte(Secret)))
+	ev, err = parse(e.Fake.Deliver(t, Delivery{Kind: "reviewed", Number: pr.Number, Actor: "alice", Review: "approved"}, e.Secret))
 	if err != nil || ev == nil || ev.Kind != "reviewed" || ev.Review == nil || ev.Review.User != "alice" || ev.Review.State != "approved" || ev.Review.CommitSHA != head {
 		t.Fatalf("review delivery = %+v (review %+v), %v", ev, reviewOf(ev), err)
 	}
 	sha := e.World.MergeBy(pr.Number, "frank")
-	ev, err = parse(e.Fake.Deliver(t, Delivery{Kind: "merged", Number: pr.Number, Actor: "frank"}, []byte(Secret)))
+	ev, err = parse(e.Fake.Deliver(t, Delivery{Kind: "merged", Number: pr.Number, Actor: "frank"}, e.Secret))
 	if err != nil || ev == nil || ev.Kind != "merged" || ev.MergeSHA != sha || ev.Actor != "frank" {
 		t.Fatalf("merged delivery = %+v, %v; want merged as %s by frank", ev, err, sha)
 	}
@@ -499,18 +504,18 @@ func webhook(t *testing.T, newFake func(*testing.T, *World) Fake) {
 	}
 	merged := Delivery{Kind: "merged", Number: pr.Number, Actor: "frank"}
 	forbidden("wrong secret", e.Fake.Deliver(t, merged, []byte("guessed")), nil)
-	req := e.Fake.Deliver(t, merged, []byte(Secret))
+	req := e.Fake.Deliver(t, merged, e.Secret)
 	req.Header.Del(e.Fake.SignatureHeader())
 	forbidden("no signature header", req, nil)
-	req = e.Fake.Deliver(t, merged, []byte(Secret))
+	req = e.Fake.Deliver(t, merged, e.Secret)
 	body, _ := io.ReadAll(req.Body)
 	forbidden("tampered body", req, []byte(strings.Replace(string(body), `"frank"`, `"mallory"`, 1)))
 
-	other, err := parse(e.Fake.Deliver(t, Delivery{Kind: "merged", Number: pr.Number, Actor: "frank", Repo: "acme/other"}, []byte(Secret)))
+	other, err := parse(e.Fake.Deliver(t, Delivery{Kind: "merged", Number: pr.Number, Actor: "frank", Repo: "acme/other"}, e.Secret))
 	if err != nil || other != nil {
 		t.Errorf("a delivery for another repository = %+v, %v; want it ignored", other, err)
 	}
-	push, err := parse(e.Fake.Deliver(t, Delivery{Kind: "push"}, []byte(Secret)))
+	push, err := parse(e.Fake.Deliver(t, Delivery{Kind: "push"}, e.Secret))
 	if err != nil || push != nil {
 		t.Errorf("a push delivery = %+v, %v; want it ignored", push, err)
 	}
@@ -522,7 +527,7 @@ func webhook(t *testing.T, newFake func(*testing.T, *World) Fake) {
 	if _, err := bare.Forge.Open(ctx, &slipway.PullRequest{Branch: branch, Base: "main", Title: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	req = bare.Fake.Deliver(t, Delivery{Kind: "opened", Number: 1, Actor: Bot}, []byte(Secret))
+	req = bare.Fake.Deliver(t, Delivery{Kind: "opened", Number: 1, Actor: Bot}, bare.Secret)
 	body, _ = io.ReadAll(req.Body)
 	if ev, err := bare.Forge.(slipway.WebhookParser).ParseWebhook(req, body); slipway.ErrorCode(err) != slipway.EFORBIDDEN || ev != nil {
 		t.Errorf("no secret configured: %+v, %v; want EFORBIDDEN", ev, err)

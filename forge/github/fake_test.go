@@ -102,6 +102,8 @@ func (f *fakeGitHub) RateLimited(now time.Time, reset time.Duration) forgetest.F
 
 func (f *fakeGitHub) SignatureHeader() string { return "X-Hub-Signature-256" }
 
+func (f *fakeGitHub) WebhookSecret() string { return forgetest.Secret }
+
 // Deliver builds a delivery as GitHub sends it: X-GitHub-Event,
 // X-GitHub-Delivery, X-Hub-Signature-256 over the raw JSON body.
 func (f *fakeGitHub) Deliver(t *testing.T, d forgetest.Delivery, secret []byte) *http.Request {
