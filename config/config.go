@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/slipway/slipway/forge"
 	"github.com/slipway/slipway/gitops"
 )
 
@@ -76,6 +77,10 @@ type GitOps struct {
 	Remote string `yaml:"remote"` // URL or path of the GitOps remote (a bare repo works)
 	Branch string `yaml:"branch"` // default branch for environments that name none (default main)
 	Author string `yaml:"author"` // commit identity for pin commits, "Name <email>" (default Slipway <slipway@localhost>)
+	// Forge hosts the pull requests of pull-request environments: absent,
+	// the built-in local forge; otherwise GitHub, GitLab or Gitea (see
+	// docs/forges.md). Paths in it are relative to the config file.
+	Forge *forge.Config `yaml:"forge"`
 }
 
 // Registry holds OCI client options.
@@ -341,6 +346,12 @@ func (c *Config) applyDefaults() {
 	if c.App.Repo == "" {
 		c.App.Repo = "."
 	}
+	if f := c.GitOps.Forge; f != nil {
+		f.TokenFile, f.WebhookSecretFile = c.Resolve(f.TokenFile), c.Resolve(f.WebhookSecretFile)
+		if f.App != nil {
+			f.App.PrivateKeyFile = c.Resolve(f.App.PrivateKeyFile)
+		}
+	}
 	for i := range c.Services {
 		s := &c.Services[i]
 		if s.TagFormat == "" {
@@ -405,6 +416,15 @@ func (c *Config) validate() error {
 		}
 		if len(s.Keys) == 0 {
 			errs = append(errs, c.fieldError(at("name"), field("keys"), "service %q trusts no signing key: add keys: [path/to/cosign.pub]; unsigned images are never promoted", s.Name))
+		}
+	}
+	if f := c.GitOps.Forge; f != nil {
+		for _, p := range f.Check() {
+			at := []any{"gitops", "forge"}
+			for _, k := range strings.Split(p.Field, ".") {
+				at = append(at, k)
+			}
+			errs = append(errs, c.fieldError(c.line(at...), "gitops.forge."+p.Field, "%s", p.Message))
 		}
 	}
 	if len(c.Environments) == 0 {

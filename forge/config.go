@@ -168,7 +168,7 @@ func (c *Config) Check() []Problem {
 	case sources > 1:
 		add("tokenEnv", "set only one of tokenEnv:, tokenFile: and app:")
 	}
-	if c.TokenEnv != "" && !envNameRE.MatchString(c.TokenEnv) {
+	if c.TokenEnv != "" && (!envNameRE.MatchString(c.TokenEnv) || looksLikeToken(c.TokenEnv)) {
 		add("tokenEnv", "%q is not an environment variable name: name the variable (e.g. %s), never the token itself", c.TokenEnv, tokenExample(c.Type))
 	}
 	if c.WebhookSecretEnv != "" && c.WebhookSecretFile != "" {
@@ -187,6 +187,18 @@ func (c *Config) Check() []Problem {
 		add("mergeMethod", "%q: use merge, squash or rebase", c.MergeMethod)
 	}
 	return ps
+}
+
+// looksLikeToken spots a token pasted where the name of its environment
+// variable belongs: GitHub's and GitLab's token prefixes, or Gitea's 40 hex
+// digits. A token in slipway.yaml would be committed with it.
+func looksLikeToken(s string) bool {
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glptt-", "glrt-"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return len(s) == 40 && strings.Trim(s, "0123456789abcdef") == ""
 }
 
 func exampleRepo(typ string) string {
