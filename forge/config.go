@@ -291,7 +291,12 @@ func readSecret(env, file, what string) (string, error) {
 func (c *Config) HTTPClient(auth func(http.RoundTripper) http.RoundTripper) *http.Client {
 	base := c.Transport
 	if base == nil {
-		base = http.DefaultTransport
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// A forge that accepts the connection and never answers must not
+		// hold a worker until its context ends: the retry policy treats
+		// the timeout like a dropped connection.
+		t.ResponseHeaderTimeout = time.Minute
+		base = t
 	}
 	if auth != nil {
 		base = auth(base)

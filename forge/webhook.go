@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
 	"strings"
 
 	"github.com/slipway/slipway"
@@ -52,4 +53,23 @@ func NoSecret(forgeName string) error {
 // make pull request #5 of another repository ours.
 func SameRepo(configured, delivered string) bool {
 	return delivered != "" && strings.EqualFold(strings.TrimSpace(configured), strings.TrimSpace(delivered))
+}
+
+// CheckHMAC verifies a delivery signed the GitHub way: header holds
+// prefix and the hex HMAC-SHA256 of the raw body under secret. It refuses
+// (EFORBIDDEN) when no secret is configured, the header is missing, or the
+// signature does not match; where names the webhook's settings page.
+func CheckHMAC(forgeName string, secret []byte, r *http.Request, body []byte, header, prefix, where string) error {
+	if len(secret) == 0 {
+		return NoSecret(forgeName)
+	}
+	sig := r.Header.Get(header)
+	if sig == "" {
+		return Refuse(forgeName, "no %s header: set the webhook's secret (%s) to gitops.forge.webhookSecret*", header, where)
+	}
+	hexSig, ok := strings.CutPrefix(sig, prefix)
+	if !ok || !VerifyHMAC(secret, body, hexSig) {
+		return Refuse(forgeName, "%s does not match the body: the webhook's secret differs from Slipway's, or the delivery was altered", header)
+	}
+	return nil
 }

@@ -51,6 +51,18 @@ type Delivery struct {
 	Repo   string // "" is the World's repository
 }
 
+// OpenAs completes base for a fake serving the World's repository at url
+// and opens the adapter through the registry, as the binary does.
+func OpenAs(t *testing.T, base forge.Config, typ, url string) slipway.Forge {
+	t.Helper()
+	base.Type, base.URL, base.Repo = typ, url, Repo
+	f, err := forge.Open(base)
+	if err != nil {
+		t.Fatalf("forge.Open: %v", err)
+	}
+	return f
+}
+
 // Env is what a contract test sees besides the adapter.
 type Env struct {
 	World  *World

@@ -27,6 +27,9 @@ import (
 // through the adapter and the user of merges it makes.
 const Bot = "slipway-bot"
 
+// Repo is the World's repository (owner/name; the GitLab project path).
+const Repo = "acme/gitops"
+
 // Epoch is the World's first instant; every change ticks one second.
 var Epoch = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 
@@ -121,7 +124,7 @@ type Label struct {
 // NewWorld returns a repository with a main branch.
 func NewWorld() *World {
 	w := &World{s: State{
-		Repo:      "acme/gitops",
+		Repo:      Repo,
 		ProjectID: 42,
 		Branches:  map[string]string{},
 		Users:     map[string]int{},

@@ -65,13 +65,7 @@ func startFake(t *testing.T, w *forgetest.World) *fakeGitea {
 }
 
 func (f *fakeGitea) Open(t *testing.T, base forge.Config) slipway.Forge {
-	t.Helper()
-	base.Type, base.URL, base.Repo = forge.Gitea, f.srv.URL, "acme/gitops"
-	fg, err := forge.Open(base)
-	if err != nil {
-		t.Fatalf("forge.Open: %v", err)
-	}
-	return fg
+	return forgetest.OpenAs(t, base, forge.Gitea, f.srv.URL)
 }
 
 // RateLimited is what a reverse proxy in front of Gitea answers (Gitea has

@@ -84,18 +84,12 @@ func (f *Forge) slug() string { return f.owner + "/" + f.repo }
 // Open opens the pull request of in.Branch into in.Base, or returns the
 // open one (adding labels and reviewers it lacks).
 func (f *Forge) Open(ctx context.Context, in *slipway.PullRequest) (*slipway.PullRequest, error) {
-	if in.Branch == "" || in.Base == "" || in.Title == "" {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitea: a pull request needs a branch, a base and a title")
-	}
 	tip, err := f.branchHead(ctx, in.Branch)
 	if err != nil {
 		return nil, err
 	}
-	if tip == "" {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitea: branch %s is not in %s: push it before opening a pull request", in.Branch, f.slug())
-	}
-	if in.HeadSHA != "" && tip != in.HeadSHA {
-		return nil, slipway.Errorf(slipway.ECONFLICT, "gitea: branch %s of %s is at %s, not at %s that Slipway pushed and checked: someone pushed to it; promote again", in.Branch, f.slug(), short(tip), short(in.HeadSHA))
+	if err := forge.CheckOpen(forge.Gitea, f.slug(), in, tip); err != nil {
+		return nil, err
 	}
 	labelIDs, err := f.labelIDs(ctx, in.Labels)
 	if err != nil {
@@ -338,9 +332,9 @@ func (f *Forge) Merge(ctx context.Context, number int, head, user string) (*slip
 	}
 	switch status(resp) {
 	case http.StatusConflict:
-		return nil, errConflict(after) // head unchanged: a conflict or a base that moved during the merge
+		return nil, forge.ErrConflict(forge.Gitea, after) // head unchanged: a conflict or a base that moved during the merge
 	case http.StatusMethodNotAllowed:
-		return nil, slipway.Errorf(slipway.ECONFLICT, "gitea refused to merge pull request #%d into %s (405): not mergeable yet (work in progress, required approvals or status checks, or still being checked); resolve that or merge it by hand", number, after.Base)
+		return nil, forge.ErrRefused(forge.Gitea, after, "not mergeable yet (405: work in progress, required approvals or status checks, or still being checked)")
 	}
 	return nil, fmt.Errorf("gitea: merging pull request #%d answered %d", number, status(resp))
 }
@@ -351,24 +345,7 @@ func (f *Forge) mergeable(ctx context.Context, pr *slipway.PullRequest, head str
 	if err != nil {
 		return err
 	}
-	switch {
-	case pr.State == slipway.PRClosed:
-		why := ""
-		if tip == "" {
-			why = fmt.Sprintf(" and its branch %s was deleted from %s", pr.Branch, f.slug())
-		}
-		return errClosed(pr, why)
-	case tip == "":
-		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d: its branch %s was deleted from %s: promote again to push it anew", pr.Number, pr.Branch, f.slug())
-	case pr.HeadSHA != head || tip != head:
-		if pr.HeadSHA == head {
-			pr.HeadSHA = tip
-		}
-		return errMoved(pr, head)
-	case pr.Conflict:
-		return errConflict(pr)
-	}
-	return nil
+	return forge.Mergeable(forge.Gitea, f.slug(), pr, head, tip)
 }
 
 // Close closes an open pull request with a comment and deletes its branch
@@ -540,22 +517,6 @@ func convert(p *gt.PullRequest) *slipway.PullRequest {
 	return out
 }
 
-func errMoved(pr *slipway.PullRequest, head string) error {
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d: branch %s moved to %s, but Slipway checked %s (someone pushed to it): Slipway merges only the head it checked; promote again to check the new head", pr.Number, pr.Branch, short(pr.HeadSHA), short(head))
-}
-
-func errConflict(pr *slipway.PullRequest) error {
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d does not merge cleanly into %s (merge conflict): %s changed since the pin was written; promote again from the current %s", pr.Number, pr.Base, pr.Base, pr.Base)
-}
-
-func errClosed(pr *slipway.PullRequest, why string) error {
-	by := pr.ClosedBy
-	if by == "" {
-		by = "someone"
-	}
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d was closed by %s without merging%s: Slipway does not reopen it; promote again to open a new one", pr.Number, by, why)
-}
-
 func status(resp *gt.Response) int {
 	if resp == nil || resp.Response == nil {
 		return 0
@@ -595,11 +556,4 @@ func hasTeam(ts []*gt.Team, name string) bool {
 		}
 	}
 	return false
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

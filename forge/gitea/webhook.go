@@ -38,15 +38,8 @@ var reviewEvents = map[string]string{
 // body, then decodes pull request and review events of the configured
 // repository. Other events and repositories are (nil, nil).
 func (f *Forge) ParseWebhook(r *http.Request, body []byte) (*slipway.ForgeEvent, error) {
-	if len(f.secret) == 0 {
-		return nil, forge.NoSecret(forge.Gitea)
-	}
-	sig := r.Header.Get("X-Gitea-Signature")
-	if sig == "" {
-		return nil, forge.Refuse(forge.Gitea, "no X-Gitea-Signature header: set the webhook's Secret (Settings > Webhooks) to gitops.forge.webhookSecret*")
-	}
-	if !forge.VerifyHMAC(f.secret, body, sig) {
-		return nil, forge.Refuse(forge.Gitea, "X-Gitea-Signature does not match the body: the webhook's secret differs from Slipway's, or the delivery was altered")
+	if err := forge.CheckHMAC(forge.Gitea, f.secret, r, body, "X-Gitea-Signature", "", "Settings > Webhooks: Secret"); err != nil {
+		return nil, err
 	}
 	event := r.Header.Get("X-Gitea-Event")
 	reviewState, isReview := reviewEvents[event]

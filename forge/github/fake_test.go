@@ -82,13 +82,7 @@ func startFake(t *testing.T, w *forgetest.World) *fakeGitHub {
 }
 
 func (f *fakeGitHub) Open(t *testing.T, base forge.Config) slipway.Forge {
-	t.Helper()
-	base.Type, base.URL, base.Repo = forge.GitHub, f.srv.URL, "acme/gitops"
-	fg, err := forge.Open(base)
-	if err != nil {
-		t.Fatalf("forge.Open: %v", err)
-	}
-	return fg
+	return forgetest.OpenAs(t, base, forge.GitHub, f.srv.URL)
 }
 
 // RateLimited is GitHub's primary rate limit: 403 with the remaining

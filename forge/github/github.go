@@ -142,18 +142,12 @@ func (f *Forge) slug() string { return f.owner + "/" + f.repo }
 // open one (adding labels and reviewers it lacks, so a retry after a crash
 // completes the first attempt).
 func (f *Forge) Open(ctx context.Context, in *slipway.PullRequest) (*slipway.PullRequest, error) {
-	if in.Branch == "" || in.Base == "" || in.Title == "" {
-		return nil, slipway.Errorf(slipway.EINVALID, "github: a pull request needs a branch, a base and a title")
-	}
 	tip, err := f.branchHead(ctx, in.Branch)
 	if err != nil {
 		return nil, err
 	}
-	if tip == "" {
-		return nil, slipway.Errorf(slipway.EINVALID, "github: branch %s is not in %s: push it before opening a pull request", in.Branch, f.slug())
-	}
-	if in.HeadSHA != "" && tip != in.HeadSHA {
-		return nil, slipway.Errorf(slipway.ECONFLICT, "github: branch %s of %s is at %s, not at %s that Slipway pushed and checked: someone pushed to it; promote again", in.Branch, f.slug(), short(tip), short(in.HeadSHA))
+	if err := forge.CheckOpen(forge.GitHub, f.slug(), in, tip); err != nil {
+		return nil, err
 	}
 	p, err := f.findOpen(ctx, in.Branch, in.Base)
 	if err != nil {
@@ -315,25 +309,11 @@ func (f *Forge) Merge(ctx context.Context, number int, head, user string) (*slip
 
 // mergeable says why pr cannot be merged at head, or nil.
 func (f *Forge) mergeable(ctx context.Context, pr *slipway.PullRequest, head string) error {
-	if pr.State == slipway.PRClosed || pr.HeadSHA != head {
-		tip, err := f.branchHead(ctx, pr.Branch)
-		if err != nil {
-			return err
-		}
-		if tip == "" {
-			return errBranchDeleted(pr, f.slug())
-		}
+	tip, err := f.branchHead(ctx, pr.Branch)
+	if err != nil {
+		return err
 	}
-	if pr.State == slipway.PRClosed {
-		return errClosed(pr, "")
-	}
-	if pr.HeadSHA != head {
-		return errMoved(pr, head)
-	}
-	if pr.Conflict {
-		return errConflict(pr)
-	}
-	return nil
+	return forge.Mergeable(forge.GitHub, f.slug(), pr, head, tip)
 }
 
 // mergeFailed turns GitHub's refusal into the state Slipway reports: 409
@@ -356,12 +336,12 @@ func (f *Forge) mergeFailed(ctx context.Context, number int, head string, err er
 	}
 	if status == http.StatusConflict {
 		// The head moved and back, or GitHub saw a push we cannot see yet.
-		return errMoved(pr, head)
+		return forge.ErrMoved(forge.GitHub, pr, head)
 	}
-	if strings.Contains(strings.ToLower(msg), "conflict") || status == http.StatusMethodNotAllowed && pr.Conflict {
-		return errConflict(pr)
+	if strings.Contains(strings.ToLower(msg), "conflict") {
+		return forge.ErrConflict(forge.GitHub, pr)
 	}
-	return slipway.Errorf(slipway.ECONFLICT, "github refused to merge pull request #%d into %s: %s; check the branch protection of %s (required reviews, status checks) or merge it by hand", number, pr.Base, msg, pr.Base)
+	return forge.ErrRefused(forge.GitHub, pr, msg+" (check the branch protection rules: required reviews, status checks)")
 }
 
 // Close closes an open pull request with a comment and deletes its branch
@@ -540,31 +520,6 @@ func convert(p *gh.PullRequest) *slipway.PullRequest {
 	return out
 }
 
-func errMoved(pr *slipway.PullRequest, head string) error {
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d: branch %s moved to %s, but Slipway checked %s (someone pushed to it): Slipway merges only the head it checked; promote again to check the new head", pr.Number, pr.Branch, short(pr.HeadSHA), short(head))
-}
-
-func errConflict(pr *slipway.PullRequest) error {
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d does not merge cleanly into %s (merge conflict): %s changed since the pin was written; promote again from the current %s", pr.Number, pr.Base, pr.Base, pr.Base)
-}
-
-func errClosed(pr *slipway.PullRequest, why string) error {
-	by := pr.ClosedBy
-	if by == "" {
-		by = "someone"
-	}
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d was closed by %s without merging%s: Slipway does not reopen it; promote again to open a new one", pr.Number, by, why)
-}
-
-// errBranchDeleted names the deletion, and the closing it caused (GitHub
-// closes a pull request whose head branch is deleted).
-func errBranchDeleted(pr *slipway.PullRequest, repo string) error {
-	if pr.State == slipway.PRClosed {
-		return errClosed(pr, fmt.Sprintf(" and its branch %s was deleted from %s", pr.Branch, repo))
-	}
-	return slipway.Errorf(slipway.ECONFLICT, "pull request #%d: its branch %s was deleted from %s: promote again to push it anew", pr.Number, pr.Branch, repo)
-}
-
 // wrap gives an API error a Slipway code and says what was being done.
 func (f *Forge) wrap(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
@@ -638,11 +593,4 @@ func hasTeam(ts []*gh.Team, slug string) bool {
 		}
 	}
 	return false
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

@@ -3,7 +3,6 @@ package github
 import (
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	gh "github.com/google/go-github/v93/github"
 
@@ -16,16 +15,8 @@ import (
 // byte of it, then decodes pull_request and pull_request_review events of
 // the configured repository. Other events and repositories are (nil, nil).
 func (f *Forge) ParseWebhook(r *http.Request, body []byte) (*slipway.ForgeEvent, error) {
-	if len(f.secret) == 0 {
-		return nil, forge.NoSecret(forge.GitHub)
-	}
-	sig := r.Header.Get("X-Hub-Signature-256")
-	if sig == "" {
-		return nil, forge.Refuse(forge.GitHub, "no X-Hub-Signature-256 header: set a secret on the webhook (Settings > Webhooks) equal to gitops.forge.webhookSecret*")
-	}
-	hexSig, ok := strings.CutPrefix(sig, "sha256=")
-	if !ok || !forge.VerifyHMAC(f.secret, body, hexSig) {
-		return nil, forge.Refuse(forge.GitHub, "X-Hub-Signature-256 does not match the body: the webhook's secret differs from Slipway's, or the delivery was altered")
+	if err := forge.CheckHMAC(forge.GitHub, f.secret, r, body, "X-Hub-Signature-256", "sha256=", "Settings > Webhooks"); err != nil {
+		return nil, err
 	}
 	ev := &slipway.ForgeEvent{Forge: forge.GitHub, Delivery: r.Header.Get("X-GitHub-Delivery")}
 	switch r.Header.Get("X-GitHub-Event") {

@@ -67,13 +67,7 @@ func startFake(t *testing.T, w *forgetest.World) *fakeGitLab {
 }
 
 func (f *fakeGitLab) Open(t *testing.T, base forge.Config) slipway.Forge {
-	t.Helper()
-	base.Type, base.URL, base.Repo = forge.GitLab, f.srv.URL, "acme/gitops"
-	fg, err := forge.Open(base)
-	if err != nil {
-		t.Fatalf("forge.Open: %v", err)
-	}
-	return fg
+	return forgetest.OpenAs(t, base, forge.GitLab, f.srv.URL)
 }
 
 // RateLimited is GitLab's rate limit response: 429 "Retry later" with

@@ -80,18 +80,12 @@ func (f *Forge) Name() string { return forge.GitLab }
 // Open opens the merge request of in.Branch into in.Base, or returns the
 // open one (adding labels and reviewers it lacks).
 func (f *Forge) Open(ctx context.Context, in *slipway.PullRequest) (*slipway.PullRequest, error) {
-	if in.Branch == "" || in.Base == "" || in.Title == "" {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitlab: a merge request needs a branch, a base and a title")
-	}
 	tip, err := f.branchHead(ctx, in.Branch)
 	if err != nil {
 		return nil, err
 	}
-	if tip == "" {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitlab: branch %s is not in project %s: push it before opening a merge request", in.Branch, f.pid)
-	}
-	if in.HeadSHA != "" && tip != in.HeadSHA {
-		return nil, slipway.Errorf(slipway.ECONFLICT, "gitlab: branch %s of %s is at %s, not at %s that Slipway pushed and checked: someone pushed to it; promote again", in.Branch, f.pid, short(tip), short(in.HeadSHA))
+	if err := forge.CheckOpen(forge.GitLab, f.pid, in, tip); err != nil {
+		return nil, err
 	}
 	reviewerIDs, err := f.userIDs(ctx, in.Reviewers)
 	if err != nil {
@@ -269,24 +263,7 @@ func (f *Forge) mergeable(ctx context.Context, pr *slipway.PullRequest, head str
 	if err != nil {
 		return err
 	}
-	switch {
-	case pr.State == slipway.PRClosed:
-		why := ""
-		if tip == "" {
-			why = fmt.Sprintf(" and its branch %s was deleted from %s", pr.Branch, f.pid)
-		}
-		return errClosed(pr, why)
-	case tip == "":
-		return slipway.Errorf(slipway.ECONFLICT, "merge request !%d: its branch %s was deleted from %s: promote again to push it anew", pr.Number, pr.Branch, f.pid)
-	case pr.HeadSHA != head || tip != head:
-		if pr.HeadSHA == head {
-			pr.HeadSHA = tip // GitLab has not processed the push yet
-		}
-		return errMoved(pr, head)
-	case pr.Conflict:
-		return errConflict(pr)
-	}
-	return nil
+	return forge.Mergeable(forge.GitLab, f.pid, pr, head, tip)
 }
 
 // mergeFailed turns GitLab's refusal into the state Slipway reports: 409
@@ -315,11 +292,11 @@ func (f *Forge) mergeFailed(ctx context.Context, number int, head string, err er
 	}
 	switch {
 	case status == http.StatusConflict:
-		return errMoved(pr, head)
+		return forge.ErrMoved(forge.GitLab, pr, head)
 	case status == http.StatusNotAcceptable || status == http.StatusUnprocessableEntity:
-		return errConflict(pr)
+		return forge.ErrConflict(forge.GitLab, pr)
 	}
-	return slipway.Errorf(slipway.ECONFLICT, "gitlab refused to merge merge request !%d into %s (%s): it is not mergeable now (draft, blocked discussions, a required pipeline or approval rules of %s); resolve that or merge it by hand", number, pr.Base, msg, f.pid)
+	return forge.ErrRefused(forge.GitLab, pr, msg+": not mergeable now (draft, unresolved discussions, a required pipeline or approval rules)")
 }
 
 // Close closes an open merge request with a note and deletes its branch
@@ -565,22 +542,6 @@ func convert(mr *gl.BasicMergeRequest) *slipway.PullRequest {
 	return out
 }
 
-func errMoved(pr *slipway.PullRequest, head string) error {
-	return slipway.Errorf(slipway.ECONFLICT, "merge request !%d: branch %s moved to %s, but Slipway checked %s (someone pushed to it): Slipway merges only the head it checked; promote again to check the new head", pr.Number, pr.Branch, short(pr.HeadSHA), short(head))
-}
-
-func errConflict(pr *slipway.PullRequest) error {
-	return slipway.Errorf(slipway.ECONFLICT, "merge request !%d does not merge cleanly into %s (merge conflict): %s changed since the pin was written; promote again from the current %s", pr.Number, pr.Base, pr.Base, pr.Base)
-}
-
-func errClosed(pr *slipway.PullRequest, why string) error {
-	by := pr.ClosedBy
-	if by == "" {
-		by = "someone"
-	}
-	return slipway.Errorf(slipway.ECONFLICT, "merge request !%d was closed by %s without merging%s: Slipway does not reopen it; promote again to open a new one", pr.Number, by, why)
-}
-
 // wrap gives an API error a Slipway code and says what was being done.
 func (f *Forge) wrap(err error, format string, args ...any) error {
 	what := fmt.Sprintf(format, args...)
@@ -626,13 +587,6 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }
 
 // projectMatches reports whether a webhook's project is the configured
