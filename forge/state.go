@@ -1,6 +1,7 @@
 package forge
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/slipway/slipway"
@@ -96,4 +97,46 @@ func noun(forgeName string) string {
 		return "merge request"
 	}
 	return "pull request"
+}
+
+// Closing is how an adapter closes a superseded pull request, in the steps
+// its forge's API offers; Run makes them one idempotent Close.
+type Closing struct {
+	Get     func(ctx context.Context, number int) (*slipway.PullRequest, error)
+	Comment func(ctx context.Context, number int, body string) error // adds body unless it is there already
+	Close   func(ctx context.Context, number int) error
+	Head    func(ctx context.Context, branch string) (string, error) // "" when the branch is gone
+	Delete  func(ctx context.Context, branch string) error           // a branch already gone is no error
+}
+
+// Run comments (once, even when retried after a crash), closes an open
+// pull request and deletes its branch if the branch still points at the
+// pull request's head — never someone's later commits. A closed pull
+// request only loses its branch; a merged one is left alone.
+func (c Closing) Run(ctx context.Context, number int, comment string) error {
+	pr, err := c.Get(ctx, number)
+	if err != nil {
+		return err
+	}
+	switch pr.State {
+	case slipway.PRMerged:
+		return nil
+	case slipway.PROpen:
+		if comment != "" {
+			if err := c.Comment(ctx, number, comment); err != nil {
+				return err
+			}
+		}
+		if err := c.Close(ctx, number); err != nil {
+			return err
+		}
+	}
+	if pr.Branch == pr.Base {
+		return nil
+	}
+	tip, err := c.Head(ctx, pr.Branch)
+	if err != nil || tip == "" || tip != pr.HeadSHA {
+		return err
+	}
+	return c.Delete(ctx, pr.Branch)
 }

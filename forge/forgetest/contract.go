@@ -134,6 +134,7 @@ func Run(t *testing.T, newFake func(*testing.T, *World) Fake) {
 	t.Run("MergeRefusesADeletedBranch", func(t *testing.T) { mergeBranchDeleted(t, Start(t, newFake)) })
 	t.Run("MergedByAPersonIsLearnedByPolling", func(t *testing.T) { mergedByPerson(t, Start(t, newFake)) })
 	t.Run("DismissedReviewIsReported", func(t *testing.T) { dismissed(t, Start(t, newFake)) })
+	t.Run("CloseKeepsABranchWithNewWork", func(t *testing.T) { closeKeepsNewWork(t, Start(t, newFake)) })
 	t.Run("RateLimitedThenSucceeds", func(t *testing.T) { rateLimited(t, Start(t, newFake)) })
 	t.Run("ServerErrorsAreRetriedWithoutDuplicates", func(t *testing.T) { serverErrors(t, Start(t, newFake)) })
 	t.Run("NotFound", func(t *testing.T) { notFound(t, Start(t, newFake)) })
@@ -413,6 +414,31 @@ func dismissedLater(revs []slipway.Review, r slipway.Review) bool {
 		}
 	}
 	return false
+}
+
+// closeKeepsNewWork: a pull request a person closed, whose branch then got
+// new commits, keeps its branch when Slipway closes it as superseded; a
+// merged one is left alone entirely.
+func closeKeepsNewWork(t *testing.T, e *Env) {
+	pr, _ := opened(t, e)
+	e.World.CloseBy(pr.Number, "erin")
+	tip := e.World.Push(branch)
+	if err := e.Forge.Close(ctx, pr.Number, "Superseded."); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if e.World.Head(branch) != tip || len(e.World.Snapshot(pr.Number).Comments) != 0 {
+		t.Fatalf("Close deleted a branch with new work (head %q) or commented on a closed pull request", e.World.Head(branch))
+	}
+	other := "slipway/prod/api/merged00000"
+	e.World.Push(other)
+	m, err := e.Forge.Open(ctx, &slipway.PullRequest{Branch: other, Base: "main", Title: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.World.MergeBy(m.Number, "frank")
+	if err := e.Forge.Close(ctx, m.Number, "Superseded."); err != nil || e.World.Head(other) == "" || len(e.World.Snapshot(m.Number).Comments) != 0 {
+		t.Fatalf("Close of a merged pull request: %v; it must change nothing", err)
+	}
 }
 
 func rateLimited(t *testing.T, e *Env) {

@@ -348,40 +348,27 @@ func (f *Forge) mergeable(ctx context.Context, pr *slipway.PullRequest, head str
 	return forge.Mergeable(forge.Gitea, f.slug(), pr, head, tip)
 }
 
-// Close closes an open pull request with a comment and deletes its branch
-// when the branch is still at its head; a closed one only loses its
-// branch; a merged one is left alone.
+// Close closes an open pull request with a comment and deletes its
+// branch (forge.Closing).
 func (f *Forge) Close(ctx context.Context, number int, comment string) error {
-	pr, err := f.Get(ctx, number)
+	return forge.Closing{Get: f.Get, Comment: f.commentOnce, Close: f.closePR, Head: f.branchHead, Delete: f.deleteBranch}.Run(ctx, number, comment)
+}
+
+func (f *Forge) closePR(ctx context.Context, number int) error {
+	closed := gt.StateClosed
+	if _, resp, err := f.api(ctx).EditPullRequest(f.owner, f.repo, int64(number), gt.EditPullRequestOption{State: &closed}); err != nil {
+		return f.wrap(err, resp, "close pull request #%d", number)
+	}
+	return nil
+}
+
+func (f *Forge) deleteBranch(ctx context.Context, branch string) error {
+	ok, resp, err := f.api(ctx).DeleteRepoBranch(f.owner, f.repo, branch)
+	if err == nil && !ok && status(resp) != http.StatusNotFound {
+		err = fmt.Errorf("answered %d", status(resp))
+	}
 	if err != nil {
-		return err
-	}
-	switch pr.State {
-	case slipway.PRMerged:
-		return nil
-	case slipway.PROpen:
-		if comment != "" {
-			if err := f.commentOnce(ctx, number, comment); err != nil {
-				return err
-			}
-		}
-		closed := gt.StateClosed
-		if _, resp, err := f.api(ctx).EditPullRequest(f.owner, f.repo, int64(number), gt.EditPullRequestOption{State: &closed}); err != nil {
-			return f.wrap(err, resp, "close pull request #%d", number)
-		}
-	}
-	if pr.Branch == pr.Base {
-		return nil
-	}
-	tip, err := f.branchHead(ctx, pr.Branch)
-	if err != nil || tip == "" || tip != pr.HeadSHA {
-		return err
-	}
-	if ok, resp, err := f.api(ctx).DeleteRepoBranch(f.owner, f.repo, pr.Branch); err != nil || (!ok && status(resp) != http.StatusNotFound) {
-		if err == nil {
-			err = fmt.Errorf("answered %d", status(resp))
-		}
-		return f.wrap(err, resp, "delete branch %s", pr.Branch)
+		return f.wrap(err, resp, "delete branch %s", branch)
 	}
 	return nil
 }

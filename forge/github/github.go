@@ -344,28 +344,17 @@ func (f *Forge) mergeFailed(ctx context.Context, number int, head string, err er
 	return forge.ErrRefused(forge.GitHub, pr, msg+" (check the branch protection rules: required reviews, status checks)")
 }
 
-// Close closes an open pull request with a comment and deletes its branch
-// when the branch is still at the pull request's head. A closed pull
-// request only gets its branch deleted; a merged one is left alone.
+// Close closes an open pull request with a comment and deletes its
+// branch (forge.Closing).
 func (f *Forge) Close(ctx context.Context, number int, comment string) error {
-	pr, err := f.Get(ctx, number)
-	if err != nil {
-		return err
+	return forge.Closing{Get: f.Get, Comment: f.commentOnce, Close: f.closePR, Head: f.branchHead, Delete: f.deleteBranch}.Run(ctx, number, comment)
+}
+
+func (f *Forge) closePR(ctx context.Context, number int) error {
+	if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, number, &gh.PullRequest{State: gh.Ptr("closed")}); err != nil {
+		return f.wrap(err, "close pull request #%d", number)
 	}
-	switch pr.State {
-	case slipway.PRMerged:
-		return nil
-	case slipway.PROpen:
-		if comment != "" {
-			if err := f.commentOnce(ctx, number, comment); err != nil {
-				return err
-			}
-		}
-		if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, number, &gh.PullRequest{State: gh.Ptr("closed")}); err != nil {
-			return f.wrap(err, "close pull request #%d", number)
-		}
-	}
-	return f.deleteBranch(ctx, pr)
+	return nil
 }
 
 // commentOnce comments unless the same text is already there (a retried
@@ -393,20 +382,10 @@ func (f *Forge) commentOnce(ctx context.Context, number int, body string) error 
 	return nil
 }
 
-func (f *Forge) deleteBranch(ctx context.Context, pr *slipway.PullRequest) error {
-	if pr.Branch == pr.Base {
-		return nil
-	}
-	tip, err := f.branchHead(ctx, pr.Branch)
-	if err != nil || tip == "" {
-		return err
-	}
-	if tip != pr.HeadSHA {
-		return nil // someone pushed work onto it since: not ours to delete
-	}
-	_, err = f.client.Git.DeleteRef(ctx, f.owner, f.repo, "heads/"+pr.Branch)
+func (f *Forge) deleteBranch(ctx context.Context, branch string) error {
+	_, err := f.client.Git.DeleteRef(ctx, f.owner, f.repo, "heads/"+branch)
 	if status, _ := statusOf(err); err != nil && status != http.StatusNotFound && status != http.StatusUnprocessableEntity {
-		return f.wrap(err, "delete branch %s", pr.Branch)
+		return f.wrap(err, "delete branch %s", branch)
 	}
 	return nil
 }

@@ -300,35 +300,21 @@ func (f *Forge) mergeFailed(ctx context.Context, number int, head string, err er
 }
 
 // Close closes an open merge request with a note and deletes its branch
-// when the branch is still at its head; a closed one only loses its
-// branch; a merged one is left alone.
+// (forge.Closing).
 func (f *Forge) Close(ctx context.Context, number int, comment string) error {
-	pr, err := f.Get(ctx, number)
-	if err != nil {
-		return err
+	return forge.Closing{Get: f.Get, Comment: f.noteOnce, Close: f.closeMR, Head: f.branchHead, Delete: f.deleteBranch}.Run(ctx, number, comment)
+}
+
+func (f *Forge) closeMR(ctx context.Context, number int) error {
+	if _, _, err := f.client.MergeRequests.UpdateMergeRequest(f.pid, int64(number), &gl.UpdateMergeRequestOptions{StateEvent: gl.Ptr("close")}, gl.WithContext(ctx)); err != nil {
+		return f.wrap(err, "close merge request !%d", number)
 	}
-	switch pr.State {
-	case slipway.PRMerged:
-		return nil
-	case slipway.PROpen:
-		if comment != "" {
-			if err := f.noteOnce(ctx, number, comment); err != nil {
-				return err
-			}
-		}
-		if _, _, err := f.client.MergeRequests.UpdateMergeRequest(f.pid, int64(number), &gl.UpdateMergeRequestOptions{StateEvent: gl.Ptr("close")}, gl.WithContext(ctx)); err != nil {
-			return f.wrap(err, "close merge request !%d", number)
-		}
-	}
-	if pr.Branch == pr.Base {
-		return nil
-	}
-	tip, err := f.branchHead(ctx, pr.Branch)
-	if err != nil || tip == "" || tip != pr.HeadSHA {
-		return err // gone already, or someone pushed work onto it since
-	}
-	if _, err := f.client.Branches.DeleteBranch(f.pid, pr.Branch, gl.WithContext(ctx)); err != nil && !errors.Is(err, gl.ErrNotFound) {
-		return f.wrap(err, "delete branch %s", pr.Branch)
+	return nil
+}
+
+func (f *Forge) deleteBranch(ctx context.Context, branch string) error {
+	if _, err := f.client.Branches.DeleteBranch(f.pid, branch, gl.WithContext(ctx)); err != nil && !errors.Is(err, gl.ErrNotFound) {
+		return f.wrap(err, "delete branch %s", branch)
 	}
 	return nil
 }
