@@ -49,12 +49,8 @@ func Names() []string {
 // built here: it needs the store and the working clone, which the engine
 // owns; Open refuses it with a message saying so.
 func Open(cfg Config) (slipway.Forge, error) {
-	if ps := cfg.Check(); len(ps) > 0 {
-		msgs := make([]string, len(ps))
-		for i, p := range ps {
-			msgs[i] = "gitops.forge." + p.Error()
-		}
-		return nil, slipway.Errorf(slipway.EINVALID, "%s", strings.Join(msgs, "; "))
+	if err := cfg.checked(); err != nil {
+		return nil, err
 	}
 	if cfg.Type == "" || cfg.Type == Local {
 		return nil, slipway.Errorf(slipway.EINVALID, "forge.Open: the local forge is built by the engine from its store and clone, not from configuration")
@@ -66,4 +62,28 @@ func Open(cfg Config) (slipway.Forge, error) {
 		return nil, slipway.Errorf(slipway.EINVALID, "gitops.forge.type: %s is not linked into this binary (linked: %s): import github.com/slipway/slipway/forge/%s", cfg.Type, strings.Join(Names(), ", "), cfg.Type)
 	}
 	return New(cfg)
+}
+
+// checked is Check as one EINVALID error listing every problem.
+func (c *Config) checked() error {
+	ps := c.Check()
+	if len(ps) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(ps))
+	for i, p := range ps {
+		msgs[i] = "gitops.forge." + p.Error()
+	}
+	return slipway.Errorf(slipway.EINVALID, "%s", strings.Join(msgs, "; "))
+}
+
+// Prepare is the start of every adapter's constructor: it sets c.Type to
+// the adapter's name, checks c, and reads the webhook secret (nil when
+// none is configured).
+func (c *Config) Prepare(typ string) (secret []byte, err error) {
+	c.Type = typ
+	if err := c.checked(); err != nil {
+		return nil, err
+	}
+	return c.WebhookSecret()
 }

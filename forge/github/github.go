@@ -43,9 +43,9 @@ var (
 // New builds the adapter from cfg: it reads the token (or the App's
 // private key) and the webhook secret, and makes no request.
 func New(cfg forge.Config) (*Forge, error) {
-	cfg.Type = forge.GitHub
-	if ps := cfg.Check(); len(ps) > 0 {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitops.forge.%s", ps[0].Error())
+	secret, err := cfg.Prepare(forge.GitHub)
+	if err != nil {
+		return nil, err
 	}
 	apiURL := "https://api.github.com/"
 	if cfg.URL != "" {
@@ -68,10 +68,6 @@ func New(cfg forge.Config) (*Forge, error) {
 			return nil, err
 		}
 		token = func(context.Context) (string, error) { return tok, nil }
-	}
-	secret, err := cfg.WebhookSecret()
-	if err != nil {
-		return nil, err
 	}
 	httpClient := cfg.HTTPClient(func(base http.RoundTripper) http.RoundTripper {
 		return &bearer{base: base, host: api.Host, token: token}

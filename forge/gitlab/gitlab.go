@@ -45,15 +45,11 @@ var (
 // New builds the adapter from cfg; it reads the token and the webhook
 // secret and makes no request.
 func New(cfg forge.Config) (*Forge, error) {
-	cfg.Type = forge.GitLab
-	if ps := cfg.Check(); len(ps) > 0 {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitops.forge.%s", ps[0].Error())
-	}
-	tok, err := cfg.Token()
+	secret, err := cfg.Prepare(forge.GitLab)
 	if err != nil {
 		return nil, err
 	}
-	secret, err := cfg.WebhookSecret()
+	tok, err := cfg.Token()
 	if err != nil {
 		return nil, err
 	}
