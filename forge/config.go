@@ -125,8 +125,12 @@ func (c *Config) Check() []Problem {
 	}
 	if c.URL != "" {
 		u, err := url.Parse(c.URL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 			add("url", "%q is not an http(s) URL: write the API base, e.g. https://git.example.com", c.URL)
+		case u.User != nil:
+			// Credentials in a URL end up in logs and error messages.
+			add("url", "the URL carries credentials: remove them and use tokenEnv: or tokenFile:")
 		}
 	} else if c.Type == Gitea {
 		add("url", "Gitea has no public default: write the server's URL, e.g. https://gitea.example.com")

@@ -28,6 +28,7 @@ func TestCheck(t *testing.T) {
 		{"gitlab bare name", func(c *Config) { c.Type, c.Repo = GitLab, "gitops" }, "repo", "full path"},
 		{"gitea needs a url", func(c *Config) { c.Type = Gitea }, "url", "no public default"},
 		{"bad url", func(c *Config) { c.URL = "git.example.com" }, "url", "not an http(s) URL"},
+		{"credentials in the url", func(c *Config) { c.URL = "https://bot:hunter2@ghe.example.com" }, "url", "carries credentials"},
 		{"no credentials", func(c *Config) { c.TokenEnv = "" }, "tokenEnv", "no credentials"},
 		{"two credentials", func(c *Config) { c.TokenFile = "/run/token" }, "tokenEnv", "only one"},
 		{"token pasted into tokenEnv", func(c *Config) { c.TokenEnv = "ghp_abc123-xyz" }, "tokenEnv", "never the token itself"},
@@ -58,6 +59,9 @@ func TestCheck(t *testing.T) {
 				return
 			}
 			for _, p := range ps {
+				if strings.Contains(p.Message, "hunter2") {
+					t.Errorf("a problem repeats the password: %v", p)
+				}
 				if p.Field == tc.field && strings.Contains(p.Message, tc.says) {
 					return
 				}

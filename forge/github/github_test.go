@@ -289,3 +289,20 @@ func FuzzParseWebhook(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseRSAKey: whatever is in the key file, parsing fails cleanly or
+// yields a key.
+func FuzzParseRSAKey(f *testing.F) {
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	pk8, _ := x509.MarshalPKCS8PrivateKey(key)
+	f.Add(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk8}))
+	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := parseRSAKey(b)
+		if (k == nil) == (err == nil) {
+			t.Fatalf("parseRSAKey = %v, %v", k, err)
+		}
+	})
+}
