@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/slipway/slipway/forge"
 	"github.com/slipway/slipway/gitops"
 )
 
@@ -82,6 +83,10 @@ type GitOps struct {
 	Remote string `yaml:"remote"` // URL or path of the GitOps remote (a bare repo works)
 	Branch string `yaml:"branch"` // default branch for environments that name none (default main)
 	Author string `yaml:"author"` // commit identity for pin commits, "Name <email>" (default Slipway <slipway@localhost>)
+	// Forge hosts the pull requests of pull-request environments: absent,
+	// the built-in local forge; otherwise GitHub, GitLab or Gitea (see
+	// docs/forges.md). Paths in it are relative to the config file.
+	Forge *forge.Config `yaml:"forge"`
 }
 
 // Registry holds OCI client options.
@@ -389,6 +394,12 @@ func (c *Config) applyDefaults() {
 	if c.App.Repo == "" {
 		c.App.Repo = "."
 	}
+	if f := c.GitOps.Forge; f != nil {
+		f.TokenFile, f.WebhookSecretFile = c.Resolve(f.TokenFile), c.Resolve(f.WebhookSecretFile)
+		if f.App != nil {
+			f.App.PrivateKeyFile = c.Resolve(f.App.PrivateKeyFile)
+		}
+	}
 	for i := range c.Services {
 		s := &c.Services[i]
 		if s.TagFormat == "" {
@@ -452,6 +463,15 @@ func (c *Config) validate() error {
 			errs = append(errs, c.fieldError(at("preset"), field("preset"), "%q is not a preset: use release-please, semantic-release or conventionalcommits", s.Preset))
 		}
 		errs = append(errs, c.validateTrust(i, s)...)
+	}
+	if f := c.GitOps.Forge; f != nil {
+		for _, p := range f.Check() {
+			at := []any{"gitops", "forge"}
+			for _, k := range strings.Split(p.Field, ".") {
+				at = append(at, k)
+			}
+			errs = append(errs, c.fieldError(c.line(at...), "gitops.forge."+p.Field, "%s", p.Message))
+		}
 	}
 	if len(c.Environments) == 0 {
 		errs = append(errs, c.fieldError(c.line("environments"), "environments", "at least one environment is required (e.g. dev, staging, prod)"))

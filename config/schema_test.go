@@ -38,6 +38,9 @@ func check(t *testing.T, path string, typ reflect.Type, node map[string]any) {
 			continue
 		}
 		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
 		if ft.Kind() == reflect.Slice {
 			ft = ft.Elem()
 			if items, ok := sub["items"].(map[string]any); ok {

@@ -1,0 +1,12 @@
+package gitea
+
+import (
+	"testing"
+
+	"github.com/slipway/slipway/forge/forgetest"
+)
+
+// TestContract runs the forge contract against the Gitea adapter talking
+// to fakeGitea, a stand-in for a Gitea server's API v1 (no Gitea server
+// runs here).
+func TestContract(t *testing.T) { forgetest.Run(t, newFake) }
