@@ -15,6 +15,10 @@ import (
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
+	"github.com/slipway/slipway/forge"
+	_ "github.com/slipway/slipway/forge/gitea"  // registers "gitea"
+	_ "github.com/slipway/slipway/forge/github" // registers "github"
+	_ "github.com/slipway/slipway/forge/gitlab" // registers "gitlab"
 	"github.com/slipway/slipway/forge/local"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/postgres"
@@ -56,8 +60,25 @@ func Open(ctx context.Context, o Options) (*engine.Engine, error) {
 		Cfg: o.Config, Store: st, GitOps: repo, Now: o.Now, Events: o.Events, Log: o.Log,
 		Controller: o.Controller,
 	})
-	e.Forge = &local.Forge{Store: st.PullRequests, Repo: repo, Now: e.Now}
+	if e.Forge, err = openForge(o.Config, st, repo, e); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return e, nil
+}
+
+// openForge opens the forge slipway.yaml names: the built-in local forge
+// by default, or a hosted one registered under forge/.
+func openForge(cfg *config.Config, st slipway.Store, repo *git.Repo, e *engine.Engine) (slipway.Forge, error) {
+	fc := cfg.GitOps.Forge
+	if fc == nil || fc.Type == "" || fc.Type == "local" {
+		return &local.Forge{Store: st.PullRequests, Repo: repo, Now: e.Now}, nil
+	}
+	f, err := forge.Open(*fc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: gitops.forge: %w", cfg.Path(), err)
+	}
+	return f, nil
 }
 
 // OpenStore opens the database named by dsn ("" for SQLite under stateDir).

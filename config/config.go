@@ -163,6 +163,11 @@ type Environment struct {
 	// AutoMerge merges the promotion's pull request as soon as it is open and
 	// the gates pass (a review by approval); otherwise a person merges it.
 	AutoMerge bool `yaml:"autoMerge"`
+	// ForgeApprovals counts approving reviews on the promotion's pull
+	// request (on the head Slipway pushed) as approvals, under the same rules
+	// as `slipway approve`. The pull request then opens before the
+	// approvals are in, and the approval gate is checked before it merges.
+	ForgeApprovals bool `yaml:"forgeApprovals"`
 	// Release: only released builds (a vX.Y.Z tag) may enter. Default: true
 	// for every environment after the first.
 	Release *bool `yaml:"requireRelease"`
@@ -487,6 +492,9 @@ func (c *Config) validate() error {
 			errs = append(errs, c.fieldError(at("name"), field("name"), "environment %q is defined twice", e.Name))
 		}
 		seenEnv[e.Name] = true
+		if e.ForgeApprovals && e.Promotion != "pull-request" {
+			errs = append(errs, c.fieldError(at("forgeApprovals"), field("forgeApprovals"), "reviews need a pull request: set promotion: pull-request, or remove forgeApprovals"))
+		}
 		switch e.Promotion {
 		case "direct", "pull-request":
 		default:

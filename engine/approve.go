@@ -24,30 +24,17 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 	if err != nil {
 		return nil, err
 	}
-	if p.State != slipway.StateWaiting {
-		return nil, slipway.Errorf(slipway.ECONFLICT, "promotion %s is %s, not waiting for approval", p.ID, p.State)
-	}
 	env, _, err := e.Cfg.Environment(p.Env)
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
-	rule := env.Gates.Approvals
-	if !rule.AllowSelfApproval {
-		if gate.SamePerson(user, p.Requester) {
-			return nil, slipway.Errorf(slipway.EFORBIDDEN, "%s requested promotion %s and cannot approve it; ask another member of the team", user, p.ID)
-		}
-		if who, err := e.releaseAuthors(ctx, p); err != nil {
-			return nil, err
-		} else {
-			for _, a := range who {
-				if gate.SamePerson(user, a) {
-					return nil, slipway.Errorf(slipway.EFORBIDDEN, "%s authored or committed a change in %s %s and cannot approve its promotion; ask someone who did not work on it", user, p.Service, releaseOrDigest(p))
-				}
-			}
-		}
+	// A forge-approved environment's pull request opens first; approvals
+	// still count until it merges.
+	if p.State != slipway.StateWaiting && !(env.ForgeApprovals && p.State == slipway.StateReviewOpen) {
+		return nil, slipway.Errorf(slipway.ECONFLICT, "promotion %s is %s, not waiting for approval", p.ID, p.State)
 	}
-	if len(rule.Groups) > 0 && !e.Cfg.InGroup(user, rule.Groups) {
-		return nil, slipway.Errorf(slipway.EFORBIDDEN, "%s is not in %s, whose approval %s needs", user, strings.Join(rule.Groups, " or "), p.Env)
+	if err := e.mayApprove(ctx, p, user); err != nil {
+		return nil, err
 	}
 	// One decision per person: the store's unique constraint decides, so two
 	// concurrent approvals by one person cannot both count.
@@ -61,6 +48,90 @@ func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve 
 	}
 	e.emit("gate", p.ID, "%s %s promotion %s of %s to %s", user, verb, p.ID, p.Service, p.Env)
 	return p, e.Kick(ctx, p)
+}
+
+// mayApprove applies the approval rules to user for p, in one place for
+// `slipway approve` and for reviews on a forge: not the requester, not an
+// author, committer or co-author of the release (unless the environment
+// allows self-approval), and a member of the required groups.
+func (e *Engine) mayApprove(ctx context.Context, p *slipway.Promotion, user string) error {
+	env, _, err := e.Cfg.Environment(p.Env)
+	if err != nil {
+		return invalid("%v", err)
+	}
+	rule := env.Gates.Approvals
+	if !rule.AllowSelfApproval {
+		if gate.SamePerson(user, p.Requester) {
+			return slipway.Errorf(slipway.EFORBIDDEN, "%s requested promotion %s and cannot approve it; ask another member of the team", user, p.ID)
+		}
+		who, err := e.releaseAuthors(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, a := range who {
+			if gate.SamePerson(user, a) {
+				return slipway.Errorf(slipway.EFORBIDDEN, "%s authored or committed a change in %s %s and cannot approve its promotion; ask someone who did not work on it", user, p.Service, releaseOrDigest(p))
+			}
+		}
+	}
+	if len(rule.Groups) > 0 && !e.Cfg.InGroup(user, rule.Groups) {
+		return slipway.Errorf(slipway.EFORBIDDEN, "%s is not in %s, whose approval %s needs", user, strings.Join(rule.Groups, " or "), p.Env)
+	}
+	return nil
+}
+
+// importReviews records the reviews of p's pull request as approvals (or
+// rejections) when the environment counts forge approvals: only reviews of
+// the head Slipway pushed (so a review of other content never counts), the
+// latest per reviewer, under the same rules as `slipway approve`.
+func (e *Engine) importReviews(ctx context.Context, p *slipway.Promotion) error {
+	env, _, err := e.Cfg.Environment(p.Env)
+	if err != nil || !env.ForgeApprovals || p.PR == 0 {
+		return err
+	}
+	reviews, err := e.Forge.Reviews(ctx, p.PR)
+	if err != nil {
+		return forgeError(err)
+	}
+	latest := map[string]slipway.Review{}
+	var order []string
+	for _, r := range reviews {
+		who := r.Email
+		if who == "" {
+			who = r.User
+		}
+		id := slipway.NormalizeIdentity(who)
+		if id == "" || r.CommitSHA != p.Head {
+			continue
+		}
+		if _, ok := latest[id]; !ok {
+			order = append(order, id)
+		}
+		switch r.State {
+		case "approved", "changes_requested":
+			r.User = who
+			latest[id] = r
+		case "dismissed":
+			delete(latest, id)
+		}
+	}
+	for _, id := range order {
+		r, ok := latest[id]
+		if !ok {
+			continue
+		}
+		if err := e.mayApprove(ctx, p, r.User); err != nil {
+			e.emit("gate", p.ID, "review by %s on pull request #%d does not count: %v", r.User, p.PR, err)
+			continue
+		}
+		a := &slipway.Approval{PromotionID: p.ID, User: r.User, Digest: p.Digest, Approve: r.State == "approved", Comment: "review on pull request #" + fmt.Sprint(p.PR), At: r.At}
+		if err := e.Store.Gates.AddApproval(ctx, a); err == nil {
+			e.emit("gate", p.ID, "%s %s pull request #%d (%s)", r.User, r.State, p.PR, short(p.Head))
+		} else if slipway.ErrorCode(err) != slipway.ECONFLICT {
+			return err
+		}
+	}
+	return nil
 }
 
 // releaseAuthors lists who worked on the release being promoted.

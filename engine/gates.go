@@ -120,6 +120,10 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	if in.Manual {
 		in.Requester = p.Requester
 	}
+	deferred := env.ForgeApprovals && p.PR == 0
+	if deferred {
+		in.Policy.Approvals.Required = 0 // reviews come on the pull request; checked before it merges
+	}
 	if in.People, err = e.releaseAuthors(ctx, p); err != nil {
 		return nil, err
 	}
@@ -172,6 +176,9 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 		}
 	}
 	rep := &GateReport{Evaluation: gate.Evaluate(in), PromotionID: p.ID, Release: p.Release}
+	if deferred && env.Gates.Approvals.Required > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("approvals: %d from reviews of the pull request, checked before it merges", env.Gates.Approvals.Required))
+	}
 	if p.Expedited != "" && (len(env.Gates.Verifications) > 0 || env.Gates.Soak.Duration > 0) {
 		rep.Notes = append(rep.Notes, "verifications and soak skipped for an expedited promotion: "+p.Expedited)
 	}

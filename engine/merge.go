@@ -47,9 +47,15 @@ func (e *Engine) MergePR(ctx context.Context, number int, user string) error {
 	case p.State != slipway.StateReviewOpen:
 		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d belongs to promotion %s, which is %s: it will not be merged", number, p.ID, p.State)
 	}
+	if err := e.importReviews(ctx, p); err != nil {
+		return err
+	}
 	rep, err := e.evaluateGates(ctx, p)
 	if err != nil {
 		return err
+	}
+	if env, _, _ := e.Cfg.Environment(p.Env); !rep.Open && env != nil && env.ForgeApprovals {
+		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d cannot merge yet: %s", number, rep.Summary())
 	}
 	if !rep.Open && rep.WindowClosed() {
 		return slipway.Errorf(slipway.ECONFLICT, "pull request #%d promotes to %s, which cannot change now: %s", number, p.Env, rep.Summary())

@@ -35,6 +35,22 @@ func (waitForMerge) Run(ctx context.Context, r *run) (Outcome, error) {
 	if pr.HeadSHA != "" && pr.HeadSHA != p.Head {
 		return Outcome{}, slipway.Errorf(slipway.ECONFLICT, "pull request #%d: its head is %s, not the pin commit Slipway pushed and checked (%s): someone pushed to %s; close it and promote again", pr.Number, short(pr.HeadSHA), short(p.Head), p.Branch)
 	}
+	if r.env.ForgeApprovals {
+		if err := r.e.importReviews(ctx, p); err != nil {
+			return Outcome{}, err
+		}
+		rep, err := r.e.evaluateGates(ctx, p)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if !rep.Open {
+			reason := fmt.Sprintf("pull request #%d open: waiting: %s", pr.Number, rep.Summary())
+			if reason != p.Reason {
+				r.e.Forge.UpdateBody(ctx, p.PR, r.e.prBody(ctx, p, r.build))
+			}
+			return Outcome{Wait: true, Reason: reason}, nil
+		}
+	}
 	if !r.env.AutoMerge {
 		return Outcome{Wait: true, Reason: fmt.Sprintf("pull request #%d open: waiting for review and merge (`slipway pr merge %d`)", pr.Number, pr.Number)}, nil
 	}
