@@ -198,6 +198,11 @@ func (o Options) check() error {
 	if err := o.Manifest.Validate(); err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}
+	for _, c := range o.Manifest.Components {
+		if _, err := tierOf(c); err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+	}
 	if st, err := os.Stat(o.AppDir); err != nil || !st.IsDir() {
 		return fmt.Errorf("bundle: app repository %s is not a directory: pass --app with the repository that holds deploy/ and migrations/", o.AppDir)
 	}

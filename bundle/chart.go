@@ -145,10 +145,23 @@ func fillValues(values []byte, file string, comps []platform.Component) ([]byte,
 			}
 			continue
 		}
-		for _, f := range []struct{ field, value string }{{"repository", c.Image}, {"digest", c.Digest}} {
-			if values, err = setScalar(values, file, valuesPath(c.Name, f.field), f.value); err != nil {
-				return nil, fmt.Errorf("%w; Slipway fills %s.image.repository and %s.image.digest: write them in the skeleton, e.g.\n%s:\n  image:\n    repository: \"\"\n    digest: \"\"", err, c.Name, c.Name, c.Name)
+		for _, field := range []string{"repository", "digest"} {
+			if !hasKey(doc, []string{c.Name, "image"}, field) {
+				line := ""
+				if n := keyLine(doc, []string{c.Name, "image"}); n > 0 {
+					line = fmt.Sprintf(":%d", n)
+				} else if n := keyLine(doc, []string{c.Name}); n > 0 {
+					line = fmt.Sprintf(":%d", n)
+				}
+				return nil, fmt.Errorf("%s%s: %s.image has no %s: Slipway fills %s and %s there, so write them in the skeleton, e.g.\n%s:\n  image:\n    repository: \"\"\n    digest: \"\"",
+					file, line, c.Name, field, valuesPath(c.Name, "repository"), valuesPath(c.Name, "digest"), c.Name)
 			}
+		}
+		if values, err = setScalar(values, file, valuesPath(c.Name, "repository"), c.Image); err != nil {
+			return nil, err
+		}
+		if values, err = setScalar(values, file, valuesPath(c.Name, "digest"), c.Digest); err != nil {
+			return nil, err
 		}
 		if hasKey(doc, []string{c.Name, "image"}, "tag") {
 			if values, err = setScalar(values, file, valuesPath(c.Name, "tag"), c.Version); err != nil {
@@ -306,7 +319,22 @@ func copyTree(src, dst, label string, skip func(rel string) bool) error {
 			}
 			return os.WriteFile(target, data, 0o644)
 		default:
-			return fmt.Errorf("%s/%s is a %s, not a regular file: replace it with the file itself (a bundle holds plain files only)", label, slashed, d.Type())
+			return fmt.Errorf("%s/%s is %s, not a regular file: replace it with the file itself (a bundle holds plain files only)", label, slashed, fileKind(d.Type()))
 		}
 	})
+}
+
+// fileKind names a non-regular file type for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file (" + m.String() + ")"
 }

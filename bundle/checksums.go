@@ -132,7 +132,7 @@ func sumDir(dir string) ([]Sum, error) {
 			return nil
 		}
 		if !d.Type().IsRegular() {
-			return fmt.Errorf("%s is not a regular file (%s): a bundle holds plain files only", rel, d.Type())
+			return &FileError{File: rel, Problem: "is " + fileKind(d.Type()) + ", not a regular file: a bundle holds plain files only"}
 		}
 		if slices.Contains(unsummed, rel) {
 			return nil

@@ -79,6 +79,23 @@ func mappingAt(doc *yaml.Node, keys []string) *yaml.Node {
 	return n
 }
 
+// keyLine returns the line of the last key of keys (1-based), or 0.
+func keyLine(doc *yaml.Node, keys []string) int {
+	if len(keys) == 0 {
+		return 0
+	}
+	m := mappingAt(doc, keys[:len(keys)-1])
+	if m == nil {
+		return 0
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == keys[len(keys)-1] {
+			return m.Content[i].Line
+		}
+	}
+	return 0
+}
+
 // hasKey reports whether the mapping at keys holds key.
 func hasKey(doc *yaml.Node, keys []string, key string) bool {
 	m := mappingAt(doc, keys)
