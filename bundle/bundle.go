@@ -221,7 +221,9 @@ func (o Options) check() error {
 }
 
 // appPath joins a path of the app repository convention to AppDir.
-func (b *build) appPath(rel string) string { return filepath.Join(b.opts.AppDir, filepath.FromSlash(rel)) }
+func (b *build) appPath(rel string) string {
+	return filepath.Join(b.opts.AppDir, filepath.FromSlash(rel))
+}
 
 // out joins a bundle path to the staging directory.
 func (b *build) out(rel string) string { return filepath.Join(b.stage, filepath.FromSlash(rel)) }
