@@ -44,7 +44,11 @@ func CollectCommits(ctx context.Context, appDir string, m, prev *platform.Manife
 		}
 		from := ""
 		if prev != nil {
-			if p, ok := prev.Component(c.Name); ok && p.Tag != "" && tagSet[p.Tag] && p.Tag != c.Tag {
+			p, ok := prev.Component(c.Name)
+			if ok && p.Tag == c.Tag {
+				continue // unchanged since the previous platform: no new commits
+			}
+			if ok && p.Tag != "" && tagSet[p.Tag] {
 				from = p.Tag
 			}
 		}

@@ -67,10 +67,10 @@ func ParseUpgradeStops(data []byte, source string) ([]UpgradeStop, error) {
 	return f.Stops, nil
 }
 
-// stopsBefore returns the stops an upgrade to `to` must pass through: those
+// StopsBetween returns the stops an upgrade to `to` must pass through: those
 // after `from` and before `to`; with from == "" (unknown), every stop
 // before `to`.
-func stopsBefore(stops []UpgradeStop, from, to string) []UpgradeStop {
+func StopsBetween(stops []UpgradeStop, from, to string) []UpgradeStop {
 	var out []UpgradeStop
 	for _, s := range stops {
 		if compareVersions(s.Version, to) >= 0 {

@@ -92,7 +92,7 @@ func renderUpgradeGuide(in upgradeInput) string {
 	}
 
 	b.WriteString("\n## 1. Upgrade path\n\n")
-	path := stopsBefore(in.stops, from, m.Version)
+	path := StopsBetween(in.stops, from, m.Version)
 	switch {
 	case len(path) == 0 && in.prev != nil:
 		fmt.Fprintf(&b, "Upgrade from %s directly to %s: no required stop lies between them.\n", in.prev.Version, m.Version)
@@ -167,7 +167,7 @@ func renderUpgradeGuide(in upgradeInput) string {
 	b.WriteString("\n## If something goes wrong\n\n")
 	b.WriteString("Roll forward, never back: do not reinstall the previous version over a database this version has migrated. ")
 	b.WriteString("Restore the backups from step 2 only to recover from data loss; otherwise report the problem and install the fixed release that follows. See MIGRATIONS.md.\n")
-	return b.String()
+	return collapseBlankLines(b.String())
 }
 
 func backupAdvice(in upgradeInput) string {
@@ -337,4 +337,12 @@ func withoutImagePins(values map[string]string, m *platform.Manifest) map[string
 		}
 	}
 	return out
+}
+
+// collapseBlankLines keeps at most one blank line between blocks.
+func collapseBlankLines(s string) string {
+	for strings.Contains(s, "\n\n\n") {
+		s = strings.ReplaceAll(s, "\n\n\n", "\n\n")
+	}
+	return s
 }
