@@ -54,7 +54,7 @@ func ParseNotes(md string) []Release {
 	var sec *Section
 	var body strings.Builder
 	flush := func() {
-		text := strings.TrimSpace(body.String())
+		text := trimBlankLines(body.String())
 		body.Reset()
 		if sec != nil {
 			sec.Body = text
@@ -101,6 +101,23 @@ func ParseNotes(md string) []Release {
 	}
 	closeRelease()
 	return out
+}
+
+// trimBlankLines drops blank lines at both ends but keeps the indentation
+// of the first line (four spaces make an indented code block).
+func trimBlankLines(s string) string {
+	s = strings.TrimRight(s, " \t\r\n")
+	for {
+		nl := strings.IndexByte(s, '\n')
+		if nl < 0 || strings.TrimSpace(s[:nl]) != "" {
+			break
+		}
+		s = s[nl+1:]
+	}
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return s
 }
 
 // atxHeading returns the level and text of an ATX heading line (CommonMark:

@@ -87,6 +87,16 @@ func TestUpgradeFromPreviousBundle(t *testing.T) {
 	if len(skipped) != 0 || len(commits["api"]) != 1 || len(commits["web"]) != 1 || len(commits["search"]) != 0 {
 		t.Fatalf("CollectCommits = %v (skipped %v): want the one api and one web commit since 1.3.0's tags", commits, skipped)
 	}
+	// Without the previous manifest, each range starts after the
+	// component's previous tag of the same form (search has none: all of
+	// history up to its tag).
+	noPrev, _, err := bundle.CollectCommits(f.ctx, f.app, m140, nil, map[string][]string{"web": {"web/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(noPrev["api"]) != 1 || noPrev["api"][0].SHA != commits["api"][0].SHA || len(noPrev["web"]) != 1 || len(noPrev["search"]) != 1 {
+		t.Errorf("CollectCommits without a previous manifest = %v", noPrev)
+	}
 	opts := f.options(m140, filepath.Join(t.TempDir(), "acme-1.4.0"))
 	opts.Previous, opts.Commits, opts.PushTarget = prev, commits, "oci://registry.example.com/acme/platform"
 	res := f.build(t, opts)
