@@ -17,6 +17,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/registry"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content/file"
+	orasremote "oras.land/oras-go/v2/registry/remote"
 
 	"github.com/slipway/slipway/bundle"
 	"github.com/slipway/slipway/oci"
@@ -249,5 +252,37 @@ func TestPullRefusesHostileArtifacts(t *testing.T) {
 		if _, serr := os.Stat(dir); !errors.Is(serr, fs.ErrNotExist) {
 			t.Errorf("Pull(%s) created %s", tc.ref, dir)
 		}
+	}
+}
+
+// TestOrasPullRecreatesTheBundle: the ORAS library (what `oras pull`
+// runs) pulls the bundle artifact into a directory that verifies, because
+// every layer is named by its org.opencontainers.image.title.
+func TestOrasPullRecreatesTheBundle(t *testing.T) {
+	f := newFixture(t, inProcessRegistry(t))
+	res := f.build(t, f.options(f.manifest(t), filepath.Join(t.TempDir(), "acme-1.4.0")))
+	target, _ := bundle.ParseTarget("oci://" + f.host + "/acme/platform")
+	if _, err := bundle.Push(f.ctx, res.Dir, target, bundle.PushOptions{Keys: f.policy}); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := orasremote.NewRepository(f.host + "/acme/platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	dir := t.TempDir()
+	store, err := file.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if _, err := oras.Copy(f.ctx, repo, "v1.4.0", store, "v1.4.0", oras.DefaultCopyOptions); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := tree(t, res.Dir), tree(t, dir); a != b {
+		t.Errorf("oras pulled:\n%s\nwant:\n%s", b, a)
+	}
+	if _, err := bundle.VerifyDir(f.ctx, dir, bundle.VerifyOptions{Keys: f.policy, Offline: true}); err != nil {
+		t.Fatal(err)
 	}
 }
