@@ -11,10 +11,12 @@ const ReadmeFile = "README.md"
 
 // VerifyCommands are the commands that check a bundle without Slipway,
 // from the bundle directory, with the vendor's public key slipway.pub.
+// cosign v3 prefers --bundle (its --signature still works, deprecated);
+// cosign v2 reads --signature.
 var VerifyCommands = []string{
 	"sha256sum --check --strict " + SumsFile,
-	"cosign verify-blob --key slipway.pub --signature " + SigFile + " --insecure-ignore-tlog=true " + SumsFile,
-	"cosign verify-blob --key slipway.pub --bundle " + SigstoreFile + " --insecure-ignore-tlog=true " + SumsFile,
+	"cosign verify-blob --key slipway.pub --bundle " + SigstoreFile + " --insecure-ignore-tlog=true " + SumsFile + "   # cosign v3",
+	"cosign verify-blob --key slipway.pub --signature " + SigFile + " --insecure-ignore-tlog=true " + SumsFile + "      # cosign v2",
 }
 
 func (b *build) writeReadme(context.Context) error {

@@ -196,7 +196,7 @@ func backupAdvice(in upgradeInput) string {
 
 func upgradeCommands(in upgradeInput) string {
 	var b strings.Builder
-	b.WriteString("Verify the new bundle first (README.md): `slipway bundle verify . --key slipway.pub`, or `" + VerifyCommands[0] + "` and `" + VerifyCommands[1] + "`.\n\n")
+	b.WriteString("Verify the new bundle first, as its README.md says (`slipway bundle verify . --key slipway.pub`, or sha256sum and cosign verify-blob).\n\n")
 	if in.chart != nil {
 		where := "oci://REGISTRY/REPOSITORY/" + in.chart.Name
 		if in.pushTarget != "" {
