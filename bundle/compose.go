@@ -90,6 +90,9 @@ func (b *build) buildCompose(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLocalFiles(model.(map[string]any), label); err != nil {
+		return err
+	}
 	vars := composeVariables(model.(map[string]any))
 	skeletonEnv, err := os.ReadFile(filepath.Join(src, ".env.example"))
 	if err != nil && !os.IsNotExist(err) {
@@ -175,6 +178,39 @@ func fillCompose(content []byte, label string, m *platform.Manifest) ([]byte, er
 		}
 	}
 	return content, nil
+}
+
+// checkLocalFiles refuses files the project reads when it loads (env_file,
+// include, configs and secrets from a file) that lie outside the compose
+// folder: the bundle ships only that folder, so they would be missing on
+// every installation, and would be read from the build machine here.
+func checkLocalFiles(model map[string]any, label string) error {
+	paths := envFilesList(model)
+	for _, inc := range asSlice(model["include"]) {
+		switch t := inc.(type) {
+		case string:
+			paths = append(paths, t)
+		case map[string]any:
+			paths = append(paths, stringList(t["path"])...)
+			if p, ok := t["path"].(string); ok {
+				paths = append(paths, p)
+			}
+		}
+	}
+	for _, section := range []string{"configs", "secrets"} {
+		for _, def := range asMap(model[section]) {
+			if p, ok := asMap(def)["file"].(string); ok {
+				paths = append(paths, p)
+			}
+		}
+	}
+	for _, p := range paths {
+		clean := filepath.ToSlash(filepath.Clean(p))
+		if filepath.IsAbs(p) || clean == ".." || strings.HasPrefix(clean, "../") || strings.Contains(p, "$") {
+			return fmt.Errorf("%s reads %s, which is not a file inside %s/: the bundle ships only that folder, so move the file there", label, p, AppComposeDir)
+		}
+	}
+	return nil
 }
 
 // validateCompose loads the bundle's compose.yaml with compose-go, as

@@ -108,27 +108,42 @@ func passThrough(env any) []string {
 	return out
 }
 
-// envFiles lists the env_file: paths services name, for .env.example's notes.
-func envFiles(model map[string]any) map[string][]string {
-	out := map[string][]string{}
-	for name, s := range asMap(model["services"]) {
-		var paths []string
-		switch t := asMap(s)["env_file"].(type) {
-		case string:
-			paths = []string{t}
-		case []any:
-			for _, e := range t {
-				switch et := e.(type) {
-				case string:
-					paths = append(paths, et)
-				case map[string]any:
-					if p, ok := et["path"].(string); ok {
-						paths = append(paths, p)
-					}
+// serviceEnvFiles returns the env_file: paths of one service.
+func serviceEnvFiles(svc map[string]any) []string {
+	var paths []string
+	switch t := svc["env_file"].(type) {
+	case string:
+		paths = []string{t}
+	case []any:
+		for _, e := range t {
+			switch et := e.(type) {
+			case string:
+				paths = append(paths, et)
+			case map[string]any:
+				if p, ok := et["path"].(string); ok {
+					paths = append(paths, p)
 				}
 			}
 		}
-		for _, p := range paths {
+	}
+	return paths
+}
+
+// envFilesList lists every env_file: path of the project.
+func envFilesList(model map[string]any) []string {
+	var out []string
+	for _, s := range asMap(model["services"]) {
+		out = append(out, serviceEnvFiles(asMap(s))...)
+	}
+	return out
+}
+
+// envFiles maps the env_file: paths services name to those services, for
+// .env.example's notes.
+func envFiles(model map[string]any) map[string][]string {
+	out := map[string][]string{}
+	for name, s := range asMap(model["services"]) {
+		for _, p := range serviceEnvFiles(asMap(s)) {
 			if !slices.Contains(out[p], name) {
 				out[p] = append(out[p], name)
 				slices.Sort(out[p])

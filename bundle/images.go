@@ -228,11 +228,7 @@ func verifyImageSignatures(ctx context.Context, img *Image, policy trust.Policy,
 }
 
 func platformString(p *v1.Platform) string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+	return oci.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}.String()
 }
 
 // parsePlatform reads "os/arch[/variant]".

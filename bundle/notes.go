@@ -71,21 +71,7 @@ func ParseNotes(md string) []Release {
 		}
 		cur = &Release{}
 	}
-	var fence string
-	for _, line := range strings.Split(strings.ReplaceAll(md, "\r\n", "\n"), "\n") {
-		if fence != "" {
-			if closesFence(line, fence) {
-				fence = ""
-			}
-			body.WriteString(line + "\n")
-			continue
-		}
-		if f := opensFence(line); f != "" {
-			fence = f
-			body.WriteString(line + "\n")
-			continue
-		}
-		level, title := atxHeading(line)
+	scanLines(strings.ReplaceAll(md, "\r\n", "\n"), func(_ int, line string, level int, title string) {
 		switch {
 		case level == 1 || level == 2:
 			closeRelease()
@@ -98,7 +84,7 @@ func ParseNotes(md string) []Release {
 		default:
 			body.WriteString(line + "\n")
 		}
-	}
+	})
 	closeRelease()
 	return out
 }
@@ -118,6 +104,28 @@ func trimBlankLines(s string) string {
 		return ""
 	}
 	return s
+}
+
+// scanLines calls fn for each line of md with its heading level and text
+// (level 0 for text, and for every line of a fenced code block, fences
+// included).
+func scanLines(md string, fn func(i int, line string, level int, title string)) {
+	var fence string
+	for i, line := range strings.Split(md, "\n") {
+		switch {
+		case fence != "":
+			if closesFence(line, fence) {
+				fence = ""
+			}
+			fn(i, line, 0, "")
+		case opensFence(line) != "":
+			fence = opensFence(line)
+			fn(i, line, 0, "")
+		default:
+			level, title := atxHeading(line)
+			fn(i, line, level, title)
+		}
+	}
 }
 
 // atxHeading returns the level and text of an ATX heading line (CommonMark:
@@ -210,21 +218,10 @@ func shiftHeadings(md string, by int) string {
 		return md
 	}
 	lines := strings.Split(md, "\n")
-	var fence string
-	for i, line := range lines {
-		if fence != "" {
-			if closesFence(line, fence) {
-				fence = ""
-			}
-			continue
-		}
-		if f := opensFence(line); f != "" {
-			fence = f
-			continue
-		}
-		if level, text := atxHeading(line); level > 0 {
+	scanLines(md, func(i int, _ string, level int, text string) {
+		if level > 0 {
 			lines[i] = strings.Repeat("#", min(level+by, 6)) + " " + text
 		}
-	}
+	})
 	return strings.Join(lines, "\n")
 }

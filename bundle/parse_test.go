@@ -60,22 +60,11 @@ func FuzzParseNotes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, md string) {
 		for _, r := range ParseNotes(md) {
 			for _, s := range r.Sections {
-				var fence string
-				for _, line := range strings.Split(s.Body, "\n") {
-					if fence != "" {
-						if closesFence(line, fence) {
-							fence = ""
-						}
-						continue
-					}
-					if f := opensFence(line); f != "" {
-						fence = f
-						continue
-					}
-					if level, _ := atxHeading(line); level > 0 && level <= 3 {
+				scanLines(s.Body, func(_ int, line string, level int, _ string) {
+					if level > 0 && level <= 3 {
 						t.Fatalf("section %q body holds heading line %q", s.Title, line)
 					}
-				}
+				})
 			}
 		}
 	})

@@ -173,6 +173,13 @@ func TestBuildRefuses(t *testing.T) {
 			want: []string{"depends on chart redis, which is not in deploy/chart/charts/", "helm dependency build"},
 		},
 		{
+			name: "an env_file outside the compose folder",
+			setup: func(t *testing.T, f *fixture, o *bundle.Options) {
+				f.editApp(t, "deploy/compose/compose.yaml", "    depends_on: [api]\n", "    depends_on: [api]\n    env_file: ../../secrets.env\n")
+			},
+			want: []string{"deploy/compose/compose.yaml reads ../../secrets.env, which is not a file inside deploy/compose/"},
+		},
+		{
 			name: "a symlink in a skeleton",
 			setup: func(t *testing.T, f *fixture, o *bundle.Options) {
 				if err := os.Symlink("/etc/passwd", filepath.Join(f.app, "deploy/compose/passwd")); err != nil {

@@ -62,19 +62,7 @@ func TestEncodeRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, enc := range map[string]func() ([]byte, error){"YAML": m.YAML, "JSON": m.JSON} {
-		b, err := enc()
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		back, err := platform.Parse(b, name)
-		if err != nil {
-			t.Fatalf("%s output does not parse: %v\n%s", name, err, b)
-		}
-		if !reflect.DeepEqual(back, m) {
-			t.Errorf("%s round trip changed the manifest:\n%s", name, b)
-		}
-	}
+	checkRoundTrip(t, m, func(a, b *platform.Manifest) bool { return reflect.DeepEqual(a, b) })
 	// The YAML form is what the golden file pins (field order, quoting).
 	got, _ := m.YAML()
 	if *update {
@@ -154,20 +142,26 @@ func FuzzParse(f *testing.F) {
 		if err := m.Validate(); err != nil {
 			t.Fatalf("Parse accepted an invalid manifest: %v", err)
 		}
-		for name, enc := range map[string]func() ([]byte, error){"YAML": m.YAML, "JSON": m.JSON} {
-			b, err := enc()
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			back, err := platform.Parse(b, name)
-			if err != nil {
-				t.Fatalf("%s output does not parse: %v\n%s", name, err, b)
-			}
-			if !equivalent(back, m) {
-				t.Fatalf("%s round trip changed the manifest:\n%+v\n%+v", name, m, back)
-			}
-		}
+		checkRoundTrip(t, m, equivalent)
 	})
+}
+
+// checkRoundTrip encodes m as YAML and as JSON and parses each back.
+func checkRoundTrip(t *testing.T, m *platform.Manifest, same func(a, b *platform.Manifest) bool) {
+	t.Helper()
+	for name, enc := range map[string]func() ([]byte, error){"YAML": m.YAML, "JSON": m.JSON} {
+		b, err := enc()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		back, err := platform.Parse(b, name)
+		if err != nil {
+			t.Fatalf("%s output does not parse: %v\n%s", name, err, b)
+		}
+		if !same(back, m) {
+			t.Fatalf("%s round trip changed the manifest:\n%+v\n%+v\n%s", name, m, back, b)
+		}
+	}
 }
 
 // equivalent compares manifests treating empty and nil lists/maps alike.

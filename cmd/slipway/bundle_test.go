@@ -16,17 +16,6 @@ import (
 	"github.com/slipway/slipway/trust"
 )
 
-func runBundleCLI(t *testing.T, args ...string) (string, string, error) {
-	t.Helper()
-	root := newRootCmd()
-	var out, errOut bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	err := root.Execute()
-	return out.String(), errOut.String(), err
-}
-
 // TestBundleCommand builds, pushes and verifies a bundle through the CLI
 // against the in-process registry, then verifies a tampered copy.
 func TestBundleCommand(t *testing.T) {
@@ -78,12 +67,12 @@ func TestBundleCommand(t *testing.T) {
 	target := "oci://" + reg.Repository("acme/platform")
 
 	// search has no arm64 image: requiring it names both.
-	_, _, err = runBundleCLI(t, "--config", noConfig, "bundle", "--manifest", manifest, "--app", app, "--key", keyPath, "--out", out, "--require-platform", "linux/arm64")
+	_, _, err = runSlipway(t, "--config", noConfig, "bundle", "--manifest", manifest, "--app", app, "--key", keyPath, "--out", out, "--require-platform", "linux/arm64")
 	if err == nil || !strings.Contains(err.Error(), "component search") || !strings.Contains(err.Error(), "has no linux/arm64 image") {
 		t.Fatalf("bundle --require-platform linux/arm64 = %v", err)
 	}
 
-	stdout, stderr, err := runBundleCLI(t, "--config", noConfig, "bundle", "--manifest", manifest, "--app", app, "--key", keyPath, "--out", out, "--push", target)
+	stdout, stderr, err := runSlipway(t, "--config", noConfig, "bundle", "--manifest", manifest, "--app", app, "--key", keyPath, "--out", out, "--push", target)
 	if err != nil {
 		t.Fatalf("bundle: %v\n%s", err, stderr)
 	}
@@ -97,7 +86,7 @@ func TestBundleCommand(t *testing.T) {
 	}
 
 	for _, src := range []string{out, target + ":v1.4.0"} {
-		stdout, _, err = runBundleCLI(t, "--config", noConfig, "bundle", "verify", src, "--key", pubPath)
+		stdout, _, err = runSlipway(t, "--config", noConfig, "bundle", "verify", src, "--key", pubPath)
 		if err != nil {
 			t.Fatalf("verify %s: %v", src, err)
 		}
@@ -111,7 +100,7 @@ func TestBundleCommand(t *testing.T) {
 	if err := os.WriteFile(p, bytes.Replace(data, []byte("linux/arm64"), []byte("linux/arm64/v9"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = runBundleCLI(t, "--config", noConfig, "bundle", "verify", out, "--key", pubPath, "--offline")
+	_, _, err = runSlipway(t, "--config", noConfig, "bundle", "verify", out, "--key", pubPath, "--offline")
 	if err == nil || !strings.Contains(err.Error(), "images.json has SHA-256") {
 		t.Fatalf("verify of a changed images.json = %v", err)
 	}
