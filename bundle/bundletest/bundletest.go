@@ -20,9 +20,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/slipway/slipway/bundle"
 	"github.com/slipway/slipway/oci"
 	"github.com/slipway/slipway/oci/ocilocal"
 	"github.com/slipway/slipway/platform"
+	"github.com/slipway/slipway/trust"
 )
 
 //go:embed all:app
@@ -135,4 +137,38 @@ func Manifest(name, version string, created time.Time, comps ...platform.Compone
 		return nil, err
 	}
 	return platform.Parse(y, "bundletest")
+}
+
+// Demo builds a complete sample bundle, for `slipway demo`: it writes the
+// sample app into dir/app, pushes signed multi-arch images of api 2.3.0,
+// web 3.0.2 and search 1.0.0 to the registry at host (e.g. an
+// ocilocal.Registry), and builds platform acme 1.0.0 into dir/bundle,
+// signed by signer, which also signs the images.
+func Demo(ctx context.Context, host string, signer crypto.Signer, dir string, created time.Time) (*bundle.Result, error) {
+	app := filepath.Join(dir, "app")
+	if err := WriteApp(app); err != nil {
+		return nil, err
+	}
+	var comps []platform.Component
+	for _, c := range []struct{ name, version string }{{"api", "2.3.0"}, {"web", "3.0.2"}, {"search", "1.0.0"}} {
+		comp, err := PushComponent(ctx, host+"/acme/"+c.name, c.version, []string{"linux/amd64", "linux/arm64"}, signer, oci.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", c.name, err)
+		}
+		comp.Notes = "### Features\n\n* " + c.name + " " + c.version + " for self-hosters\n"
+		comps = append(comps, comp)
+	}
+	m, err := Manifest("acme", "1.0.0", created, comps...)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := trust.NewPublicKey(signer.Public(), "demo key")
+	if err != nil {
+		return nil, err
+	}
+	policy := trust.Policy{Keys: []trust.PublicKey{pub}}
+	return bundle.Build(ctx, bundle.Options{
+		Manifest: m, AppDir: app, OutDir: filepath.Join(dir, "bundle"), Signer: signer,
+		ImagePolicy: func(string) (trust.Policy, error) { return policy, nil },
+	})
 }
