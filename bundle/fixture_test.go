@@ -38,7 +38,7 @@ type fixture struct {
 var created = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
 // inProcessRegistry starts go-containerregistry's registry for one test.
-func inProcessRegistry(t *testing.T) string {
+func inProcessRegistry(t testing.TB) string {
 	t.Helper()
 	reg, err := ocilocal.Start(ocilocal.StartOptions{})
 	if err != nil {
@@ -70,7 +70,7 @@ func realRegistry(t *testing.T) string {
 	return srv.Host
 }
 
-func newFixture(t *testing.T, host string) *fixture {
+func newFixture(t testing.TB, host string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	pub := filepath.Join(dir, "slipway.pub")
@@ -95,7 +95,7 @@ func newFixture(t *testing.T, host string) *fixture {
 var bothPlatforms = []string{"linux/amd64", "linux/arm64"}
 
 // push pushes and signs one component version.
-func (f *fixture) push(t *testing.T, comp, version string, platforms []string) platform.Component {
+func (f *fixture) push(t testing.TB, comp, version string, platforms []string) platform.Component {
 	t.Helper()
 	c, err := bundletest.PushComponent(f.ctx, f.host+"/acme/"+comp, version, platforms, f.signer, oci.Options{})
 	if err != nil {
@@ -126,7 +126,7 @@ const apiNotes = `## [2.3.0](https://example.com/compare/api/v2.2.0...api/v2.3.0
 `
 
 // manifest pushes the three sample components and returns platform 1.4.0.
-func (f *fixture) manifest(t *testing.T) *platform.Manifest {
+func (f *fixture) manifest(t testing.TB) *platform.Manifest {
 	t.Helper()
 	api := f.push(t, "api", "2.3.0", bothPlatforms)
 	api.Notes = apiNotes
@@ -153,7 +153,7 @@ func (f *fixture) options(m *platform.Manifest, out string) bundle.Options {
 	}
 }
 
-func (f *fixture) build(t *testing.T, opts bundle.Options) *bundle.Result {
+func (f *fixture) build(t testing.TB, opts bundle.Options) *bundle.Result {
 	t.Helper()
 	res, err := bundle.Build(f.ctx, opts)
 	if err != nil {
@@ -186,7 +186,7 @@ func (f *fixture) golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func readFile(t *testing.T, path string) []byte {
+func readFile(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
