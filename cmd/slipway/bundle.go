@@ -109,10 +109,7 @@ bundle to REGISTRY/REPOSITORY:v<version>, both signed with --key.`,
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(out, "pushed bundle   oci://%s\n", pushed.Bundle)
-					if pushed.Chart != "" {
-						fmt.Fprintf(out, "pushed chart    %s --version %s (manifest %s)\n", pushed.Chart, pushed.ChartVersion, pushed.ChartDigest)
-					}
+					printPushed(out, pushed)
 				}
 				fmt.Fprintf(out, "verify with     slipway bundle verify %s --key <public key of %s>\n", res.Dir, keyPath)
 				return nil
@@ -130,6 +127,48 @@ bundle to REGISTRY/REPOSITORY:v<version>, both signed with --key.`,
 		for _, f := range []string{"manifest", "key", "out"} {
 			_ = c.MarkFlagRequired(f)
 		}
+		return c
+	})
+	register("bundle", func(g *globals) *cobra.Command {
+		var keyPath string
+		var insecure bool
+		c := &cobra.Command{
+			Use:   "push DIR oci://REGISTRY/REPOSITORY --key FILE",
+			Short: "Publish a bundle directory (again): the chart and the bundle artifact",
+			Long: `Publish a bundle built earlier, e.g. after a failed --push. The bundle is
+verified first with the public half of --key, which also signs the pushed
+manifests. A tag that already holds the same content is left alone; one that
+holds other content is refused.`,
+			Args: cobra.ExactArgs(2),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				signer, err := trust.LoadPrivateKey(keyPath)
+				if err != nil {
+					return err
+				}
+				keys, err := signerPolicy(signer, keyPath)
+				if err != nil {
+					return err
+				}
+				target, err := bundle.ParseTarget(args[1])
+				if err != nil {
+					return err
+				}
+				cfg, err := optionalConfig(g.configPath)
+				if err != nil {
+					return err
+				}
+				reg := oci.Options{Insecure: insecure || (cfg != nil && cfg.Registry.Insecure)}
+				pushed, err := bundle.Push(cmd.Context(), args[0], target, bundle.PushOptions{Keys: keys, Signer: signer, Registry: reg})
+				if err != nil {
+					return err
+				}
+				printPushed(cmd.OutOrStdout(), pushed)
+				return nil
+			},
+		}
+		c.Flags().StringVar(&keyPath, "key", "", "PEM private key the bundle was signed with")
+		c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to registries (loopback registries always are)")
+		_ = c.MarkFlagRequired("key")
 		return c
 	})
 	register("bundle", func(g *globals) *cobra.Command {
@@ -293,6 +332,13 @@ func printResult(out io.Writer, m *platform.Manifest, res *bundle.Result) {
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(out, "  skipped: %s\n", s)
+	}
+}
+
+func printPushed(out io.Writer, pushed *bundle.Pushed) {
+	fmt.Fprintf(out, "pushed bundle   oci://%s\n", pushed.Bundle)
+	if pushed.Chart != "" {
+		fmt.Fprintf(out, "pushed chart    %s --version %s (manifest %s)\n", pushed.Chart, pushed.ChartVersion, pushed.ChartDigest)
 	}
 }
 

@@ -85,6 +85,12 @@ func TestBundleCommand(t *testing.T) {
 		t.Errorf("stderr does not say the app is not a git repository:\n%s", stderr)
 	}
 
+	// Publishing again is a no-op that names the same digests.
+	again, _, err := runSlipway(t, "--config", noConfig, "bundle", "push", out, target, "--key", keyPath)
+	if err != nil || !strings.Contains(stdout, strings.SplitN(again, "\n", 2)[0]) {
+		t.Errorf("bundle push again = %v:\n%s\nfirst:\n%s", err, again, stdout)
+	}
+
 	for _, src := range []string{out, target + ":v1.4.0"} {
 		stdout, _, err = runSlipway(t, "--config", noConfig, "bundle", "verify", src, "--key", pubPath)
 		if err != nil {
