@@ -50,19 +50,10 @@ bundle to REGISTRY/REPOSITORY:v<version>, both signed with --key.`,
 				if err != nil {
 					return err
 				}
-				signer, err := trust.LoadPrivateKey(keyPath)
+				signer, ownPolicy, cfg, reg, err := signingSetup(g, keyPath, insecure)
 				if err != nil {
 					return err
 				}
-				ownPolicy, err := signerPolicy(signer, keyPath)
-				if err != nil {
-					return err
-				}
-				cfg, err := optionalConfig(g.configPath)
-				if err != nil {
-					return err
-				}
-				reg := oci.Options{Insecure: insecure || (cfg != nil && cfg.Registry.Insecure)}
 				imagePolicy, err := imagePolicyFor(cfg, imageKeys, ownPolicy)
 				if err != nil {
 					return err
@@ -141,11 +132,7 @@ manifests. A tag that already holds the same content is left alone; one that
 holds other content is refused.`,
 			Args: cobra.ExactArgs(2),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				signer, err := trust.LoadPrivateKey(keyPath)
-				if err != nil {
-					return err
-				}
-				keys, err := signerPolicy(signer, keyPath)
+				signer, keys, _, reg, err := signingSetup(g, keyPath, insecure)
 				if err != nil {
 					return err
 				}
@@ -153,11 +140,6 @@ holds other content is refused.`,
 				if err != nil {
 					return err
 				}
-				cfg, err := optionalConfig(g.configPath)
-				if err != nil {
-					return err
-				}
-				reg := oci.Options{Insecure: insecure || (cfg != nil && cfg.Registry.Insecure)}
 				pushed, err := bundle.Push(cmd.Context(), args[0], target, bundle.PushOptions{Keys: keys, Signer: signer, Registry: reg})
 				if err != nil {
 					return err
@@ -235,6 +217,24 @@ func loadManifest(path string) (*platform.Manifest, error) {
 		return nil, fmt.Errorf("--manifest: %w", err)
 	}
 	return platform.Parse(data, path)
+}
+
+// signingSetup loads the signing key, the policy of its public half,
+// slipway.yaml when present, and the registry options.
+func signingSetup(g *globals, keyPath string, insecure bool) (crypto.Signer, trust.Policy, *config.Config, oci.Options, error) {
+	signer, err := trust.LoadPrivateKey(keyPath)
+	if err != nil {
+		return nil, trust.Policy{}, nil, oci.Options{}, err
+	}
+	own, err := signerPolicy(signer, keyPath)
+	if err != nil {
+		return nil, trust.Policy{}, nil, oci.Options{}, err
+	}
+	cfg, err := optionalConfig(g.configPath)
+	if err != nil {
+		return nil, trust.Policy{}, nil, oci.Options{}, err
+	}
+	return signer, own, cfg, oci.Options{Insecure: insecure || (cfg != nil && cfg.Registry.Insecure)}, nil
 }
 
 // signerPolicy trusts the public half of the signing key.
