@@ -189,3 +189,21 @@ func LoadTrustedRoot(path string) (*root.TrustedRoot, error) {
 	}
 	return tr, nil
 }
+
+// VerifyBlob returns the policy's key whose signature sig covers message (a
+// raw signature over a blob, as `cosign sign-blob` writes); keyless signers
+// cannot sign raw blobs.
+func (p Policy) VerifyBlob(message, sig []byte) (PublicKey, error) {
+	var errs []error
+	for _, k := range p.Keys {
+		err := k.VerifySignature(message, sig)
+		if err == nil {
+			return k, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", k, err))
+	}
+	if len(errs) == 0 {
+		return PublicKey{}, fmt.Errorf("no trusted key to check the signature with")
+	}
+	return PublicKey{}, errors.Join(errs...)
+}

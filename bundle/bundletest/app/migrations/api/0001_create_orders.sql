@@ -1,0 +1,1 @@
+CREATE TABLE orders (id bigserial PRIMARY KEY, customer_name text NOT NULL);
