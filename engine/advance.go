@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway/slipway"
@@ -68,6 +69,27 @@ type run struct {
 	setBy   string            // the commit that already pins the digest (no edit needed)
 	canary  *canaryResult     // how the canary ended in this pass
 	retries int
+	branch  *sync.Mutex // held from the edit to the push of a direct environment's pin
+}
+
+// lockBranch makes this process's promotions into one branch edit and push
+// one at a time: each builds on the tip the previous one pushed, instead of
+// all racing and rebuilding on rejection. Other processes still race, and
+// fast-forward-only pushes keep that safe.
+func (r *run) lockBranch() {
+	if r.branch != nil {
+		return
+	}
+	mu, _ := r.e.branches.LoadOrStore(r.base, &sync.Mutex{})
+	r.branch = mu.(*sync.Mutex)
+	r.branch.Lock()
+}
+
+func (r *run) unlockBranch() {
+	if r.branch != nil {
+		r.branch.Unlock()
+		r.branch = nil
+	}
 }
 
 func runsIn(s Step, state slipway.PromotionState) bool {
@@ -162,6 +184,7 @@ func (r *run) drive(ctx context.Context) error {
 	if err := r.load(ctx); err != nil {
 		return r.fail(ctx, "load", err)
 	}
+	defer r.unlockBranch()
 	for r.p.State.Active() {
 		moved := false
 		for _, st := range pipeline {
@@ -244,6 +267,7 @@ const maxPushRetries = 12
 // backoff waits before a retry: capped exponential with full jitter, so
 // many promotions racing for one branch spread out instead of colliding again.
 func (r *run) backoff(ctx context.Context) error {
+	r.unlockBranch()
 	r.retries++
 	if r.retries > maxPushRetries {
 		return r.fail(ctx, "push", unreachable("git remote", fmt.Errorf("the branch %s kept moving: %d pushes refused in a row", r.base, maxPushRetries)))

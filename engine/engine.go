@@ -48,7 +48,8 @@ type Engine struct {
 	// a read fetches (0: fetch before every read of the remote).
 	FetchMaxAge time.Duration
 
-	fetchMu sync.Mutex
+	branches sync.Map // branch → *sync.Mutex, see run.lockBranch
+	fetchMu  sync.Mutex
 	fetched time.Time
 	synced  map[string]string // branch → the tip SyncPins last read
 }
@@ -115,7 +116,11 @@ func (e *Engine) isProd(env string) bool {
 // fresh makes the clone's view of the remote at most FetchMaxAge old.
 func (e *Engine) fresh(ctx context.Context, force bool) error {
 	e.fetchMu.Lock()
-	stale := force || e.fetched.IsZero() || time.Since(e.fetched) > e.FetchMaxAge
+	maxAge := e.FetchMaxAge
+	if maxAge == 0 {
+		maxAge = time.Second
+	}
+	stale := force || e.fetched.IsZero() || time.Since(e.fetched) > maxAge
 	e.fetchMu.Unlock()
 	if !stale {
 		return nil

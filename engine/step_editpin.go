@@ -31,6 +31,9 @@ func (editPin) Run(ctx context.Context, r *run) (Outcome, error) {
 // concluded on a tip fetched after the promotion became current: a stale
 // view could hide a push of the promotion it superseded.
 func editPinAt(ctx context.Context, r *run, fetched bool) (Outcome, error) {
+	if r.env.Promotion == "direct" {
+		r.lockBranch() // released once the pin is pushed (or at the end of the pass)
+	}
 	if err := r.e.fresh(ctx, fetched); err != nil {
 		return Outcome{}, err
 	}

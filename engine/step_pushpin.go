@@ -51,6 +51,7 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 		}
 		r.e.emit(p.Env, p.Head, "pinned %s to %s on %s (direct push)", p.Service, digestShort(p.Digest), r.base)
 	}
+	r.unlockBranch()
 	p.PinCommit = p.Head
 	r.recordPin(ctx, p.Head)
 	return Outcome{Next: slipway.StateSynced, Reason: "pinned on " + r.base}, nil
