@@ -50,9 +50,6 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 			bg.ar.Terminate()
 		}
 	}()
-	outcome := func(res Result, reason string) Outcome {
-		return Outcome{Result: res, Reason: reason, Step: step, Weight: weight, Analyses: r.results()}
-	}
 	ticker := time.NewTicker(poll)
 	defer ticker.Stop()
 	lastPhase := rollout.Phase("")
@@ -60,7 +57,7 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 		st, err := r.Driver.Status(ctx)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return outcome(Terminated, "context cancelled"), nil
+			return r.outcome(Terminated, "context cancelled"), nil
 		case err != nil:
 			// A failed read is not a verdict: report it and read again.
 			r.emit(Event{Kind: EventError, Message: "read rollout status: " + err.Error()})
@@ -77,7 +74,7 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 			case rollout.PhasePromoted:
 				r.terminateAll()
 				r.emitAt(step, 100, Event{Kind: EventPromoted, Message: "the runtime promoted the canary"})
-				out := outcome(Promoted, "the rollout completed its steps")
+				out := r.outcome(Promoted, "the rollout completed its steps")
 				out.Weight = 100
 				return out, nil
 			case rollout.PhaseAborted, rollout.PhaseDegraded:
@@ -89,7 +86,7 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 				}
 				r.terminateAll()
 				r.emitAt(step, 0, Event{Kind: EventAborted, Message: reason})
-				out := outcome(Aborted, reason)
+				out := r.outcome(Aborted, reason)
 				out.Weight = 0
 				return out, nil
 			case rollout.PhasePaused:
@@ -107,15 +104,15 @@ func (r *Runner) follow(ctx context.Context) (Outcome, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return outcome(Terminated, "context cancelled"), nil
+			return r.outcome(Terminated, "context cancelled"), nil
 		case <-ticker.C:
 		case <-doneOf(bg):
-			res := bg.ar.Result()
+			abort, inconclusive := backgroundVerdict(bg.ar.Result())
 			switch {
-			case res.Phase.Aborts():
-				return r.abort(ctx, outcome, fmt.Sprintf("background analysis %s: %s", res.Phase, res.Message))
-			case res.Phase == analysis.PhaseInconclusive:
-				r.emit(Event{Kind: EventPaused, Message: "background analysis Inconclusive: " + res.Message + "; the rollout goes on under the runtime's own analysis"})
+			case abort != "":
+				return r.abort(ctx, abort)
+			case inconclusive != "":
+				r.emit(Event{Kind: EventPaused, Message: inconclusive + "; the rollout goes on under the runtime's own analysis"})
 			}
 			bg.watched = false
 		}

@@ -125,9 +125,6 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 			bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep)
 		}
 	}
-	outcome := func(res Result, reason string) Outcome {
-		return Outcome{Result: res, Reason: reason, Step: step, Weight: weight, Analyses: r.results()}
-	}
 	for ; step < len(r.Spec.Steps); step++ {
 		startBackground()
 		st := r.Spec.Steps[step]
@@ -139,9 +136,9 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		case st.SetWeight != nil:
 			if err := r.Driver.SetWeight(ctx, *st.SetWeight); err != nil {
 				if ctx.Err() != nil {
-					return outcome(Terminated, "context cancelled"), nil
+					return r.outcome(Terminated, "context cancelled"), nil
 				}
-				return r.abort(ctx, outcome, fmt.Sprintf("set weight %d failed: %v", *st.SetWeight, err))
+				return r.abort(ctx, fmt.Sprintf("set weight %d failed: %v", *st.SetWeight, err))
 			}
 			weight = *st.SetWeight
 			r.emitAt(step, weight, Event{Kind: EventWeightSet})
@@ -160,42 +157,42 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 			inline = r.startAnalysis(ctx, fmt.Sprintf("step-%d", step), *st.Analysis)
 		}
 		if indefinite && r.Decisions == nil {
-			return outcome(Paused, "indefinite pause: resume with a decision"), nil
+			return r.outcome(Paused, "indefinite pause: resume with a decision"), nil
 		}
 		// Wait for the step to finish, an analysis verdict, a decision or
 		// cancellation, whichever comes first.
 		for done := false; !done; {
 			select {
 			case <-ctx.Done():
-				return outcome(Terminated, "context cancelled"), nil
+				return r.outcome(Terminated, "context cancelled"), nil
 			case <-timer:
 				done = true
 			case <-doneOf(inline):
 				res := inline.ar.Result()
 				switch {
 				case res.Phase.Aborts():
-					return r.abort(ctx, outcome, fmt.Sprintf("analysis %s %s: %s", inline.name, res.Phase, res.Message))
+					return r.abort(ctx, fmt.Sprintf("analysis %s %s: %s", inline.name, res.Phase, res.Message))
 				case res.Phase == analysis.PhaseInconclusive:
 					d, err := r.pauseForDecision(ctx, fmt.Sprintf("analysis %s Inconclusive: %s", inline.name, res.Message))
 					if err != nil || d == nil {
-						return outcome(pausedOrTerminated(ctx), "inconclusive analysis: resume with a decision"), nil
+						return r.outcome(pausedOrTerminated(ctx), "inconclusive analysis: resume with a decision"), nil
 					}
-					if out, end, err := r.apply(ctx, *d, outcome, bg); end {
+					if out, end, err := r.apply(ctx, *d, bg); end {
 						return out, err
 					}
 				}
 				done = true
 			case <-doneOf(bg):
-				res := bg.ar.Result()
+				abort, inconclusive := backgroundVerdict(bg.ar.Result())
 				switch {
-				case res.Phase.Aborts():
-					return r.abort(ctx, outcome, fmt.Sprintf("background analysis %s: %s", res.Phase, res.Message))
-				case res.Phase == analysis.PhaseInconclusive:
-					d, err := r.pauseForDecision(ctx, "background analysis Inconclusive: "+res.Message)
+				case abort != "":
+					return r.abort(ctx, abort)
+				case inconclusive != "":
+					d, err := r.pauseForDecision(ctx, inconclusive)
 					if err != nil || d == nil {
-						return outcome(pausedOrTerminated(ctx), "inconclusive background analysis: resume with a decision"), nil
+						return r.outcome(pausedOrTerminated(ctx), "inconclusive background analysis: resume with a decision"), nil
 					}
-					if out, end, err := r.apply(ctx, *d, outcome, bg); end {
+					if out, end, err := r.apply(ctx, *d, bg); end {
 						return out, err
 					}
 					bg = r.startAnalysis(ctx, "background", r.Spec.Analysis.AnalysisStep) // Rollouts starts a new run after a resume
@@ -206,7 +203,7 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 				if d.Action == Resume && inline != nil {
 					continue // an analysis step is not skipped by a resume
 				}
-				if out, end, err := r.apply(ctx, d, outcome, bg); end {
+				if out, end, err := r.apply(ctx, d, bg); end {
 					return out, err
 				}
 				done = true
@@ -221,12 +218,11 @@ func (r *Runner) Run(ctx context.Context) (Outcome, error) {
 		// Steps are done: stop the background analysis, as Rollouts does, and
 		// take its verdict if it is already bad.
 		bg.ar.Terminate()
-		res := bg.ar.Wait()
-		if res.Phase.Aborts() {
-			return r.abort(ctx, outcome, fmt.Sprintf("background analysis %s: %s", res.Phase, res.Message))
+		if abort, _ := backgroundVerdict(bg.ar.Wait()); abort != "" {
+			return r.abort(ctx, abort)
 		}
 	}
-	return r.promote(ctx, outcome)
+	return r.promote(ctx)
 }
 
 func doneOf(r *run) <-chan struct{} {
@@ -259,17 +255,17 @@ func (r *Runner) pauseForDecision(ctx context.Context, why string) (*Decision, e
 }
 
 // apply carries out a decision; end says the canary is over.
-func (r *Runner) apply(ctx context.Context, d Decision, outcome func(Result, string) Outcome, bg *run) (Outcome, bool, error) {
+func (r *Runner) apply(ctx context.Context, d Decision, bg *run) (Outcome, bool, error) {
 	r.emit(Event{Kind: EventDecision, Message: fmt.Sprintf("%s: %s", d.Action, d.Reason)})
 	switch d.Action {
 	case Abort:
-		out, err := r.abort(ctx, outcome, "aborted by decision: "+d.Reason)
+		out, err := r.abort(ctx, "aborted by decision: "+d.Reason)
 		return out, true, err
 	case Promote:
 		if bg != nil {
 			bg.ar.Terminate()
 		}
-		out, err := r.promote(ctx, outcome)
+		out, err := r.promote(ctx)
 		return out, true, err
 	}
 	r.emit(Event{Kind: EventResumed, Message: d.Reason})
@@ -277,7 +273,7 @@ func (r *Runner) apply(ctx context.Context, d Decision, outcome func(Result, str
 }
 
 // abort is the critical path: report, then call the driver at once.
-func (r *Runner) abort(ctx context.Context, outcome func(Result, string) Outcome, reason string) (Outcome, error) {
+func (r *Runner) abort(ctx context.Context, reason string) (Outcome, error) {
 	r.emit(Event{Kind: EventAborting, Message: reason})
 	// Abort even when ctx is being cancelled: leaving a failing canary
 	// serving traffic is worse than a late call.
@@ -285,7 +281,7 @@ func (r *Runner) abort(ctx context.Context, outcome func(Result, string) Outcome
 	defer cancel()
 	err := r.Driver.Abort(actx, reason)
 	r.terminateAll()
-	out := outcome(Aborted, reason)
+	out := r.outcome(Aborted, reason)
 	out.Weight = 0
 	if err != nil {
 		r.emit(Event{Kind: EventError, Message: "abort failed: " + err.Error()})
@@ -295,17 +291,17 @@ func (r *Runner) abort(ctx context.Context, outcome func(Result, string) Outcome
 	return out, nil
 }
 
-func (r *Runner) promote(ctx context.Context, outcome func(Result, string) Outcome) (Outcome, error) {
+func (r *Runner) promote(ctx context.Context) (Outcome, error) {
 	r.emit(Event{Kind: EventPromoting})
 	if err := r.Driver.Promote(ctx); err != nil {
 		if ctx.Err() != nil {
-			return outcome(Terminated, "context cancelled while promoting"), nil
+			return r.outcome(Terminated, "context cancelled while promoting"), nil
 		}
 		r.emit(Event{Kind: EventError, Message: "promote failed: " + err.Error()})
-		return outcome(Paused, "promote failed"), fmt.Errorf("canary: promote failed: %w", err)
+		return r.outcome(Paused, "promote failed"), fmt.Errorf("canary: promote failed: %w", err)
 	}
 	r.terminateAll()
-	out := outcome(Promoted, "all steps completed")
+	out := r.outcome(Promoted, "all steps completed")
 	out.Step, out.Weight = len(r.Spec.Steps), 100
 	r.emitAt(out.Step, out.Weight, Event{Kind: EventPromoted})
 	return out, nil
@@ -378,6 +374,28 @@ func (r *Runner) results() []*analysis.Result {
 		out[i] = ar.Result()
 	}
 	return out
+}
+
+// outcome is how the canary ends, at the position it reached.
+func (r *Runner) outcome(res Result, reason string) Outcome {
+	r.emitMu.Lock()
+	at := r.at
+	r.emitMu.Unlock()
+	return Outcome{Result: res, Reason: reason, Step: at.step, Weight: at.weight, Analyses: r.results()}
+}
+
+// backgroundVerdict reads a finished background analysis the same way on
+// both paths (Slipway drives the steps, or follows a runtime that owns
+// them): abort is why the canary must go back to stable, inconclusive why
+// it needs a person; both empty when it finished well.
+func backgroundVerdict(res *analysis.Result) (abort, inconclusive string) {
+	switch {
+	case res.Phase.Aborts():
+		return fmt.Sprintf("background analysis %s: %s", res.Phase, res.Message), ""
+	case res.Phase == analysis.PhaseInconclusive:
+		return "", "background analysis Inconclusive: " + res.Message
+	}
+	return "", ""
 }
 
 // emit reports an event at the canary's current step and weight. It

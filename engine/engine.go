@@ -116,11 +116,7 @@ func (e *Engine) isProd(env string) bool {
 // fresh makes the clone's view of the remote at most FetchMaxAge old.
 func (e *Engine) fresh(ctx context.Context, force bool) error {
 	e.fetchMu.Lock()
-	maxAge := e.FetchMaxAge
-	if maxAge == 0 {
-		maxAge = time.Second
-	}
-	stale := force || e.fetched.IsZero() || time.Since(e.fetched) > maxAge
+	stale := force || e.fetched.IsZero() || time.Since(e.fetched) > e.FetchMaxAge
 	e.fetchMu.Unlock()
 	if !stale {
 		return nil
