@@ -287,12 +287,12 @@ func TestAppBranchesAndPolicy(t *testing.T) {
 		t.Errorf("set: %+v %+v", set.App, set.Policy)
 	}
 	for add, want := range map[string]string{
-		"policy: {deprecationWindow: soon}\n":          `slipway.yaml:19: policy.deprecationWindow: deprecation window "soon" does not start with a number`,
-		"policy: {deprecationWindow: 90h}\n":           `has unit "h"`,
+		"policy: {deprecationWindow: soon}\n":         `slipway.yaml:19: policy.deprecationWindow: deprecation window "soon" does not start with a number`,
+		"policy: {deprecationWindow: 90h}\n":          `has unit "h"`,
 		"app: {hotfixBranch: \"hotfix/{service}\"}\n": "app.hotfixBranch: hotfix branch pattern \"hotfix/{service}\" must contain {major} once",
-		"app: {branch: \"a..b\"}\n":                    "app.branch:",
-		"app: {remote: \"-x\"}\n":                      "app.remote: \"-x\" is not a remote name",
-		"policy: {window: 90d}\n":                      "field window not found",
+		"app: {branch: \"a..b\"}\n":                   "app.branch:",
+		"app: {remote: \"-x\"}\n":                     "app.remote: \"-x\" is not a remote name",
+		"policy: {window: 90d}\n":                     "field window not found",
 	} {
 		if _, err := Parse("/x/slipway.yaml", []byte(valid+add)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", add, err, want)
