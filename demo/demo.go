@@ -46,7 +46,7 @@ type Result struct {
 	HotfixBranch    string
 	HotfixProd      *slipway.Promotion
 	MainAfterHotfix *slipway.Release
-	Timeline   []engine.Event
+	Timeline        []engine.Event
 	// Close stops what KeepServers left running.
 	Close func()
 }
