@@ -268,3 +268,24 @@ func TestRemovalOutsideTheWindowAndBrokenRegister(t *testing.T) {
 		t.Errorf("broken register: %v", err)
 	}
 }
+
+// TestMainReleaseWithAHotfixBranchCheckedOut: someone works on the hotfix
+// branch while main is released: main's changelog commit goes on main,
+// never on the checked-out hotfix branch.
+func TestMainReleaseWithAHotfixBranchCheckedOut(t *testing.T) {
+	f := hotfixRepo(t) // hotfix/api/v1.2 is checked out
+	f.git("checkout", "-q", "main")
+	fix := f.commit("fix: on main")
+	f.git("checkout", "-q", "hotfix/api/v1.2")
+	hot := f.git("rev-parse", "HEAD")
+	rel, err := f.release(ReleaseRequest{Request: withTarget(apiHotfix, fix), UpdateChangelog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Tag != "api-v1.4.0" || rel.ChangelogBranch != "main" || f.git("rev-parse", "main") != rel.ChangelogCommit || f.git("rev-parse", "HEAD") != hot {
+		t.Fatalf("main's release with the hotfix branch checked out: %+v", rel)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "CHANGELOG.md")); err == nil {
+		t.Error("the hotfix branch's work tree got main's CHANGELOG.md")
+	}
+}

@@ -34,25 +34,16 @@ type destination struct {
 // destinationOf decides where the release commit goes, and refuses a
 // dirty work tree before anything is written.
 func destinationOf(ctx context.Context, repo *git.Repo, req ReleaseRequest, res *Result) (*destination, error) {
-	m := res.Maintenance
-	if m != nil {
+	if m := res.Maintenance; m != nil {
 		cur, err := repo.CurrentBranch(ctx)
 		if err != nil {
 			return nil, err
 		}
 		if cur != m.Branch {
-			d := &destination{branch: m.Branch, ref: "refs/heads/" + m.Branch}
-			if d.old, err = repo.RefSHA(ctx, d.ref); err != nil {
-				return nil, err
-			}
-			d.parent = d.old
-			if d.parent == "" {
-				if d.parent, err = repo.RefSHA(ctx, m.Ref); err != nil {
-					return nil, err
-				}
-			}
-			return d, nil
+			return branchDestination(ctx, repo, m.Branch, m.Ref)
 		}
+	} else if d, err := mainLineDestination(ctx, repo, req); d != nil || err != nil {
+		return d, err
 	}
 	d := &destination{workTree: true}
 	if req.UpdateChangelog {
@@ -66,6 +57,55 @@ func destinationOf(ctx context.Context, repo *git.Repo, req ReleaseRequest, res 
 		d.clean = true
 	}
 	return d, nil
+}
+
+// branchDestination commits on branch: its local ref, else created from
+// fallback (its remote-tracking ref).
+func branchDestination(ctx context.Context, repo *git.Repo, branch, fallback string) (*destination, error) {
+	d := &destination{branch: branch, ref: "refs/heads/" + branch}
+	var err error
+	if d.old, err = repo.RefSHA(ctx, d.ref); err != nil {
+		return nil, err
+	}
+	d.parent = d.old
+	if d.parent == "" && fallback != "" {
+		if d.parent, err = repo.RefSHA(ctx, fallback); err != nil {
+			return nil, err
+		}
+	}
+	if d.parent == "" {
+		return nil, fmt.Errorf("branch %s is not in %s: fetch it", branch, repo.Dir)
+	}
+	return d, nil
+}
+
+// mainLineDestination keeps a main-line release's commit off a hotfix
+// branch someone has checked out: it goes on the main line's local
+// branch instead. Nil when the work tree's branch is the place.
+func mainLineDestination(ctx context.Context, repo *git.Repo, req ReleaseRequest) (*destination, error) {
+	p := req.Branches
+	if p == nil {
+		return nil, nil
+	}
+	cur, err := repo.CurrentBranch(ctx)
+	if err != nil || cur == "" {
+		return nil, err
+	}
+	pat, err := ParseBranchPattern(p.Pattern)
+	if err != nil {
+		return nil, err
+	}
+	if _, hotfix := pat.Line(cur, req.Component); !hotfix {
+		return nil, nil
+	}
+	main := p.Release
+	if main == "" {
+		main = "main"
+	}
+	if sha, err := repo.RefSHA(ctx, "refs/heads/"+main); err != nil || sha == "" {
+		return nil, err
+	}
+	return branchDestination(ctx, repo, main, "")
 }
 
 // read returns a file as the release commit will find it (nil when absent).
