@@ -36,19 +36,11 @@ func (s *story) hotfixRelease(ctx context.Context) error {
 	if _, err := s.commit(alice, "fix(api): reject a negative quantity", map[string]string{"api/cart.go": "package api // cart, quantities checked\n"}); err != nil {
 		return err
 	}
-	ref, sha, err := s.buildImage(ctx, "1.0.1", 0, true)
-	if err != nil {
-		return err
-	}
-	b, _, err := s.eng.RegisterBuild(ctx, service, sha, ref.String())
+	b, rel, err := s.shipRelease(ctx, "1.0.1")
 	if err != nil {
 		return err
 	}
 	s.res.Hotfix = *b
-	rel, err := s.eng.Release(ctx, engine.ReleaseRequest{Service: service, BuildID: b.ID, User: alice})
-	if err != nil {
-		return err
-	}
 	if rel.Tag != "v1.0.1" {
 		return fmt.Errorf("a fix on %s should release v1.0.1 while main is at v1.1.0, got %s", hotfixBranch, rel.Tag)
 	}
@@ -108,15 +100,7 @@ func (s *story) hotfixOnMain(ctx context.Context) error {
 	if _, err := run(s.res.AppRepo, gitAs(alice), "git", "cherry-pick", "-x", fix); err != nil {
 		return err
 	}
-	ref, sha, err := s.buildImage(ctx, "1.1.1", 0, true)
-	if err != nil {
-		return err
-	}
-	b, _, err := s.eng.RegisterBuild(ctx, service, sha, ref.String())
-	if err != nil {
-		return err
-	}
-	rel, err := s.eng.Release(ctx, engine.ReleaseRequest{Service: service, BuildID: b.ID, User: alice})
+	_, rel, err := s.shipRelease(ctx, "1.1.1")
 	if err != nil {
 		return err
 	}
@@ -130,4 +114,19 @@ func (s *story) hotfixOnMain(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// shipRelease is CI and a release manager: build HEAD of the app repo
+// (signed, healthy), register it and release it.
+func (s *story) shipRelease(ctx context.Context, version string) (*slipway.Build, *slipway.Release, error) {
+	ref, sha, err := s.buildImage(ctx, version, 0, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, _, err := s.eng.RegisterBuild(ctx, service, sha, ref.String())
+	if err != nil {
+		return nil, nil, err
+	}
+	rel, err := s.eng.Release(ctx, engine.ReleaseRequest{Service: service, BuildID: b.ID, User: alice})
+	return b, rel, err
 }

@@ -15,9 +15,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway"
-	"github.com/slipway/slipway/oci/ocilocal"
 	"github.com/slipway/slipway/rollout/webhook"
-	"github.com/slipway/slipway/trust"
 	"github.com/slipway/slipway/versioning/deprecation"
 )
 
@@ -84,17 +82,13 @@ type hotfixFixture struct {
 	timeline []Event
 }
 
+// newHotfixFixture builds on the engine fixture: a staging environment
+// more, the app repository's remote, the canary's runtime and metrics.
 func newHotfixFixture(t *testing.T) *hotfixFixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
-	h := &hotfixFixture{fixture: f, runtime: webhook.NewMemoryRuntime()}
+	h := &hotfixFixture{fixture: newFixture(t), runtime: webhook.NewMemoryRuntime()}
+	f := h.fixture
 	h.errRate.Store(0.0)
-	reg, err := ocilocal.Start(ocilocal.StartOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	f.image = reg.Repository("acme/api")
 	rollout := httptest.NewServer(webhook.Handler(h.runtime))
 	t.Cleanup(rollout.Close)
 	metrics := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,28 +96,14 @@ func newHotfixFixture(t *testing.T) *hotfixFixture {
 		json.NewEncoder(w).Encode(map[string]float64{"errorRate": h.errRate.Load().(float64)})
 	}))
 	t.Cleanup(metrics.Close)
-	if _, err := trust.WriteKeyPair(filepath.Join(f.dir, "cosign.key"), filepath.Join(f.dir, "cosign.pub")); err != nil {
-		t.Fatal(err)
-	}
-	if f.signer, err = trust.LoadPrivateKey(filepath.Join(f.dir, "cosign.key")); err != nil {
-		t.Fatal(err)
-	}
-	f.app = filepath.Join(f.dir, "app")
-	f.remote = filepath.Join(f.dir, "gitops.git")
-	f.git(f.dir, "init", "-q", "-b", "main", f.app)
-	f.commit("alice@example.com", "feat: orders", "a.txt", "1", "")
 	h.appBare = filepath.Join(f.dir, "app.git")
 	f.git(f.dir, "init", "-q", "--bare", "-b", "main", h.appBare)
 	f.git(f.app, "remote", "add", "origin", h.appBare)
-	f.git(f.dir, "init", "-q", "--bare", "-b", "main", f.remote)
 	seed := filepath.Join(f.dir, "seed")
-	f.git(f.dir, "clone", "-q", f.remote, seed)
-	for _, env := range []string{"dev", "staging", "prod"} {
-		os.MkdirAll(filepath.Join(seed, "envs", env), 0o755)
-		os.WriteFile(filepath.Join(seed, "envs", env, "api.yaml"), []byte("image:\n  digest: \"\"\n"), 0o644)
-	}
+	os.MkdirAll(filepath.Join(seed, "envs", "staging"), 0o755)
+	os.WriteFile(filepath.Join(seed, "envs", "staging", "api.yaml"), []byte("image:\n  digest: \"\"\n"), 0o644)
 	f.git(seed, "add", "-A")
-	f.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-m", "chore: seed")
+	f.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-m", "chore: staging")
 	f.git(seed, "push", "-q", "origin", "HEAD:main")
 	os.WriteFile(filepath.Join(f.dir, "error-rate.yaml"), []byte(fmt.Sprintf(errorRateTemplate, metrics.URL)), 0o644)
 	os.WriteFile(filepath.Join(f.dir, "slipway.yaml"), []byte(fmt.Sprintf(hotfixConfig, f.image, rollout.URL)), 0o644)

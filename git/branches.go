@@ -211,13 +211,7 @@ func (r *Repo) FilesOf(ctx context.Context, sha string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var files []string
-	for _, f := range strings.Split(out, "\x00") {
-		if f != "" {
-			files = append(files, f)
-		}
-	}
-	return files, nil
+	return strings.FieldsFunc(out, func(c rune) bool { return c == 0 }), nil
 }
 
 // Ident is the identity git would give a commit made now in this
