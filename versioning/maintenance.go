@@ -452,7 +452,7 @@ func (p BranchPolicy) find(ctx context.Context, repo *git.Repo, component string
 	}
 	byName := map[string]*branchRefs{}
 	var names []string
-	var mainRefs, all []string
+	var mainRefs, all []string // all: the maintenance branches' refs
 	for _, ref := range refs {
 		name := strings.TrimPrefix(ref, "refs/heads/")
 		if p.Remote != "" && strings.HasPrefix(ref, "refs/remotes/"+p.Remote+"/") {
@@ -463,7 +463,6 @@ func (p BranchPolicy) find(ctx context.Context, repo *git.Repo, component string
 		}
 		if name == release {
 			mainRefs = append(mainRefs, ref)
-			all = append(all, ref)
 			continue
 		}
 		l, ok := pat.Line(name, component)
@@ -480,16 +479,18 @@ func (p BranchPolicy) find(ctx context.Context, repo *git.Repo, component string
 	if len(names) == 0 {
 		return nil, nil
 	}
+	// Most releases are cut from the main line: ask that first, cheaply
+	// (the target is usually its tip).
+	for _, ref := range mainRefs {
+		if on, err := repo.IsAncestor(ctx, target, ref); err != nil || on {
+			return nil, err
+		}
+	}
 	containing, err := repo.RefsContaining(ctx, target, all)
 	if err != nil {
 		return nil, err
 	}
 	var on []*branchRefs
-	for _, ref := range containing {
-		if slices.Contains(mainRefs, ref) {
-			return nil, nil // on the main line
-		}
-	}
 	for _, n := range names {
 		for _, ref := range byName[n].refs {
 			if slices.Contains(containing, ref) {
