@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/Masterminds/semver/v3"
 )
@@ -46,11 +47,21 @@ type Notice struct {
 // wrong.
 func ParseFooter(value string) (Notice, error) {
 	text, ctrl := fold(value)
+	var err error
+	if len(text) > maxWhat {
+		// The register lives in the repository; a pushed commit must not
+		// be able to grow it past what a release can read back.
+		cut := maxWhat
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
+		err = fmt.Errorf("Deprecated: footer is over %d bytes; it was cut: say briefly what is deprecated and link the details", maxWhat)
+	}
 	n := Notice{What: text}
 	if text == "" {
 		return n, fmt.Errorf("Deprecated: footer is empty: write what is deprecated, e.g. `Deprecated: the /v1/orders endpoint; remove after 2.0.0`")
 	}
-	var err error
 	if ctrl {
 		err = fmt.Errorf("Deprecated: footer %q holds control characters; they were dropped", text)
 	}
@@ -109,6 +120,9 @@ func fold(s string) (string, bool) {
 	}, s)
 	return strings.Join(strings.Fields(s), " "), ctrl
 }
+
+// maxWhat bounds the text of a footer.
+const maxWhat = 500
 
 // maxID bounds an id's length; ids are cut at a dash.
 const maxID = 64

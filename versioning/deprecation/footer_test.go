@@ -22,6 +22,7 @@ func TestParseFooter(t *testing.T) {
 		{"; remove after 2.0.0", "; remove after 2.0.0", "", "says when but not what"},
 		{"   ", "", "", "footer is empty"},
 		{"bell\x07 ringing", "bell ringing", "", "control characters"},
+		{strings.Repeat("é", 300) + "; remove after 2.0.0", strings.Repeat("é", 250) + "…", "", "over 500 bytes; it was cut"},
 	}
 	for _, tt := range tests {
 		n, err := ParseFooter(tt.in)
