@@ -193,3 +193,12 @@ func FuzzParseRegister(f *testing.F) {
 		}
 	})
 }
+
+// TestRegisterSizeLimit: anyone who can push may grow the file; a
+// register over the limit is refused, not read.
+func TestRegisterSizeLimit(t *testing.T) {
+	big := "deprecations:\n" + strings.Repeat("# padding\n", maxRegister/10+1)
+	if _, err := Parse(File, []byte(big)); err == nil || !strings.Contains(err.Error(), "over the 4194304-byte limit") {
+		t.Errorf("oversized register: %v", err)
+	}
+}
