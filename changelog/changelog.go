@@ -65,6 +65,12 @@ type Release struct {
 	// Entries in history order, newest first (as git log gives them).
 	Entries      []Entry            `json:"-"`
 	Dependencies []DependencyUpdate `json:"dependencies,omitempty"`
+	// Supersedes are the maintenance (hotfix) releases that first released
+	// some of this release's fixes; their entries are not repeated here.
+	Supersedes []string `json:"supersedes,omitempty"`
+	// Removed are deprecated things this release removes (from the
+	// deprecation register), for the callout.
+	Removed []Note `json:"removed,omitempty"`
 }
 
 // Options configure rendering.
@@ -99,6 +105,11 @@ type Notes struct {
 	// upgrade guides.
 	Upgrade      []Note             `json:"upgrade"`
 	Dependencies []DependencyUpdate `json:"dependencies,omitempty"`
+	// Supersedes are the hotfix releases whose fixes this release
+	// includes ("Includes fixes first released in v1.2.4").
+	Supersedes []string `json:"supersedes,omitempty"`
+	// Removed are deprecated things the release removes.
+	Removed []Note `json:"removed,omitempty"`
 }
 
 // Note is a callout line tied to the commit it came from.
@@ -165,6 +176,8 @@ func Build(rel Release, opts Options) Notes {
 		Deprecations: []Note{},
 		Upgrade:      []Note{},
 		Dependencies: rel.Dependencies,
+		Supersedes:   rel.Supersedes,
+		Removed:      rel.Removed,
 	}
 	if opts.RepoURL != "" && rel.PreviousTag != "" {
 		n.CompareURL = fmt.Sprintf("%s/compare/%s...%s", opts.RepoURL, rel.PreviousTag, rel.Tag)
@@ -178,21 +191,12 @@ func Build(rel Release, opts Options) Notes {
 	var items []item
 	for _, e := range rel.Entries {
 		c := e.Commit
-		title, ok := Visible(c, opts.sections())
-		if !ok {
-			continue
-		}
 		scope := c.Scope
 		if scope == "*" {
 			scope = ""
 		}
-		if c.Breaking() {
-			text := c.BreakingNote
-			if text == "" {
-				text = c.Description
-			}
-			n.Breaking = append(n.Breaking, Note{Scope: scope, Text: linkFirstIssue(text, opts.RepoURL), SHA: e.SHA})
-		}
+		// Deprecations and upgrade notes show whatever the commit's type:
+		// a chore may deprecate a setting.
 		for _, v := range c.FooterValues("Deprecated") {
 			n.Deprecations = append(n.Deprecations, Note{Scope: scope, Text: strings.TrimSpace(v), SHA: e.SHA})
 		}
@@ -200,6 +204,17 @@ func Build(rel Release, opts Options) Notes {
 			for _, v := range c.FooterValues(tok) {
 				n.Upgrade = append(n.Upgrade, Note{Scope: scope, Text: strings.TrimSpace(v), SHA: e.SHA})
 			}
+		}
+		title, ok := Visible(c, opts.sections())
+		if !ok {
+			continue
+		}
+		if c.Breaking() {
+			text := c.BreakingNote
+			if text == "" {
+				text = c.Description
+			}
+			n.Breaking = append(n.Breaking, Note{Scope: scope, Text: linkFirstIssue(text, opts.RepoURL), SHA: e.SHA})
 		}
 		subject, inSubject := linkSubject(htmlEscapeFirst(c.Description), opts.RepoURL)
 		line := Line{Type: c.Type, Scope: scope, Subject: subject, SHA: e.SHA}
@@ -383,6 +398,10 @@ func MarkdownNotes(n Notes) string {
 		b.WriteString(n.Version)
 	}
 	fmt.Fprintf(&b, " (%s)\n\n", n.Date)
+	writeCallout(&b, n)
+	if len(n.Supersedes) > 0 {
+		fmt.Fprintf(&b, "Includes fixes first released in %s.\n", joinAnd(n.Supersedes))
+	}
 	if len(n.Breaking) > 0 {
 		b.WriteString("\n### ⚠ BREAKING CHANGES\n\n")
 		writeNotes(&b, n.Breaking)
@@ -410,6 +429,48 @@ func MarkdownNotes(n Notes) string {
 		}
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// writeCallout heads a release that deprecates or removes deprecated
+// things with a GitHub alert block naming what to read first. Releases
+// without either keep release-please's layout byte for byte (its breaking
+// changes section already comes first).
+func writeCallout(b *strings.Builder, n Notes) {
+	if len(n.Deprecations) == 0 && len(n.Removed) == 0 {
+		return
+	}
+	var parts, read []string
+	if k := len(n.Breaking); k > 0 {
+		parts = append(parts, count(k, "breaking change"))
+		read = append(read, "⚠ BREAKING CHANGES")
+	}
+	if k := len(n.Deprecations); k > 0 {
+		parts = append(parts, count(k, "deprecation"))
+		read = append(read, "Deprecations")
+	}
+	b.WriteString("> [!WARNING]\n")
+	if len(parts) > 0 {
+		fmt.Fprintf(b, "> This release has %s: read %s below before upgrading.\n", joinAnd(parts), joinAnd(read))
+	}
+	for _, r := range n.Removed {
+		b.WriteString("> Removes " + r.Text + ".\n")
+	}
+	b.WriteString("\n")
+}
+
+func count(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// joinAnd joins "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 func writeNotes(b *strings.Builder, notes []Note) {

@@ -280,3 +280,49 @@ func FuzzRepoURLFromRemote(f *testing.F) {
 		}
 	})
 }
+
+// TestCalloutHeadsReleasesWithDeprecations: a release that deprecates or
+// removes something starts with a warning block naming the sections to
+// read; the hotfix releases it supersedes are named under it; a chore's
+// deprecation shows too.
+func TestCalloutHeadsReleasesWithDeprecations(t *testing.T) {
+	rel := Release{Version: "2.0.0", Tag: "v2.0.0", PreviousTag: "v1.4.0", Date: day("2027-01-02"),
+		Supersedes: []string{"v1.3.4", "v1.3.5"},
+		Removed:    []Note{{Text: "the /v1/orders endpoint (deprecated in 1.3.0)"}},
+		Entries: entries(
+			"2222222", "feat(api)!: drop v1\n\nBREAKING CHANGE: the /v1/orders endpoint is gone",
+			"3333333", "chore(config): rename retries\n\nDeprecated: the retries key; remove after 2027-06-01",
+		)}
+	got := Markdown(rel, Options{})
+	want := `## 2.0.0 (2027-01-02)
+
+> [!WARNING]
+> This release has 1 breaking change and 1 deprecation: read ⚠ BREAKING CHANGES and Deprecations below before upgrading.
+> Removes the /v1/orders endpoint (deprecated in 1.3.0).
+
+Includes fixes first released in v1.3.4 and v1.3.5.
+
+### ⚠ BREAKING CHANGES
+
+* **api:** the /v1/orders endpoint is gone
+
+### Deprecations
+
+* **config:** the retries key; remove after 2027-06-01
+
+### Features
+
+* **api:** drop v1 2222222`
+	if got != want {
+		t.Errorf("got:\n%s\n\nwant:\n%s", got, want)
+	}
+	n := Build(rel, Options{})
+	if len(n.Supersedes) != 2 || len(n.Removed) != 1 || len(n.Deprecations) != 1 {
+		t.Errorf("notes: %+v", n)
+	}
+	// Without deprecations or removals the layout is release-please's.
+	plain := Release{Version: "1.3.1", Date: day("2027-01-02"), Supersedes: []string{"v1.2.4"}, Entries: entries("4444444", "fix: x")}
+	if got := Markdown(plain, Options{}); got != "## 1.3.1 (2027-01-02)\n\nIncludes fixes first released in v1.2.4.\n\n### Bug Fixes\n\n* x 4444444" {
+		t.Errorf("supersedes only: %q", got)
+	}
+}

@@ -15,7 +15,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/slipway/slipway/forge"
+	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/gitops"
+	"github.com/slipway/slipway/versioning"
+	"github.com/slipway/slipway/versioning/deprecation"
 )
 
 // Config is the whole of slipway.yaml.
@@ -32,6 +35,8 @@ type Config struct {
 	Lint Lint `yaml:"lint"`
 	// Permissions grant powers beyond the everyday ones.
 	Permissions Permissions `yaml:"permissions"`
+	// Policy is the API policy of releases (deprecation window).
+	Policy Policy `yaml:"policy"`
 	// Services are the deployable components.
 	Services []Service `yaml:"services"`
 	// Environments in promotion order: each promotes from the one before it.
@@ -76,6 +81,29 @@ func (c *Config) May(user string, granted []string) bool {
 // App locates the application repository.
 type App struct {
 	Repo string `yaml:"repo"` // path of the app repository; relative to the config file
+	// Remote is the app repository's remote: hotfix branches are pushed
+	// there, and its remote-tracking branches count (default origin).
+	Remote string `yaml:"remote"`
+	// Branch is the main line: releases from elsewhere are maintenance
+	// releases bounded by its releases (default main).
+	Branch string `yaml:"branch"`
+	// HotfixBranch names maintenance branches, with {service}, {major}
+	// and optionally {minor} (default hotfix/{service}/v{major}.{minor});
+	// semantic-release's X.Y.x / X.x names are recognized too.
+	HotfixBranch string `yaml:"hotfixBranch"`
+}
+
+// Policy is the API policy `slipway release` enforces.
+type Policy struct {
+	// DeprecationWindow is how long a deprecated thing stays before a
+	// release may remove it: "90d" or "2 minors" (empty: no check).
+	DeprecationWindow string `yaml:"deprecationWindow"`
+}
+
+// Window is the parsed deprecation window (zero when none is set).
+func (p Policy) Window() deprecation.Window {
+	w, _ := deprecation.ParseWindow(p.DeprecationWindow) // validated on load
+	return w
 }
 
 // GitOps locates the GitOps repository.
@@ -405,6 +433,15 @@ func (c *Config) applyDefaults() {
 			f.App.PrivateKeyFile = c.Resolve(f.App.PrivateKeyFile)
 		}
 	}
+	if c.App.Remote == "" {
+		c.App.Remote = "origin"
+	}
+	if c.App.Branch == "" {
+		c.App.Branch = "main"
+	}
+	if c.App.HotfixBranch == "" {
+		c.App.HotfixBranch = "hotfix/{service}/v{major}.{minor}"
+	}
 	for i := range c.Services {
 		s := &c.Services[i]
 		if s.TagFormat == "" {
@@ -529,6 +566,7 @@ func (c *Config) validate() error {
 		}
 	}
 	errs = append(errs, c.validateLint()...)
+	errs = append(errs, c.validateApp()...)
 	if len(errs) == 0 {
 		c.normalizePins()
 	}
@@ -690,6 +728,24 @@ func (c *Config) validateLint() []error {
 		return nil
 	}
 	return []error{c.fieldError(at, "lint.preset", "%q is not a lint preset: use spec (the default) or commitlint-conventional", l.Preset)}
+}
+
+// validateApp checks the app repository's branch settings and the policy.
+func (c *Config) validateApp() []error {
+	var errs []error
+	if err := git.CheckArg("remote", c.App.Remote); err != nil || strings.ContainsAny(c.App.Remote, " /:") {
+		errs = append(errs, c.fieldError(c.line("app", "remote"), "app.remote", "%q is not a remote name: give the name of the app repository's remote (e.g. origin)", c.App.Remote))
+	}
+	if err := git.CheckBranch(c.App.Branch); err != nil {
+		errs = append(errs, c.fieldError(c.line("app", "branch"), "app.branch", "%v: give the main line's branch (e.g. main)", err))
+	}
+	if _, err := versioning.ParseBranchPattern(c.App.HotfixBranch); err != nil {
+		errs = append(errs, c.fieldError(c.line("app", "hotfixBranch"), "app.hotfixBranch", "%v", err))
+	}
+	if _, err := deprecation.ParseWindow(c.Policy.DeprecationWindow); err != nil {
+		errs = append(errs, c.fieldError(c.line("policy", "deprecationWindow"), "policy.deprecationWindow", "%v", err))
+	}
+	return errs
 }
 
 func identityExample(part string) string {

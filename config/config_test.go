@@ -267,3 +267,35 @@ func TestLintPreset(t *testing.T) {
 		}
 	}
 }
+
+// TestAppBranchesAndPolicy: the hotfix settings default to origin, main
+// and hotfix/{service}/v{major}.{minor}; a bad pattern, branch, remote or
+// deprecation window is refused at its line.
+func TestAppBranchesAndPolicy(t *testing.T) {
+	c, err := Parse("/x/slipway.yaml", []byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.App.Remote != "origin" || c.App.Branch != "main" || c.App.HotfixBranch != "hotfix/{service}/v{major}.{minor}" || !c.Policy.Window().IsZero() {
+		t.Errorf("defaults: %+v %+v", c.App, c.Policy)
+	}
+	set, err := Parse("/x/slipway.yaml", []byte(valid+"app: {repo: app, remote: upstream, branch: trunk, hotfixBranch: \"release/{service}-{major}\"}\npolicy: {deprecationWindow: 2 minors}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.App.Remote != "upstream" || set.App.Branch != "trunk" || set.Policy.Window().Minors != 2 {
+		t.Errorf("set: %+v %+v", set.App, set.Policy)
+	}
+	for add, want := range map[string]string{
+		"policy: {deprecationWindow: soon}\n":         `slipway.yaml:19: policy.deprecationWindow: deprecation window "soon" does not start with a number`,
+		"policy: {deprecationWindow: 90h}\n":          `has unit "h"`,
+		"app: {hotfixBranch: \"hotfix/{service}\"}\n": "app.hotfixBranch: hotfix branch pattern \"hotfix/{service}\" must contain {major} once",
+		"app: {branch: \"a..b\"}\n":                   "app.branch:",
+		"app: {remote: \"-x\"}\n":                     "app.remote: \"-x\" is not a remote name",
+		"policy: {window: 90d}\n":                     "field window not found",
+	} {
+		if _, err := Parse("/x/slipway.yaml", []byte(valid+add)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", add, err, want)
+		}
+	}
+}

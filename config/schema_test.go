@@ -3,10 +3,12 @@ package config
 import (
 	"encoding/json"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/slipway/slipway/gitops"
+	"github.com/slipway/slipway/versioning/deprecation"
 )
 
 // TestSchemaCoversEveryField fails when a field is added to the Go types but
@@ -161,4 +163,42 @@ func sameSet(a, b []string) bool {
 		return m
 	}
 	return reflect.DeepEqual(set(a), set(b))
+}
+
+// TestSchemaHotfixAndPolicy keeps the schema's app defaults equal to the
+// ones Parse applies, and its deprecationWindow pattern in step with the
+// parser slipway uses.
+func TestSchemaHotfixAndPolicy(t *testing.T) {
+	var schema struct {
+		Properties struct {
+			App struct {
+				Properties map[string]struct {
+					Default string `json:"default"`
+				} `json:"properties"`
+			} `json:"app"`
+			Policy struct {
+				Properties map[string]struct {
+					Pattern string `json:"pattern"`
+				} `json:"properties"`
+			} `json:"policy"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(Schema, &schema); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("/x/slipway.yaml", []byte(valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := schema.Properties.App.Properties
+	if app["remote"].Default != c.App.Remote || app["branch"].Default != c.App.Branch || app["hotfixBranch"].Default != c.App.HotfixBranch {
+		t.Errorf("schema defaults %+v, Parse's %+v", app, c.App)
+	}
+	re := regexp.MustCompile(schema.Properties.Policy.Properties["deprecationWindow"].Pattern)
+	for _, w := range []string{"90d", "90 days", "1 Day", "2 minors", "1 minor", "2minors", "90h", "soon", "d", "2 majors", "-1d"} {
+		_, err := deprecation.ParseWindow(w)
+		if re.MatchString(w) != (err == nil) {
+			t.Errorf("%q: schema says %v, slipway says %v", w, re.MatchString(w), err)
+		}
+	}
 }

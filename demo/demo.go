@@ -40,7 +40,13 @@ type Result struct {
 	Bad        slipway.Build // v1.1.0: its canary fails and is aborted
 	GoodProd   *slipway.Promotion
 	BadProd    *slipway.Promotion
-	Timeline   []engine.Event
+	// The hotfix scene: v1.0.1 from HotfixBranch, expedited to prod
+	// (HotfixProd); main's next release after it.
+	Hotfix          slipway.Build
+	HotfixBranch    string
+	HotfixProd      *slipway.Promotion
+	MainAfterHotfix *slipway.Release
+	Timeline        []engine.Event
 	// Close stops what KeepServers left running.
 	Close func()
 }

@@ -62,8 +62,8 @@ func TestStory(t *testing.T) {
 			t.Errorf("v1.1.0 in prod should be aborted with a revert and the failing metric named: %+v", bad)
 		}
 		cur, err := e.Store.Promotions.Current(ctx, service, "prod")
-		if err != nil || cur == nil || cur.Digest != res.Good.Digest {
-			t.Errorf("prod should run v1.0.0, store says %+v (%v)", cur, err)
+		if err != nil || cur == nil || cur.Digest != res.Hotfix.Digest {
+			t.Errorf("prod should run the hotfix v1.0.1, store says %+v (%v)", cur, err)
 		}
 		runs, err := e.Store.Analysis.AnalysisRuns(ctx, bad.ID)
 		if err != nil || len(runs) != 1 || runs[0].Phase != "Failed" {
@@ -84,11 +84,13 @@ func TestStory(t *testing.T) {
 		}
 	})
 
+	t.Run("hotfix lane", func(t *testing.T) { checkHotfixLane(t, res, e) })
+
 	t.Run("gitops remote", func(t *testing.T) {
 		remote := res.GitOps
 		prodFile := "envs/prod/api/values.yaml"
-		if got := pinAt(t, remote, "main", prodFile); got != res.Good.Digest {
-			t.Errorf("prod pin at main = %s, want v1.0.0's %s", got, res.Good.Digest)
+		if got := pinAt(t, remote, "main", prodFile); got != res.Hotfix.Digest {
+			t.Errorf("prod pin at main = %s, want v1.0.1's %s", got, res.Hotfix.Digest)
 		}
 		bad, _ := e.Store.Promotions.Promotion(ctx, res.BadProd.ID)
 		if got := pinAt(t, remote, bad.PinCommit, prodFile); got != res.Bad.Digest {
@@ -115,7 +117,7 @@ func TestStory(t *testing.T) {
 	})
 
 	t.Run("tags name the digests", func(t *testing.T) {
-		for tag, b := range map[string]slipway.Build{"v1.0.0": res.Good, "v1.1.0": res.Bad} {
+		for tag, b := range map[string]slipway.Build{"v1.0.0": res.Good, "v1.1.0": res.Bad, "v1.0.1": res.Hotfix} {
 			if got := gitOut(t, res.AppRepo, "rev-parse", tag+"^{commit}"); got != b.Commit {
 				t.Errorf("%s points at %s, want the build's commit %s", tag, got, b.Commit)
 			}
@@ -133,8 +135,15 @@ func TestStory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(entries) != 2 || entries[0].Kind != "promoted" || entries[1].Kind != "aborted" {
-			t.Fatalf("audit entries: %+v", entries)
+		var kinds []string
+		for _, x := range entries {
+			kinds = append(kinds, x.Kind)
+		}
+		if got := strings.Join(kinds, " "); got != "promoted aborted expedited promoted" {
+			t.Fatalf("audit entries: %s", got)
+		}
+		if x := entries[2]; x.PromotionID != res.HotfixProd.ID || !strings.Contains(x.Verdict, "INC-7: negative quantities corrupt orders") || !strings.Contains(x.Verdict, "skips staging") {
+			t.Errorf("the expedite's audit entry: %+v", x)
 		}
 		first := entries[0]
 		if first.Digest != res.Good.Digest || first.KeyID == "" || first.PR == 0 || len(first.Approvers) != 2 {
@@ -160,6 +169,57 @@ func TestStory(t *testing.T) {
 			t.Errorf("tampered chain: %v", err)
 		}
 	})
+}
+
+// checkHotfixLane checks what the hotfix scene left: the maintenance
+// branch on the app remote, v1.0.1 on it, its expedited promotion through
+// prod's approvals and canary, and main's v1.1.1 naming it.
+func checkHotfixLane(t *testing.T, res *Result, e *engine.Engine) {
+	ctx := context.Background()
+	appRemote := filepath.Join(res.Dir, "app.git")
+	tip := gitOut(t, appRemote, "rev-parse", res.HotfixBranch)
+	if tip != res.Good.Commit {
+		t.Errorf("%s on the app remote at %s, want v1.0.0's commit %s", res.HotfixBranch, tip, res.Good.Commit)
+	}
+	if on := gitOut(t, res.AppRepo, "branch", "--contains", "v1.0.1", "--format=%(refname:short)"); on != res.HotfixBranch {
+		t.Errorf("v1.0.1 should be on %s only, is on %q", res.HotfixBranch, on)
+	}
+	if cl := gitOut(t, res.AppRepo, "show", res.HotfixBranch+":CHANGELOG.md"); !strings.Contains(cl, "## 1.0.1") || !strings.Contains(cl, "reject a negative quantity") {
+		t.Errorf("the hotfix branch's CHANGELOG.md:\n%s", cl)
+	}
+	p, err := e.Store.Promotions.Promotion(ctx, res.HotfixProd.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.State != slipway.StateSucceeded || p.Expedited == "" || p.PR == 0 {
+		t.Errorf("the expedited promotion: %+v", p)
+	}
+	hist, _ := e.Store.Promotions.History(ctx, p.ID)
+	var states []string
+	for _, h := range hist {
+		states = append(states, string(h.To))
+	}
+	if got := strings.Join(states, ">"); got != "waiting>pinning>review-open>synced>canary>succeeded" {
+		t.Errorf("history of the expedited promotion: %s (the canary must run)", got)
+	}
+	as, _ := e.Store.Gates.Approvals(ctx, p.ID)
+	if len(as) != 2 {
+		t.Errorf("the expedited promotion needed prod's 2 approvals, has %d", len(as))
+	}
+	runs, err := e.Store.Analysis.AnalysisRuns(ctx, p.ID)
+	if err != nil || len(runs) != 1 || runs[0].Phase != "Successful" {
+		t.Errorf("analysis of the expedited canary: %+v %v", runs, err)
+	}
+	if staging, _ := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Service: service, Env: "staging", Digest: res.Hotfix.Digest, State: slipway.StateSucceeded}); len(staging) != 0 {
+		t.Error("the hotfix should have skipped staging")
+	}
+	notes := res.MainAfterHotfix.Notes
+	if !strings.Contains(notes, "Includes fixes first released in v1.0.1.") || strings.Contains(notes, "negative quantity") {
+		t.Errorf("main's v1.1.1 notes:\n%s", notes)
+	}
+	if cl := gitOut(t, res.AppRepo, "show", "main:CHANGELOG.md"); strings.Contains(cl, "negative quantity") || !strings.Contains(cl, "## 1.1.1") {
+		t.Errorf("main's CHANGELOG.md repeats the hotfix:\n%s", cl)
+	}
 }
 
 // TestBadInputChangesNothing sends each kind of bad input to an engine in the

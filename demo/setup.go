@@ -84,7 +84,15 @@ func (s *story) initApp() error {
 			return err
 		}
 	}
-	s.say("setup", "app", "app repository with %d Conventional Commits by %s", len(history), alice)
+	// Its remote, where hotfix branches are pushed.
+	bare := filepath.Join(r.Dir, "app.git")
+	if _, err := run(r.Dir, nil, "git", "init", "-q", "--bare", "-b", "main", bare); err != nil {
+		return err
+	}
+	if _, err := run(r.AppRepo, nil, "git", "remote", "add", "origin", bare); err != nil {
+		return err
+	}
+	s.say("setup", "app", "app repository with %d Conventional Commits by %s; its remote is app.git", len(history), alice)
 	return nil
 }
 

@@ -23,6 +23,10 @@ func (s *story) steps() []storyStep {
 		{"release v1.1.0 with a regression reaches prod's canary", s.shipBad},
 		{"the canary fails: abort, revert, hold", s.checkAbort},
 		{"an unsigned build is refused at intake", s.unsigned},
+		{"hotfix: a maintenance branch from v1.0.0, pushed to the app remote", s.hotfixStart},
+		{"the fix is released from it as v1.0.1 while main is at v1.1.0", s.hotfixRelease},
+		{"v1.0.1 expedited to prod past staging: approvals, window and canary still apply", s.hotfixExpedite},
+		{"main takes the fix: v1.1.1 does not repeat it in its changelog", s.hotfixOnMain},
 		{"the audit chain verifies", s.auditChain},
 	}
 }
@@ -260,8 +264,8 @@ func (s *story) auditChain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n != 2 {
-		return fmt.Errorf("expected 2 audit entries (v1.0.0 promoted, v1.1.0 aborted), found %d", n)
+	if n != 4 {
+		return fmt.Errorf("expected 4 audit entries (v1.0.0 promoted, v1.1.0 aborted, v1.0.1 expedited and promoted), found %d", n)
 	}
 	s.say("audit", "", "audit chain verified: %d entries", n)
 	return nil

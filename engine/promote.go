@@ -28,6 +28,11 @@ type PromoteRequest struct {
 // promotion of the same service and environment when that one has not
 // reached Git yet; otherwise it is refused naming the active one.
 func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promotion, error) {
+	expedite, err := expediteReason(r.Expedite)
+	if err != nil {
+		return nil, err
+	}
+	r.Expedite = expedite
 	svc, err := e.Cfg.Service(r.Service)
 	if err != nil {
 		return nil, invalid("%v", err)
@@ -96,6 +101,15 @@ func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promot
 	for _, s := range superseded {
 		e.emit(env.Name, s.ID, "%s (%s) superseded by %s", s.ID, releaseOrDigest(s), p.ID)
 		e.closeSuperseded(ctx, s, p.ID)
+	}
+	if p.Expedited != "" {
+		// No expedited promotion moves unless the audit log says so.
+		if err := e.expedited(ctx, p, b, idx); err != nil {
+			if terr := e.Store.Promotions.Transition(ctx, p, slipway.StateFailed, "the expedite could not be audited: "+err.Error(), e.Now()); terr != nil {
+				e.Log.Error("fail an unaudited expedited promotion", "promotion", p.ID, "err", terr)
+			}
+			return nil, fmt.Errorf("promotion %s: record the expedite in the audit log: %w (the promotion failed; request it again)", p.ID, err)
+		}
 	}
 	return p, e.Kick(ctx, p)
 }

@@ -16,6 +16,12 @@ import (
 type ReleaseRequest struct {
 	Service string
 	BuildID string
+	// AllowEarlyRemoval is the reason to release a removal that is still
+	// inside its deprecation window (policy.deprecationWindow); it is
+	// recorded in the register, the tag annotation and the audit log.
+	AllowEarlyRemoval string
+	// User is who asks (recorded with an early removal).
+	User string
 }
 
 // Release computes the next SemVer of the service from the Conventional
@@ -47,12 +53,15 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 	vreq.GitEnv = e.identity().Env() // the CHANGELOG.md commit and the tag are Slipway's own acts
 	vreq.TagLines = []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID}
 	vreq.Date = e.Now()
+	vreq.Deprecations = versioning.DeprecationPolicy{Window: e.Cfg.Policy.Window(), AllowEarlyRemoval: r.AllowEarlyRemoval}
 	out, err := versioning.Release(ctx, vreq)
 	switch {
 	case errors.Is(err, versioning.ErrNothingToRelease):
 		return nil, slipway.Errorf(slipway.ECONFLICT, "%v: promote the build without a release, or land a feat: or fix:", err)
-	case errors.Is(err, git.ErrTagElsewhere):
+	case errors.Is(err, git.ErrTagElsewhere), errors.Is(err, versioning.ErrOutOfRange):
 		return nil, slipway.Errorf(slipway.ECONFLICT, "%v", err)
+	case errors.Is(err, versioning.ErrDeprecationWindow):
+		return nil, slipway.Errorf(slipway.EFORBIDDEN, "%v", err)
 	case err != nil:
 		return nil, fmt.Errorf("release %s at %s: %w", svc.Name, short(b.Commit), err)
 	}
@@ -68,7 +77,14 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 	}
 	e.emit("release", out.Tag, "released %s %s on %s; the tag names %s", svc.Name, out.Tag, short(b.Commit), b.Ref())
 	if out.ChangelogCommit != "" {
-		e.emit("release", short(out.ChangelogCommit), "CHANGELOG.md updated in %s", short(out.ChangelogCommit))
+		where := ""
+		if out.ChangelogBranch != "" {
+			where = " on " + out.ChangelogBranch
+		}
+		e.emit("release", short(out.ChangelogCommit), "CHANGELOG.md updated in %s%s", short(out.ChangelogCommit), where)
+	}
+	if err := e.announceRelease(ctx, svc.Name, b, out, r.User); err != nil {
+		return rel, err
 	}
 	// A build already green in an environment may now enter the next one.
 	for _, env := range e.Cfg.Environments {
@@ -104,6 +120,7 @@ func (e *Engine) versionRequest(ctx context.Context, svc *config.Service, repo, 
 				return versioning.ReleaseRequest{}, fmt.Errorf("release-please plan at %s: %w", short(commit), err)
 			}
 			req := versioning.ReleaseRequest{Request: comp.Request(repo, commit), ChangelogPath: comp.ChangelogPath}
+			req.Branches = e.branchPolicy(svc)
 			for i := range rp.Components {
 				if &rp.Components[i] == comp && plan[i].Released {
 					req.Rules.ReleaseAs = plan[i].Next
@@ -119,6 +136,56 @@ func (e *Engine) versionRequest(ctx context.Context, svc *config.Service, repo, 
 	}
 	return versioning.ReleaseRequest{Request: versioning.Request{
 		Dir: repo, Component: svc.Name, Paths: svc.Paths, TagFormat: svc.TagFormat,
-		Rules: versioning.Rules{Preset: preset}, Target: commit,
+		Rules: versioning.Rules{Preset: preset}, Target: commit, Branches: e.branchPolicy(svc),
 	}}, nil
+}
+
+// branchPolicy is how the app repository's branches release the service:
+// its main line, its remote, and its hotfix branches' names (with the
+// service filled in, so a release-please component named otherwise still
+// finds the branches `slipway hotfix start` made).
+func (e *Engine) branchPolicy(svc *config.Service) *versioning.BranchPolicy {
+	pattern := strings.NewReplacer("{service}", svc.Name, "{component}", svc.Name).Replace(e.Cfg.App.HotfixBranch)
+	return &versioning.BranchPolicy{Release: e.Cfg.App.Branch, Remote: e.Cfg.App.Remote, Pattern: pattern}
+}
+
+// announceRelease puts what the release did beyond its tag on the
+// timeline, and audits a removal inside its deprecation window.
+func (e *Engine) announceRelease(ctx context.Context, service string, b *slipway.Build, out *versioning.ReleaseResult, user string) error {
+	if m := out.Maintenance; m != nil {
+		e.emit("release", m.Branch, "%s is a hotfix release from %s (it may release %s; no prerelease channels there)", out.Tag, m.Branch, m.Range)
+	}
+	if len(out.Supersedes) > 0 {
+		e.emit("release", out.Tag, "%s includes fixes first released in %s: their changelog entries are not repeated", out.Tag, strings.Join(out.Supersedes, ", "))
+	}
+	for _, d := range out.Deprecated {
+		promise := ""
+		if d.RemoveAfter != "" {
+			promise = "; to be removed after " + d.RemoveAfter
+		}
+		e.emit("release", d.ID, "%s deprecates %q (registered as %s in deprecations.yaml%s)", out.Tag, d.What, d.ID, promise)
+	}
+	for _, w := range out.Warnings {
+		e.notify("release", "%s: %s", out.Tag, w)
+	}
+	for _, d := range out.Removed {
+		if d.EarlyRemoval == "" {
+			e.emit("release", d.ID, "%s removes %q (deprecated in %s)", out.Tag, d.What, d.Since)
+			continue
+		}
+		verdict := fmt.Sprintf("%s removes %q (id %s, deprecated in %s on %s) inside its deprecation window (%s), allowed by %s: %s", out.Tag, d.What, d.ID, d.Since, d.Date, e.Cfg.Policy.DeprecationWindow, orSomeone(user), d.EarlyRemoval)
+		entry := &slipway.AuditEntry{At: e.Now(), Kind: "early-removal", Service: service, Digest: b.Digest, KeyID: b.KeyID, Approvers: []string{orSomeone(user)}, Verdict: verdict}
+		if err := e.Store.Audit.AppendAudit(ctx, entry); err != nil {
+			return fmt.Errorf("audit the early removal in %s: %w", out.Tag, err)
+		}
+		e.notify("release", "EARLY REMOVAL: %s", verdict)
+	}
+	return nil
+}
+
+func orSomeone(user string) string {
+	if user == "" {
+		return "an unnamed user"
+	}
+	return user
 }

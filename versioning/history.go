@@ -355,7 +355,7 @@ func compactForChangelog(c *Commit, sections []changelog.Section, keepAll bool) 
 	kept := c.Entries[:0]
 	for _, e := range c.Entries {
 		_, visible := changelog.Visible(e, sections)
-		if !visible && e.Revert == nil && !keepAll {
+		if !visible && e.Revert == nil && !keepAll && !hasNoteFooter(e) {
 			continue
 		}
 		e.Header = "" // a changelog shows type, scope and description
@@ -377,6 +377,16 @@ func compactForChangelog(c *Commit, sections []changelog.Section, keepAll bool) 
 	}
 	c.Entries = kept
 	return len(kept) > 0
+}
+
+// hasNoteFooter reports a footer the changelog shows whatever the type.
+func hasNoteFooter(e conventional.Commit) bool {
+	for _, f := range e.Footers {
+		if isNoteToken(f.Token) {
+			return true
+		}
+	}
+	return false
 }
 
 // isNoteToken names footers the changelog turns into callouts.

@@ -49,6 +49,10 @@ type Request struct {
 	// Result.History and Result.Entries stay empty. For `version next` on
 	// long ranges, where memory would otherwise grow with the range.
 	SummaryOnly bool
+	// Branches, when set, recognizes a target on a maintenance (hotfix)
+	// branch: its version must then fall inside the branch's range
+	// (ErrOutOfRange) and may not be a prerelease. Nil: no branch rules.
+	Branches *BranchPolicy
 }
 
 // Result is the next version and everything it was computed from.
@@ -76,6 +80,9 @@ type Result struct {
 	// Dependencies lists workspace dependencies released along (set by
 	// Plan for node-workspace components).
 	Dependencies []changelog.DependencyUpdate `json:"-"`
+	// Maintenance is the maintenance branch the target is released from
+	// (nil on the main line, or without Request.Branches).
+	Maintenance *Maintenance `json:"maintenance,omitempty"`
 }
 
 // People are every author, committer and Co-authored-by of the range,
@@ -151,8 +158,31 @@ func (ct componentTags) latestStable(ctx context.Context, repo *git.Repo, target
 	return versionTag{}, false, nil
 }
 
-// Next computes the next version of one component.
+// Next computes the next version of one component. With req.Branches, a
+// target on a maintenance branch gets the branch's rules (see
+// maintenance.go).
 func Next(ctx context.Context, req Request) (*Result, error) {
+	res, err := next(ctx, req)
+	if err != nil || req.Branches == nil {
+		return res, err
+	}
+	format, err := ParseTagFormat(req.TagFormat, req.Component)
+	if err != nil {
+		return nil, err
+	}
+	m, err := req.Branches.find(ctx, git.Open(req.Dir), req.Component, format, res.TargetSHA)
+	if err != nil || m == nil {
+		return res, err
+	}
+	res.Maintenance = m
+	if req.Prerelease != "" {
+		return nil, fmt.Errorf("prerelease %q from maintenance branch %s: %w: release the fix as %s without a prerelease id", req.Prerelease, m.Branch, ErrPrereleaseOnMaintenance, m.Range)
+	}
+	return res, m.checkRange(res, req.Rules, req.Branches.Release)
+}
+
+// next is Next without the branch rules.
+func next(ctx context.Context, req Request) (*Result, error) {
 	repo := git.Open(req.Dir)
 	target := req.Target
 	if target == "" {

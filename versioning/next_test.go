@@ -69,6 +69,22 @@ func TestBumpRules(t *testing.T) {
 		{"sr squash extras ignored", "1.0.0", Rules{Preset: PresetSemanticRelease}, []string{"fix: a\n\nfeat(x): not read"}, "1.0.1", "patch", false},
 		{"sr first release", "", Rules{Preset: PresetSemanticRelease}, []string{"feat: a"}, "1.0.0", "major", false},
 
+		// Breaking changes below 1.0.0, preset by preset: release-please's
+		// bump-minor-pre-major and bump-patch-for-minor-pre-major; the
+		// conventionalcommits preset takes the same options; semantic-release
+		// has no pre-major case (get-next-version.js: semver.inc(last,
+		// "major"), so 0.x breaks to 1.0.0, options or not).
+		{"rp BREAKING-CHANGE footer pre-major", "0.3.1", Rules{BumpMinorPreMajor: true}, []string{"fix: a\n\nBREAKING-CHANGE: b"}, "0.4.0", "minor", true},
+		{"rp both pre-major options, breaking wins", "0.3.1", Rules{BumpMinorPreMajor: true, BumpPatchForMinorPreMajor: true}, []string{"feat!: a", "feat: b"}, "0.4.0", "minor", true},
+		{"rp 0.0.x breaking with bump-minor-pre-major", "0.0.3", Rules{BumpMinorPreMajor: true}, []string{"feat!: a"}, "0.1.0", "minor", true},
+		{"rp patch option alone leaves breaking major", "0.3.1", Rules{BumpPatchForMinorPreMajor: true}, []string{"fix!: a"}, "1.0.0", "major", true},
+		{"sr pre-major breaking is 1.0.0", "0.3.1", Rules{Preset: PresetSemanticRelease}, []string{"refactor: a\n\nBREAKING CHANGE: b"}, "1.0.0", "major", true},
+		{"sr ignores the pre-major options", "0.3.1", Rules{Preset: PresetSemanticRelease, BumpMinorPreMajor: true, BumpPatchForMinorPreMajor: true}, []string{"feat: a\n\nBREAKING CHANGE: b", "feat: c"}, "1.0.0", "major", true},
+		{"sr pre-major feat is minor", "0.3.1", Rules{Preset: PresetSemanticRelease, BumpPatchForMinorPreMajor: true}, []string{"feat: a"}, "0.4.0", "minor", false},
+		{"cc pre-major breaking without options", "0.3.1", Rules{Preset: PresetConventional}, []string{"feat!: a"}, "1.0.0", "major", true},
+		{"cc bump-minor-pre-major", "0.3.1", Rules{Preset: PresetConventional, BumpMinorPreMajor: true}, []string{"fix!: a"}, "0.4.0", "minor", true},
+		{"cc bump-patch-for-minor-pre-major", "0.3.1", Rules{Preset: PresetConventional, BumpPatchForMinorPreMajor: true}, []string{"feat: a"}, "0.3.2", "patch", false},
+
 		{"cc bang", "1.0.0", Rules{Preset: PresetConventional}, []string{"fix!: a"}, "2.0.0", "major", true},
 		{"cc custom table", "1.0.0", Rules{Preset: PresetConventional, Types: map[string]Bump{"docs": BumpPatch, "feat": BumpMinor}}, []string{"docs: a"}, "1.0.1", "patch", false},
 		{"cc default table ignores chore", "1.0.0", Rules{Preset: PresetConventional}, []string{"chore: a"}, "1.0.0", "none", false},

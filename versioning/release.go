@@ -1,17 +1,18 @@
 package versioning
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/slipway/slipway/changelog"
 	"github.com/slipway/slipway/git"
+	"github.com/slipway/slipway/versioning/deprecation"
 )
 
 // ErrNothingToRelease is returned by Release when the range has nothing
@@ -23,9 +24,12 @@ type ReleaseRequest struct {
 	// Request selects the component and rules; Target is REQUIRED here:
 	// the build's source commit, which need not be HEAD.
 	Request
-	// UpdateChangelog prepends the section to ChangelogPath in a
-	// `chore(release): <tag>` commit on the current branch. It needs a
-	// clean work tree (Release fails, changing nothing, otherwise).
+	// UpdateChangelog prepends the section to ChangelogPath, and writes
+	// the deprecation register, in one `chore(release): <tag>` commit: on
+	// the current branch (it needs a clean work tree: Release fails,
+	// changing nothing, otherwise), or for a hotfix release on its
+	// maintenance branch (without touching the work tree when another
+	// branch is checked out).
 	UpdateChangelog bool
 	// ChangelogPath relative to the repository root (default CHANGELOG.md).
 	ChangelogPath string
@@ -44,6 +48,8 @@ type ReleaseRequest struct {
 	// (the release commit's and the tag's identity, e.g.
 	// GIT_COMMITTER_NAME=slipway).
 	GitEnv []string
+	// Deprecations keeps the register and enforces the window.
+	Deprecations DeprecationPolicy
 }
 
 // ReleaseResult is a created (or found) release.
@@ -56,20 +62,51 @@ type ReleaseResult struct {
 	Notes string
 	// ChangelogCommit is the `chore(release)` commit, "" when none was made.
 	ChangelogCommit string
+	// ChangelogBranch is the branch that commit is on ("" for the work
+	// tree's current branch). A hotfix release commits on its maintenance
+	// branch; push it with the tag.
+	ChangelogBranch string
 	// Created is false when the tag already existed on Commit (the call was
 	// a repeat); Next and Notes then come from the existing tag.
 	Created bool
 	// Next is the full computation (nil for a repeat).
 	Next *Result
+	// Maintenance is the branch a hotfix release was cut from (nil on the
+	// main line).
+	Maintenance *Maintenance
+	// Supersedes are the hotfix releases that first released some of this
+	// release's changes (their entries are left out of its notes).
+	Supersedes []string
+	// Deprecated are the register entries this release added; Removed the
+	// ones it removed (EarlyRemoval set for those inside their window).
+	Deprecated []deprecation.Entry
+	Removed    []deprecation.Entry
+	// Warnings are problems that did not stop the release: a malformed
+	// Deprecated: footer, a Removes: footer naming nothing.
+	Warnings []string
+}
+
+// DeprecationPolicy is how a release keeps the deprecation register.
+type DeprecationPolicy struct {
+	// File is the register's path in the repository (default
+	// deprecation.File, deprecations.yaml).
+	File string
+	// Window refuses a release that removes a deprecated thing inside it
+	// (ErrDeprecationWindow); zero enforces nothing.
+	Window deprecation.Window
+	// AllowEarlyRemoval is the reason to remove inside the window anyway;
+	// it is written to the register and the tag annotation.
+	AllowEarlyRemoval string
 }
 
 // Release computes the next version from history up to req.Target,
-// optionally records the changelog section in a commit, and creates an
-// annotated tag on req.Target whose message carries req.TagLines. It never
-// builds anything. It is idempotent: when a release tag of the component
-// already points at the target it is returned (Created == false); a tag of
-// the computed name on another commit is an error wrapping
-// git.ErrTagElsewhere.
+// optionally records the changelog section (and the deprecation register)
+// in a commit, and creates an annotated tag on req.Target whose message
+// carries req.TagLines. It never builds anything. It is idempotent: when a
+// release tag of the component already points at the target it is
+// returned (Created == false); a tag of the computed name on another
+// commit is an error wrapping git.ErrTagElsewhere. Every refusal comes
+// before the first write.
 func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 	if req.Target == "" {
 		return nil, fmt.Errorf("release of %q: no target commit given (pass the build's source commit)", req.Component)
@@ -95,6 +132,13 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 		return nil, fmt.Errorf("release of %q at %s: %w since %s (%d commits, none releasable under %s rules)",
 			req.Component, target[:12], ErrNothingToRelease, orBeginning(res.PreviousTag), res.Commits, presetName(req.Rules.Preset))
 	}
+	if err := tagFree(ctx, repo, res); err != nil {
+		return nil, err
+	}
+	dest, err := destinationOf(ctx, repo, req, res)
+	if err != nil {
+		return nil, err
+	}
 	date := req.Date
 	if date.IsZero() {
 		date = time.Now().UTC()
@@ -106,17 +150,106 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 	if len(req.Dependencies) > 0 {
 		res.Dependencies = req.Dependencies
 	}
-	out := &ReleaseResult{Version: res.Next, Tag: res.Tag, Commit: target, Created: true, Next: res,
-		Notes: changelog.Markdown(res.ChangelogRelease(date), opts)}
+	out := &ReleaseResult{Version: res.Next, Tag: res.Tag, Commit: target, Created: true, Next: res, Maintenance: res.Maintenance}
+	regPath := req.Deprecations.File
+	if regPath == "" {
+		regPath = deprecation.File
+	}
+	regSrc, err := dest.read(ctx, repo, regPath, 4<<20)
+	if err != nil {
+		return nil, err
+	}
+	dep, err := keepRegister(ctx, repo, format, req, res, regPath, regSrc, date)
+	if err != nil {
+		return nil, err
+	}
+	out.Deprecated, out.Removed, out.Warnings = dep.added, dep.removed, dep.warnings
+	rel := res.ChangelogRelease(date)
+	rel.Removed = dep.notes
+	if res.Maintenance == nil {
+		sup, err := findSuperseded(ctx, repo, format, res)
+		if err != nil {
+			return nil, fmt.Errorf("release %s: find fixes first released from hotfix branches: %w", res.Tag, err)
+		}
+		rel.Entries = slices.DeleteFunc(rel.Entries, func(e changelog.Entry) bool { return sup.first[e.SHA] != "" })
+		rel.Supersedes, out.Supersedes = sup.tags, sup.tags
+	}
+	out.Notes = strings.TrimSpace(changelog.Markdown(rel, opts))
 	if req.UpdateChangelog {
-		if out.ChangelogCommit, err = commitChangelog(ctx, repo, req, out); err != nil {
+		files := map[string][]byte{}
+		clPath := req.ChangelogPath
+		if clPath == "" {
+			clPath = "CHANGELOG.md"
+		}
+		old, err := dest.read(ctx, repo, clPath, 64<<20)
+		if err != nil {
 			return nil, err
 		}
+		heading := regexp.MustCompile(`(?m)^#{2,3} \[?` + regexp.QuoteMeta(out.Version) + `[\]\s]`)
+		if !heading.Match(old) { // else a crash after the commit, before the tag: leave it
+			files[clPath] = []byte(changelog.Prepend(string(old), out.Notes))
+			if reg, err := dep.reg.Bytes(); err != nil {
+				return nil, fmt.Errorf("release %s: %w", res.Tag, err)
+			} else if !bytes.Equal(reg, regSrc) {
+				files[regPath] = reg
+			}
+			if out.ChangelogCommit, err = dest.commit(ctx, repo, req, files, "chore(release): "+res.Tag, date); err != nil {
+				return nil, fmt.Errorf("release %s: changelog commit: %w", res.Tag, err)
+			}
+			out.ChangelogBranch = dest.branch
+		}
 	}
-	if err := repo.CreateTag(ctx, res.Tag, target, tagMessage(res.Tag, req.TagLines, out.Notes)); err != nil {
+	lines := append(append([]string(nil), req.TagLines...), releaseLines(out, req.Deprecations.AllowEarlyRemoval)...)
+	if err := repo.CreateTag(ctx, res.Tag, target, tagMessage(res.Tag, lines, out.Notes)); err != nil {
 		return nil, fmt.Errorf("release %s: %w", res.Tag, err)
 	}
 	return out, nil
+}
+
+// tagFree refuses a version whose tag exists on another commit, before
+// anything is written.
+func tagFree(ctx context.Context, repo *git.Repo, res *Result) error {
+	at, err := repo.RefSHA(ctx, "refs/tags/"+res.Tag)
+	if err != nil || at == "" || at == res.TargetSHA {
+		return err
+	}
+	where := ""
+	if m := res.Maintenance; m != nil {
+		where = fmt.Sprintf(" %s was already released from another commit: two branches serve the %s line? release it from the branch that holds %s, or land this fix there", res.Next, m.Line, res.Tag)
+	} else {
+		where = fmt.Sprintf(" a version is released once: the tag stays where it is (delete it only if that release was never published)")
+	}
+	return fmt.Errorf("release %s at %s: tag %s points at %s: %w;%s", res.Next, short(res.TargetSHA), res.Tag, short(at), git.ErrTagElsewhere, where)
+}
+
+// releaseLines are the annotation lines Slipway adds about the release:
+// its branch, what it supersedes, deprecates and removes.
+func releaseLines(out *ReleaseResult, early string) []string {
+	var lines []string
+	if m := out.Maintenance; m != nil {
+		lines = append(lines, fmt.Sprintf("Maintenance-Branch: %s (%s)", m.Branch, m.Range))
+	}
+	if len(out.Supersedes) > 0 {
+		lines = append(lines, "Supersedes: "+strings.Join(out.Supersedes, ", "))
+	}
+	var ids []string
+	for _, e := range out.Deprecated {
+		ids = append(ids, e.ID)
+	}
+	if len(ids) > 0 {
+		lines = append(lines, "Deprecates: "+strings.Join(ids, ", "))
+	}
+	ids = nil
+	for _, e := range out.Removed {
+		ids = append(ids, e.ID)
+		if e.EarlyRemoval != "" {
+			lines = append(lines, fmt.Sprintf("Early-Removal: %s (deprecated in %s): %s", e.ID, e.Since, e.EarlyRemoval))
+		}
+	}
+	if len(ids) > 0 {
+		lines = append([]string{"Removes: " + strings.Join(ids, ", ")}, lines...)
+	}
+	return lines
 }
 
 func orBeginning(tag string) string {
@@ -176,44 +309,4 @@ func notesFromTag(msg string) string {
 		return strings.TrimSpace(msg[i:])
 	}
 	return ""
-}
-
-// commitChangelog prepends the section and commits it on the current
-// branch. A changelog that already has the version (a crash after the
-// commit, before the tag) is left alone.
-func commitChangelog(ctx context.Context, repo *git.Repo, req ReleaseRequest, rel *ReleaseResult) (string, error) {
-	status, err := repo.Run(ctx, "status", "--porcelain", "--untracked-files=no")
-	if err != nil {
-		return "", err
-	}
-	if status != "" {
-		return "", fmt.Errorf("release %s: the work tree of %s has uncommitted changes, so the changelog commit could include them: commit them first, or release without updating the changelog", rel.Tag, req.Dir)
-	}
-	rel.Notes = strings.TrimSpace(rel.Notes)
-	path := req.ChangelogPath
-	if path == "" {
-		path = "CHANGELOG.md"
-	}
-	full := filepath.Join(req.Dir, filepath.FromSlash(path))
-	old, err := os.ReadFile(full)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", err
-	}
-	heading := regexp.MustCompile(`(?m)^#{2,3} \[?` + regexp.QuoteMeta(rel.Version) + `[\]\s]`)
-	if heading.Match(old) {
-		return "", nil
-	}
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		return "", err
-	}
-	if err := os.WriteFile(full, []byte(changelog.Prepend(string(old), rel.Notes)), 0o644); err != nil {
-		return "", err
-	}
-	if _, err := repo.Run(ctx, "add", "--", path); err != nil {
-		return "", err
-	}
-	if _, err := repo.Run(ctx, "commit", "-q", "-m", "chore(release): "+rel.Tag, "--", path); err != nil {
-		return "", err
-	}
-	return repo.Run(ctx, "rev-parse", "HEAD")
 }
