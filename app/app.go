@@ -22,6 +22,8 @@ import (
 	"github.com/slipway/slipway/forge/local"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/postgres"
+	_ "github.com/slipway/slipway/rollout/argorollouts" // registers the argo-rollouts canary driver
+	_ "github.com/slipway/slipway/rollout/webhook"      // registers the webhook canary driver
 	"github.com/slipway/slipway/sqlite"
 )
 

@@ -1,12 +1,7 @@
 package canary
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/slipway/slipway/rollout"
-	"github.com/slipway/slipway/rollout/argorollouts"
-	"github.com/slipway/slipway/rollout/webhook"
 )
 
 // DriverConfig is the `rollout:` block of an environment in slipway.yaml:
@@ -28,30 +23,11 @@ type DriverConfig struct {
 	Context    string `yaml:"context,omitempty" json:"context,omitempty"`
 }
 
-// NewDriver builds the configured driver for one canary target.
+// NewDriver builds the configured driver for one canary target through
+// the rollout registry (drivers register themselves by name).
 func (c DriverConfig) NewDriver(target rollout.Target) (rollout.Driver, error) {
-	switch c.Driver {
-	case "webhook":
-		var opts []webhook.Option
-		if c.TokenEnv != "" {
-			tok, ok := os.LookupEnv(c.TokenEnv)
-			if !ok {
-				return nil, fmt.Errorf("rollout.tokenEnv: environment variable %s is not set: export the runtime's token", c.TokenEnv)
-			}
-			opts = append(opts, webhook.WithToken(tok))
-		}
-		return webhook.New(c.URL, target, opts...)
-	case "argo-rollouts":
-		if c.Namespace == "" {
-			return nil, fmt.Errorf("rollout.namespace is required for the argo-rollouts driver")
-		}
-		name := c.Name
-		if name == "" {
-			name = target.Service
-		}
-		return argorollouts.NewFromConfig(c.Kubeconfig, c.Context, c.Namespace, name, target)
-	case "":
-		return nil, fmt.Errorf("rollout.driver is required: webhook or argo-rollouts")
-	}
-	return nil, fmt.Errorf("rollout.driver %q: use webhook or argo-rollouts", c.Driver)
+	return rollout.New(c.Driver, rollout.Settings{
+		"url": c.URL, "tokenEnv": c.TokenEnv,
+		"namespace": c.Namespace, "name": c.Name, "kubeconfig": c.Kubeconfig, "context": c.Context,
+	}, target)
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/slipway/slipway/rollout/argorollouts" // registers argo-rollouts
 	"github.com/slipway/slipway/rollout/webhook"
 )
 
@@ -17,7 +18,7 @@ func TestDriverConfig(t *testing.T) {
 		t.Fatalf("driver %T, want *webhook.Client", d)
 	}
 	for cfg, want := range map[DriverConfig]string{
-		{}:                            "rollout.driver is required",
+		{}:                            "rollout.driver is required: argo-rollouts or webhook",
 		{Driver: "flagger"}:           `rollout.driver "flagger"`,
 		{Driver: "webhook", URL: "x"}: "absolute http(s) URL",
 		{Driver: "webhook", URL: "http://x", TokenEnv: "UNSET_TOKEN_VAR_FOR_TEST"}: "UNSET_TOKEN_VAR_FOR_TEST is not set",

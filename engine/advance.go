@@ -103,7 +103,7 @@ func runsIn(s Step, state slipway.PromotionState) bool {
 
 // leaseTTL is how long a promotion's driver may be silent before another
 // process takes over; the lease is renewed every third of it.
-var leaseTTL = 15 * time.Second
+var leaseTTL = 6 * time.Second
 
 // errNotCurrent stops a pass whose promotion was superseded, settled by
 // someone else, or whose lease was lost: it must not touch Git again.

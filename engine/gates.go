@@ -20,6 +20,11 @@ type GateReport struct {
 	gate.Evaluation
 	PromotionID string `json:"promotion,omitempty"`
 	Release     string `json:"release,omitempty"`
+	// State and Status say where an active promotion is and why it waits
+	// there (a pull request under review, a canary, a git remote, forge or
+	// registry that does not answer since when).
+	State  slipway.PromotionState `json:"state,omitempty"`
+	Status string                 `json:"status,omitempty"`
 }
 
 // WindowClosed reports whether the sync-window gate (or a stop) holds the
@@ -56,7 +61,13 @@ func (r *GateReport) Text() string {
 		if r.Release != "" {
 			head += " (" + r.Release + ")"
 		}
+		if r.State != "" {
+			head += ": " + string(r.State)
+		}
 		head += "\n"
+		if r.Status != "" {
+			head += "  " + r.Status + "\n"
+		}
 	}
 	return head + r.Evaluation.Text()
 }
@@ -76,7 +87,16 @@ func (e *Engine) Why(ctx context.Context, service, env string) (*GateReport, err
 		return nil, err
 	}
 	if len(active) > 0 {
-		return e.evaluateGates(ctx, active[len(active)-1])
+		p := active[len(active)-1]
+		rep, err := e.evaluateGates(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		rep.State = p.State
+		if p.State != slipway.StateWaiting || strings.Contains(p.Reason, " unreachable since ") {
+			rep.Status = p.Reason
+		}
+		return rep, nil
 	}
 	prev := e.Cfg.Previous(env)
 	if prev == nil {

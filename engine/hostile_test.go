@@ -321,6 +321,9 @@ func TestAnUnreachableRemoteWaitsAndSaysSince(t *testing.T) {
 		t.Fatalf("while the remote is down: %+v", got)
 	}
 	since := got.Reason
+	if rep, err := f.e.Why(ctx, "api", "prod"); err != nil || !strings.Contains(rep.Text(), "waiting: git remote unreachable since ") {
+		t.Fatalf("why must say the remote is down since when: %v\n%s", err, rep.Text())
+	}
 	f.e.Reconcile(ctx)
 	if got, _ = f.e.Store.Promotions.Promotion(ctx, p.ID); got.Reason[:60] != since[:60] {
 		t.Fatalf("the outage's start moved: %q then %q", since, got.Reason)

@@ -40,6 +40,8 @@ type Env struct {
 	// 50, a short analysis of the world's health endpoint (failing for
 	// digests marked bad), setWeight 100.
 	Canary bool
+	// CanaryPause adds a pause of this long after the first canary step.
+	CanaryPause time.Duration
 }
 
 // Options shape a world.
@@ -194,7 +196,7 @@ func (w *World) config(setup bool) string {
       rollout: {driver: webhook, url: %q}
       steps:
         - setWeight: 50
-        - analysis:
+%s        - analysis:
             templates: [{templateName: health}]
         - setWeight: 100
       templates:
@@ -210,7 +212,7 @@ func (w *World) config(setup bool) string {
                 failureLimit: 0
                 successCondition: result < 0.05
                 provider: {web: {url: "%s/?digest={{args.canary-digest}}", jsonPath: "{$.errorRate}"}}
-`, w.runtimeSrv.URL, w.health.URL)
+`, w.runtimeSrv.URL, pauseStep(e.CanaryPause), w.health.URL)
 		}
 	}
 	return b.String()
@@ -267,3 +269,10 @@ func (w *World) GitDigest(service, env string) (string, error) {
 }
 
 var quiet = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+
+func pauseStep(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("        - pause: {duration: %ds}\n", int(d.Seconds()))
+}

@@ -345,3 +345,16 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+func init() {
+	rollout.Register("argo-rollouts", func(s rollout.Settings, target rollout.Target) (rollout.Driver, error) {
+		if s["namespace"] == "" {
+			return nil, fmt.Errorf("rollout.namespace is required for the argo-rollouts driver")
+		}
+		name := s["name"]
+		if name == "" {
+			name = target.Service
+		}
+		return NewFromConfig(s["kubeconfig"], s["context"], s["namespace"], name, target)
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -203,4 +204,18 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, body []byt
 		return nil, true, err
 	}
 	return nil, false, err
+}
+
+func init() {
+	rollout.Register("webhook", func(s rollout.Settings, target rollout.Target) (rollout.Driver, error) {
+		var opts []Option
+		if env := s["tokenEnv"]; env != "" {
+			tok, ok := os.LookupEnv(env)
+			if !ok {
+				return nil, fmt.Errorf("rollout.tokenEnv: environment variable %s is not set: export the runtime's token", env)
+			}
+			opts = append(opts, WithToken(tok))
+		}
+		return New(s["url"], target, opts...)
+	})
 }
