@@ -114,18 +114,16 @@ func (e *Engine) versionRequest(ctx context.Context, svc *config.Service, repo, 
 		return versioning.ReleaseRequest{}, invalid("%v", err)
 	}
 	if rp != nil {
-		if comp, err := rp.Component(svc.Name); err == nil {
+		if comp, i, err := rp.Pick(svc.Name); err == nil {
 			plan, err := versioning.Plan(ctx, repo, rp, versioning.PlanOptions{Target: commit})
 			if err != nil {
 				return versioning.ReleaseRequest{}, fmt.Errorf("release-please plan at %s: %w", short(commit), err)
 			}
 			req := versioning.ReleaseRequest{Request: comp.Request(repo, commit), ChangelogPath: comp.ChangelogPath}
 			req.Branches = e.branchPolicy(svc)
-			for i := range rp.Components {
-				if &rp.Components[i] == comp && plan[i].Released {
-					req.Rules.ReleaseAs = plan[i].Next
-					req.Dependencies = plan[i].Dependencies
-				}
+			if plan[i].Released {
+				req.Rules.ReleaseAs = plan[i].Next
+				req.Dependencies = plan[i].Dependencies
 			}
 			return req, nil
 		}

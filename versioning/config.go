@@ -74,14 +74,26 @@ type Config struct {
 
 // Component finds a component by name or path.
 func (c *Config) Component(name string) (*Component, error) {
+	comp, _, err := c.Pick(name)
+	return comp, err
+}
+
+// Pick chooses the component a command works on, the one way every command
+// does it: by name or path, or, with name "", the only component of a
+// single-component config. It also returns the component's index, which is
+// the index of its result in Plan's.
+func (c *Config) Pick(name string) (*Component, int, error) {
 	var names []string
 	for i := range c.Components {
-		if c.Components[i].Name == name || c.Components[i].Path == name {
-			return &c.Components[i], nil
+		if name == "" && len(c.Components) == 1 || c.Components[i].Name == name || c.Components[i].Path == name {
+			return &c.Components[i], i, nil
 		}
 		names = append(names, fmt.Sprintf("%q", c.Components[i].Name))
 	}
-	return nil, fmt.Errorf("no component %q in %s: known components are %s", name, ReleasePleaseConfigFile, strings.Join(names, ", "))
+	if name == "" {
+		return nil, -1, fmt.Errorf("%s has %d components: pass --component (one of %s)", ReleasePleaseConfigFile, len(c.Components), strings.Join(names, ", "))
+	}
+	return nil, -1, fmt.Errorf("no component %q in %s: known components are %s", name, ReleasePleaseConfigFile, strings.Join(names, ", "))
 }
 
 // rpSettings are the release-please options we honour, at the top level

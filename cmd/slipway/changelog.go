@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -99,18 +98,7 @@ func changelogRequest(f *changelogFlags) (versioning.Request, error) {
 	if cfg == nil {
 		return f.versionRequest()
 	}
-	name := f.component
-	if name == "" {
-		if len(cfg.Components) != 1 {
-			var names []string
-			for _, c := range cfg.Components {
-				names = append(names, c.Name)
-			}
-			return versioning.Request{}, &exitError{code: 2, err: fmt.Errorf("this repository has %d components: pass --component (one of %s)", len(cfg.Components), strings.Join(names, ", "))}
-		}
-		name = cfg.Components[0].Path
-	}
-	comp, err := cfg.Component(name)
+	comp, _, err := cfg.Pick(f.component)
 	if err != nil {
 		return versioning.Request{}, &exitError{code: 2, err: err}
 	}

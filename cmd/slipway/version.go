@@ -111,25 +111,17 @@ func versionNext(cmd *cobra.Command, f *versionFlags) ([]*versioning.Result, err
 			return nil, &exitError{code: 2, err: err}
 		}
 	}
-	var want *versioning.Component
+	want := -1
 	if f.component != "" {
-		if want, err = cfg.Component(f.component); err != nil {
+		if _, want, err = cfg.Pick(f.component); err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
 	}
 	results, err := versioning.Plan(ctx, f.repo, cfg, opts)
-	if err != nil {
-		return nil, err
+	if err != nil || want < 0 {
+		return results, err
 	}
-	if want == nil {
-		return results, nil
-	}
-	for i := range cfg.Components {
-		if &cfg.Components[i] == want {
-			return results[i : i+1], nil
-		}
-	}
-	return nil, fmt.Errorf("component %q vanished from the plan", f.component)
+	return results[want : want+1], nil
 }
 
 // printVersionResults prints one JSON object for one component (the
