@@ -217,9 +217,13 @@ func (e *Engine) windows(ctx context.Context, env *config.Environment) (*window.
 	switch {
 	case env.Gates.AppProject != "":
 		branch := e.Cfg.Branch(env)
-		data, err := e.GitOps.ShowFile(ctx, "origin/"+branch, env.Gates.AppProject)
+		tip, err := e.GitOps.RemoteBranch(ctx, branch)
 		if err != nil {
-			return nil, invalid("gates.appProject of %s: %s is not on branch %s of the GitOps repo: fix the path in %s", env.Name, env.Gates.AppProject, branch, e.Cfg.Path())
+			return nil, err
+		}
+		data, err := e.GitOps.ReadFile(ctx, tip, env.Gates.AppProject, pinFileLimit)
+		if err != nil {
+			return nil, invalid("gates.appProject of %s: %s on branch %s of the GitOps repo: %v; fix the path in %s", env.Name, env.Gates.AppProject, branch, err, e.Cfg.Path())
 		}
 		return window.Parse(env.Gates.AppProject+"@"+branch, data)
 	case env.Gates.WindowsFile != "":

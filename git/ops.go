@@ -122,29 +122,6 @@ func (r *Repo) Push(ctx context.Context, branch string) error {
 	return err
 }
 
-// FindTrailer returns the newest commit reachable from ref whose message has
-// the trailer "key: value" (exact), or "". Trailers make side effects
-// idempotent: before committing again, look for the commit already made.
-func (r *Repo) FindTrailer(ctx context.Context, ref, key, value string) (string, error) {
-	out, err := r.Run(ctx, "log", "-n", "1", "--format=%H", "--fixed-strings", "--grep", key+": "+value, ref, "--")
-	if err != nil {
-		return "", err
-	}
-	// --grep matches anywhere in the message; confirm it is the trailer itself.
-	if out == "" {
-		return "", nil
-	}
-	msg, err := r.Run(ctx, "log", "-n", "1", "--format=%B", out)
-	if err != nil {
-		return "", err
-	}
-	for _, l := range strings.Split(msg, "\n") {
-		if strings.TrimSpace(l) == key+": "+value {
-			return out, nil
-		}
-	}
-	return "", nil
-}
 
 // Revert makes a commit on HEAD that undoes sha (the first-parent side of a
 // merge commit), with the given message.
@@ -176,10 +153,6 @@ func (r *Repo) MergeNoFF(ctx context.Context, id Identity, ref, message string) 
 	return r.HeadSHA(ctx)
 }
 
-// LastCommitTouching returns the newest commit on ref that changed path.
-func (r *Repo) LastCommitTouching(ctx context.Context, ref, path string) (string, error) {
-	return r.Run(ctx, "log", "-n", "1", "--first-parent", "--format=%H", ref, "--", path)
-}
 
 // ShowFile returns the content of path at ref.
 func (r *Repo) ShowFile(ctx context.Context, ref, path string) ([]byte, error) {
