@@ -6,10 +6,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway/slipway"
@@ -18,6 +22,7 @@ import (
 	"github.com/slipway/slipway/forge/local"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/sqlite"
+	"github.com/slipway/slipway/tlog"
 )
 
 // Options say what to open.
@@ -53,7 +58,7 @@ func Open(ctx context.Context, o Options) (*engine.Engine, error) {
 	}
 	e := engine.New(&engine.Engine{
 		Cfg: o.Config, Store: st, GitOps: repo, Now: o.Now, Events: o.Events, Log: o.Log,
-		Controller: o.Controller,
+		Controller: o.Controller, AuditLog: &LazyLog{Path: TlogDir(o.StateDir)},
 	})
 	e.Forge = &local.Forge{Store: st.PullRequests, Repo: repo, Now: e.Now}
 	return e, nil
@@ -87,4 +92,68 @@ func redact(dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// TlogDir is where the transparency log of a state directory lives.
+func TlogDir(stateDir string) string { return filepath.Join(stateDir, "tlog") }
+
+// LazyLog is the state directory's transparency log, opened on its first
+// append or lookup: commands that only read it (`slipway audit verify`,
+// `show`, `checkpoint`) never start Tessera's appender, and one process
+// holds at most one *tlog.Log for it.
+type LazyLog struct {
+	Path string
+
+	mu  sync.Mutex
+	log *tlog.Log
+}
+
+func (l *LazyLog) open() (*tlog.Log, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.log == nil {
+		lg, err := tlog.Open(l.Path)
+		if err != nil {
+			return nil, err
+		}
+		l.log = lg
+	}
+	return l.log, nil
+}
+
+// Dir is the log's directory.
+func (l *LazyLog) Dir() string { return l.Path }
+
+// Append opens the log if needed and appends leaf (see tlog.Log.Append).
+func (l *LazyLog) Append(ctx context.Context, leaf tlog.Leaf) (uint64, error) {
+	lg, err := l.open()
+	if err != nil {
+		return 0, err
+	}
+	return lg.Append(ctx, leaf)
+}
+
+// Find looks leaf up (see tlog.Log.Find); a log not created yet holds
+// nothing and is not created.
+func (l *LazyLog) Find(ctx context.Context, leaf tlog.Leaf) (uint64, bool, error) {
+	if _, err := os.Stat(filepath.Join(l.Path, tlog.PublicKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	lg, err := l.open()
+	if err != nil {
+		return 0, false, err
+	}
+	return lg.Find(ctx, leaf)
+}
+
+// Close closes the log if it was opened; closing twice is a no-op.
+func (l *LazyLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.log == nil {
+		return nil
+	}
+	err := l.log.Close()
+	l.log = nil
+	return err
 }

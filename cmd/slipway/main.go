@@ -3,13 +3,17 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"runtime/debug"
+
+	"k8s.io/klog/v2"
 )
 
 func main() {
 	tuneGC()
+	quietKlog()
 	root := newRootCmd()
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "slipway:", err)
@@ -29,4 +33,13 @@ func tuneGC() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(64 << 20)
 	}
+}
+
+// quietKlog keeps Tessera's (klog) informational lines off the terminal:
+// its warnings and errors still reach stderr.
+func quietKlog() {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	fs.Set("legacy_stderr_threshold_behavior", "false")
+	fs.Set("stderrthreshold", "WARNING")
 }
