@@ -43,7 +43,8 @@ self-consistent: pin the key ` + "`slipway audit key`" + ` printed when the log 
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
-				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+				var failed error // a verification that fails is exit 1, whatever its cause
+				err = withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
 					out := cmd.OutOrStdout()
 					n, err := e.VerifyAudit(ctx)
 					if err != nil {
@@ -52,11 +53,16 @@ self-consistent: pin the key ` + "`slipway audit key`" + ` printed when the log 
 					fmt.Fprintf(out, "audit chain ok: %d entries\n", n)
 					rep, err := e.VerifyLog(ctx, opts)
 					if err != nil {
-						return &exitError{code: 1, err: err}
+						failed = err
+						return nil
 					}
 					printLogReport(out, rep, checkpoint)
 					return nil
 				})
+				if failed != nil {
+					return &exitError{code: 1, err: failed}
+				}
+				return err
 			},
 		}
 		c.Flags().StringVar(&checkpoint, "checkpoint", "", "a checkpoint saved earlier with `slipway audit checkpoint > FILE`: the log must extend it")
@@ -204,7 +210,7 @@ func printLogReport(out interface{ Write([]byte) (int, error) }, rep *engine.Log
 	if checkpoint != "" {
 		fmt.Fprintf(out, "  consistent with %s (%d leaves): nothing recorded then was changed or deleted\n", checkpoint, rep.SavedSize)
 	} else {
-		fmt.Fprintln(out, "  no saved checkpoint given (--checkpoint): a truncated log re-signed with the log's key would pass")
+		fmt.Fprintln(out, "  no saved checkpoint given (--checkpoint): a log and a store truncated together, the log re-signed with its key, would pass")
 	}
 	fmt.Fprintf(out, "  Git: %d pin commits on the GitOps remote set or revert their digests\n", rep.PinCommits)
 	if rep.FetchError != nil {
