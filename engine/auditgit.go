@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +60,7 @@ func (e *Engine) CheckPinCommit(ctx context.Context, c PinClaim) error {
 			return err
 		}
 	}
-	return judgeClaim(c, pins, before, after)
+	return judgeClaim(c, pins, before, after, nil)
 }
 
 func (e *Engine) claimPins(c PinClaim) (pinSet, error) {
@@ -86,13 +89,13 @@ func (e *Engine) onRemote(ctx context.Context, commit string) error {
 
 // judgeClaim decides a claim from the pin files before (the first parent)
 // and after (the commit). A side that must hold the digest must parse; a
-// side that must not may be unreadable.
-func judgeClaim(c PinClaim, pins pinSet, before, after map[string][]byte) error {
+// side that must not may be unreadable. cache may be nil.
+func judgeClaim(c PinClaim, pins pinSet, before, after map[string][]byte, cache *holdsCache) error {
 	must, mustNot := after, before
 	if !c.Sets {
 		must, mustNot = before, after
 	}
-	held, err := pins.holds(must, c.Digest)
+	held, err := cache.holds(pins, must, c.Digest)
 	switch {
 	case err != nil && c.Sets:
 		return fmt.Errorf("commit %s should pin %s for %s in %s, but its pins do not read: %v", short(c.Commit), digestShort(c.Digest), c.Service, c.Env, err)
@@ -103,7 +106,7 @@ func judgeClaim(c PinClaim, pins pinSet, before, after map[string][]byte) error 
 	case !held:
 		return fmt.Errorf("commit %s does not revert %s for %s in %s: its first parent does not pin it (it pins %s)", short(c.Commit), digestShort(c.Digest), c.Service, c.Env, orNone(pins.describe(must)))
 	}
-	if held, _ := pins.holds(mustNot, c.Digest); held {
+	if held, _ := cache.holds(pins, mustNot, c.Digest); held {
 		if c.Sets {
 			return fmt.Errorf("commit %s does not set %s for %s in %s: its first parent already pins it", short(c.Commit), digestShort(c.Digest), c.Service, c.Env)
 		}
@@ -112,23 +115,11 @@ func judgeClaim(c PinClaim, pins pinSet, before, after map[string][]byte) error 
 	return nil
 }
 
-// holds reports whether the pin files hold digest. Files that do not
-// contain the digest's hex at all cannot hold it: no YAML is parsed for
-// them (most of the sides a verification looks at).
+// holds reports whether the pin files hold digest (parsing them).
 func (s pinSet) holds(files map[string][]byte, digest string) (bool, error) {
 	want, err := s.files()
 	if err != nil {
 		return false, err
-	}
-	hex := []byte(strings.TrimPrefix(digest, "sha256:"))
-	found := false
-	for _, f := range want {
-		if bytes.Contains(files[f], hex) {
-			found = true
-		}
-	}
-	if !found {
-		return false, nil
 	}
 	if len(files) < len(want) {
 		return false, nil // a pin file is missing: nothing is pinned
@@ -150,54 +141,104 @@ func (s pinSet) describe(files map[string][]byte) string {
 	return digestShort(d)
 }
 
-// pinHistory is what the GitOps remote's history says about a set of pin
-// files: every commit on one of its branches that changes one of them
-// against its first parent, with the blobs before and after. Read with one
-// `git log`, so checking many claims costs one walk of history.
-type pinHistory struct {
-	commits map[string]*pinChange
+// holdsCache answers "do these pin files hold this digest" without parsing
+// YAML again for files that differ from ones already parsed only in the
+// digest. Whether a pin holds a digest depends on the file's structure,
+// not on which digest (every "sha256:<64 hex>" reads alike), so the answer
+// for the file with the digest replaced by a placeholder is the answer for
+// every digest. Files that do not contain the digest's hex cannot hold it
+// and are not parsed at all. A nil cache parses every time.
+type holdsCache struct {
+	mu sync.Mutex
+	m  map[string]holdsResult
 }
+
+type holdsResult struct {
+	held bool
+	err  error
+}
+
+var digestPlaceholder = []byte("\x01slipway-digest\x01")
+
+func (c *holdsCache) holds(s pinSet, files map[string][]byte, digest string) (bool, error) {
+	hex := []byte(strings.TrimPrefix(digest, "sha256:"))
+	found := false
+	for _, b := range files {
+		found = found || bytes.Contains(b, hex)
+	}
+	if !found {
+		return false, nil
+	}
+	key, ok := c.template(s, files, digest)
+	if !ok {
+		return s.holds(files, digest)
+	}
+	c.mu.Lock()
+	r, hit := c.m[key]
+	c.mu.Unlock()
+	if !hit {
+		r.held, r.err = s.holds(files, digest)
+		c.mu.Lock()
+		c.m[key] = r
+		c.mu.Unlock()
+	}
+	return r.held, r.err
+}
+
+// template is the cache key: the pin set and its files, each occurrence of
+// the digest replaced by a placeholder; false when it cannot be used.
+func (c *holdsCache) template(s pinSet, files map[string][]byte, digest string) (string, bool) {
+	if c == nil {
+		return "", false
+	}
+	var b bytes.Buffer
+	b.WriteString(s.target.Service + "\x00" + s.target.Env)
+	d := []byte(digest)
+	for _, f := range slices.Sorted(maps.Keys(files)) {
+		content := files[f]
+		if bytes.Contains(content, digestPlaceholder) {
+			return "", false
+		}
+		b.WriteString("\x00" + f + "\x00")
+		b.Write(bytes.ReplaceAll(content, d, digestPlaceholder))
+	}
+	return b.String(), true
+}
+
+// pinChanges is what commits changed in the pin files against their first
+// parent, with the blobs before and after, as `git log --raw` reports it.
+type pinChanges map[string]*pinChange
 
 type pinChange struct {
 	parents []string
-	files   map[string]blobPair // path → blobs; "" when the file is absent on that side
+	files   []fileChange
 }
 
-type blobPair struct{ before, after, beforeMode, afterMode string }
+type fileChange struct{ path, before, after, beforeMode, afterMode string }
 
 const nullSHA = "0000000000000000000000000000000000000000"
 
-// readPinHistory walks every branch of the remote (as fetched) once.
-func readPinHistory(ctx context.Context, repo *git.Repo, paths []string) (*pinHistory, error) {
-	h := &pinHistory{commits: map[string]*pinChange{}}
-	if len(paths) == 0 {
-		return h, nil
+// readFirstParentChanges walks the first-parent line of every branch of
+// the remote (as fetched) once, with what each commit changed under
+// prefix ("" for everything) against its first parent. Slipway's pin
+// commits and reverts are on that line: a direct push, a pull request's
+// merge commit (diffed against the branch it merged into), a revert.
+func readFirstParentChanges(ctx context.Context, repo *git.Repo, prefix string) (pinChanges, error) {
+	out := pinChanges{}
+	args := []string{"--literal-pathspecs", "log", "--first-parent", "--remotes", "-z", "--raw", "--no-abbrev", "--no-renames",
+		"--root", "--diff-merges=first-parent", "--format=C %H %P"}
+	if prefix != "" {
+		args = append(args, "--", prefix)
 	}
-	args := append([]string{"--literal-pathspecs", "log", "-z", "--raw", "--no-abbrev", "--no-renames", "--root",
-		"--full-history", "--diff-merges=first-parent", "--format=C %H %P", "--remotes", "--"}, paths...)
-	cmd := repo.Command(ctx, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	if err := stream(ctx, repo, args, nil, out.parse); err != nil {
+		return nil, fmt.Errorf("git log of the GitOps remote's branches: %w", err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	perr := h.parse(bufio.NewReaderSize(out, 1<<16))
-	if perr != nil {
-		io.Copy(io.Discard, out)
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("git log of the pin files: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return h, perr
+	return out, nil
 }
 
-// parse reads `git log -z --raw --format="C %H %P"`: a commit line, then
+// parse reads `-z --raw --format="C %H %P"`: a commit line, then
 // ":<modes> <blobs> <status>" and the path, each NUL-terminated.
-func (h *pinHistory) parse(r *bufio.Reader) error {
+func (h pinChanges) parse(r *bufio.Reader) error {
 	var cur *pinChange
 	for {
 		tok, err := r.ReadString(0)
@@ -212,42 +253,81 @@ func (h *pinHistory) parse(r *bufio.Reader) error {
 		case strings.HasPrefix(tok, "C "):
 			f := strings.Fields(tok[2:])
 			if len(f) == 0 {
-				return fmt.Errorf("git log: commit line %q", tok)
+				return fmt.Errorf("commit line %q", tok)
 			}
-			cur = &pinChange{parents: f[1:], files: map[string]blobPair{}}
-			h.commits[f[0]] = cur
+			cur = &pinChange{parents: f[1:]}
+			h[f[0]] = cur
 		case strings.HasPrefix(tok, ":"):
 			f := strings.Fields(tok[1:])
 			path, err := r.ReadString(0)
 			if err != nil || len(f) != 5 || cur == nil {
-				return fmt.Errorf("git log: raw line %q", tok)
+				return fmt.Errorf("raw line %q", tok)
 			}
-			p := blobPair{before: f[2], after: f[3], beforeMode: f[0], afterMode: f[1]}
-			if p.before == nullSHA {
-				p.before = ""
+			c := fileChange{path: strings.TrimSuffix(path, "\x00"), before: f[2], after: f[3], beforeMode: f[0], afterMode: f[1]}
+			if c.before == nullSHA {
+				c.before = ""
 			}
-			if p.after == nullSHA {
-				p.after = ""
+			if c.after == nullSHA {
+				c.after = ""
 			}
-			cur.files[strings.TrimSuffix(path, "\x00")] = p
+			cur.files = append(cur.files, c)
 		case tok == "":
 		default:
-			return fmt.Errorf("git log: unexpected %q", tok)
+			return fmt.Errorf("unexpected %q", tok)
 		}
 	}
 }
 
+// stream runs git with args, writing its stdin with in (in a goroutine:
+// git answers while it reads) and reading its stdout with out.
+func stream(ctx context.Context, repo *git.Repo, args []string, in func(*bufio.Writer), out func(*bufio.Reader) error) error {
+	cmd := repo.Command(ctx, args...)
+	var stdin io.WriteCloser
+	var err error
+	if in != nil {
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			return err
+		}
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if in != nil {
+		go func() {
+			w := bufio.NewWriterSize(stdin, 1<<16)
+			in(w)
+			w.Flush()
+			stdin.Close()
+		}()
+	}
+	perr := out(bufio.NewReaderSize(stdout, 1<<16))
+	if perr != nil {
+		io.Copy(io.Discard, stdout)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return perr
+}
+
 // claimFiles names, for one side of a commit, the object holding each pin
-// file: a blob id from the history, or "<commit>:<path>" for a file the
-// commit did not change (it is the same on both sides). "" is absent.
+// file: a blob id, or "<commit>:<path>" for a file the commit did not
+// change (it is the same on both sides). "" is absent.
 func (c *pinChange) claimFiles(commit string, files []string, after bool) (map[string]string, error) {
 	out := make(map[string]string, len(files))
 	for _, f := range files {
-		p, changed := c.files[f]
-		if !changed {
+		i := slices.IndexFunc(c.files, func(x fileChange) bool { return x.path == f })
+		if i < 0 {
 			out[f] = commit + ":" + f
 			continue
 		}
+		p := c.files[i]
 		blob, mode := p.before, p.beforeMode
 		if after {
 			blob, mode = p.after, p.afterMode
@@ -268,43 +348,23 @@ func catFiles(ctx context.Context, repo *git.Repo, names []string) (map[string][
 	if len(names) == 0 {
 		return out, nil
 	}
-	cmd := repo.Command(ctx, "cat-file", "--batch", "--buffer")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		w := bufio.NewWriterSize(stdin, 1<<16)
+	err := stream(ctx, repo, []string{"cat-file", "--batch", "--buffer"}, func(w *bufio.Writer) {
 		for _, n := range names {
 			w.WriteString(n)
 			w.WriteByte('\n')
 		}
-		w.Flush()
-		stdin.Close()
-	}()
-	r := bufio.NewReaderSize(stdout, 1<<16)
-	var rerr error
-	for _, n := range names {
-		if rerr = readObject(r, n, out); rerr != nil {
-			break
+	}, func(r *bufio.Reader) error {
+		for _, n := range names {
+			if err := readObject(r, n, out); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("git cat-file of the pin files: %w", err)
 	}
-	if rerr != nil {
-		io.Copy(io.Discard, stdout)
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return out, rerr
+	return out, nil
 }
 
 // readObject reads one `cat-file --batch` answer: "<id> <type> <size>\n"
@@ -312,25 +372,25 @@ func catFiles(ctx context.Context, repo *git.Repo, names []string) (map[string][
 func readObject(r *bufio.Reader, name string, out map[string][]byte) error {
 	head, err := r.ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("git cat-file: short output at %s", name)
+		return fmt.Errorf("short output at %s", name)
 	}
 	f := strings.Fields(head)
 	if len(f) == 2 && (f[1] == "missing" || f[1] == "ambiguous") {
 		return nil
 	}
 	if len(f) != 3 {
-		return fmt.Errorf("git cat-file: %q", head)
+		return fmt.Errorf("%q", head)
 	}
 	size, err := strconv.ParseInt(f[2], 10, 64)
 	if err != nil {
-		return fmt.Errorf("git cat-file: size %q", f[2])
+		return fmt.Errorf("size %q", f[2])
 	}
 	if size > pinFileLimit {
 		return fmt.Errorf("%s is %d bytes, over the %d-byte limit for a pin file", name, size, pinFileLimit)
 	}
 	body := make([]byte, size+1) // and the newline after it
 	if _, err := io.ReadFull(r, body); err != nil {
-		return fmt.Errorf("git cat-file: %s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if f[1] == "blob" {
 		out[name] = body[:size]
@@ -338,23 +398,37 @@ func readObject(r *bufio.Reader, name string, out map[string][]byte) error {
 	return nil
 }
 
-// claimChecker checks many claims on one environment's pins with one walk
-// of history and one read of the blobs involved.
+// claimChecker checks many claims on one environment's pins with three
+// git processes, none of which waits for the claims: one walk of the
+// first-parent lines of the remote's branches (what each commit changed in
+// the pins), one read of the pin files those changes name, and the
+// decisions, in parallel and mostly without parsing YAML (holdsCache).
+// A claim whose commit is not on those lines (a merged revert pull
+// request, a rewritten commit) is errNotPrefetched: check it alone.
 type claimChecker struct {
-	e    *Engine
-	hist *pinHistory
-	pins map[string]pinSet // by service
+	e       *Engine
+	env     string
+	pins    map[string]pinSet   // by service
+	files   map[string][]string // the pin files, by service
+	changes pinChanges
+	blobs   map[string][]byte
+	cache   *holdsCache
 }
 
-// newClaimChecker reads the history of the pins of every configured
-// service in env.
+// errNotPrefetched: the claim's commit is not among those the checker read
+// (another environment, or off the first-parent lines).
+var errNotPrefetched = errors.New("not prefetched")
+
+// newClaimChecker reads what the remote's branches say about the pins of
+// every configured service in env.
 func (e *Engine) newClaimChecker(ctx context.Context, env string) (*claimChecker, error) {
 	cfgEnv, _, err := e.Cfg.Environment(env)
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
-	c := &claimChecker{e: e, pins: map[string]pinSet{}}
-	var paths []string
+	c := &claimChecker{e: e, env: env, pins: map[string]pinSet{}, files: map[string][]string{}, cache: &holdsCache{m: map[string]holdsResult{}}}
+	paths := map[string]bool{}
+	var all []string
 	for _, svc := range e.Cfg.Services {
 		ps, err := e.pinsFor(cfgEnv, svc.Name, nil, "")
 		if err != nil {
@@ -364,130 +438,136 @@ func (e *Engine) newClaimChecker(ctx context.Context, env string) (*claimChecker
 		if err != nil {
 			continue
 		}
-		c.pins[svc.Name] = ps
-		paths = append(paths, files...)
+		c.pins[svc.Name], c.files[svc.Name] = ps, files
+		for _, f := range files {
+			paths[f] = true
+			all = append(all, f)
+		}
 	}
-	if c.hist, err = readPinHistory(ctx, e.GitOps, paths); err != nil {
+	if c.changes, err = readFirstParentChanges(ctx, e.GitOps, commonDir(all)); err != nil {
+		return nil, err
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, ch := range c.changes {
+		for _, f := range ch.files {
+			for _, b := range []string{f.before, f.after} {
+				if paths[f.path] && b != "" && !seen[b] {
+					seen[b] = true
+					names = append(names, b)
+				}
+			}
+		}
+	}
+	if c.blobs, err = catFiles(ctx, e.GitOps, names); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// sides are the pin files of a claim's commit and its first parent.
-type sides struct {
-	pins          pinSet
-	before, after map[string]string
-	err           error
+// commonDir is the directory every path is under ("" for the root).
+func commonDir(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	dir := path.Dir(paths[0])
+	for _, p := range paths[1:] {
+		for dir != "." && !strings.HasPrefix(p, dir+"/") {
+			dir = path.Dir(dir)
+		}
+	}
+	if dir == "." {
+		return ""
+	}
+	return dir
 }
 
 // check decides every claim (nil for "nothing to check"); the result is
-// by index. heads[i], when set, is a pull-request head that must pin
-// claims[i]'s digest and, if claims[i]'s commit is a merge, be its second
+// by index. heads[i], when set, is the pull-request head that was
+// reviewed: when claims[i]'s commit is a merge, it must be its second
 // parent.
-func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []string) ([]error, error) {
+func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []string) []error {
 	results := make([]error, len(claims))
-	plan := make([]sides, len(claims))
-	headPlan := make([]sides, len(claims))
-	var names []string
-	seen := map[string]bool{}
-	want := func(m map[string]string) {
-		for _, n := range m {
-			if n != "" && !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
+	var extra []string // files a commit did not change (multi-file pins)
+	type plan struct {
+		pins          pinSet
+		before, after map[string]string
 	}
+	plans := make([]plan, len(claims))
 	for i, cl := range claims {
 		if cl == nil {
 			continue
 		}
 		pins, ok := c.pins[cl.Service]
-		if !ok {
-			plan[i].err = fmt.Errorf("%s has no pins in %s in slipway.yaml: its pin commit cannot be checked", cl.Service, cl.Env)
+		ch := c.changes[cl.Commit]
+		switch {
+		case cl.Env != c.env:
+			results[i] = errNotPrefetched
+			continue
+		case !ok:
+			results[i] = fmt.Errorf("%s has no pins in %s in slipway.yaml: its pin commit cannot be checked", cl.Service, cl.Env)
+			continue
+		case ch == nil:
+			results[i] = errNotPrefetched
+			continue
+		case heads[i] != "" && len(ch.parents) == 2 && ch.parents[1] != heads[i]:
+			results[i] = fmt.Errorf("merge commit %s brought in %s, not the reviewed head %s", short(cl.Commit), short(ch.parents[1]), short(heads[i]))
 			continue
 		}
-		plan[i].pins = pins
-		files, _ := pins.files()
-		ch, ok := c.hist.commits[cl.Commit]
-		if !ok {
-			plan[i].err = errNotInHistory
+		files := c.files[cl.Service]
+		p := plan{pins: pins}
+		var err error
+		if p.before, err = ch.claimFiles(cl.Commit, files, false); err == nil {
+			p.after, err = ch.claimFiles(cl.Commit, files, true)
+		}
+		if err != nil {
+			results[i] = err
 			continue
 		}
-		if plan[i].before, plan[i].err = ch.claimFiles(cl.Commit, files, false); plan[i].err == nil {
-			plan[i].after, plan[i].err = ch.claimFiles(cl.Commit, files, true)
+		for _, m := range []map[string]string{p.before, p.after} {
+			for _, n := range m {
+				if _, ok := c.blobs[n]; !ok && strings.Contains(n, ":") {
+					extra = append(extra, n)
+				}
+			}
 		}
-		want(plan[i].before)
-		want(plan[i].after)
-		if heads[i] == "" {
-			continue
-		}
-		if len(ch.parents) == 2 && ch.parents[1] != heads[i] {
-			headPlan[i].err = fmt.Errorf("merge commit %s brought in %s, not the reviewed head %s", short(cl.Commit), short(ch.parents[1]), short(heads[i]))
-			continue
-		}
-		if hc, ok := c.hist.commits[heads[i]]; ok { // a squash merge's head may be gone: then the merge alone speaks
-			headPlan[i].pins = pins
-			headPlan[i].after, headPlan[i].err = hc.claimFiles(heads[i], files, true)
-			want(headPlan[i].after)
-		}
+		plans[i] = p
 	}
-	blobs, err := catFiles(ctx, c.e.GitOps, names)
+	more, err := catFiles(ctx, c.e.GitOps, extra)
 	if err != nil {
-		return nil, err
+		for i := range results {
+			if claims[i] != nil && results[i] == nil {
+				results[i] = err
+			}
+		}
+		return results
 	}
 	read := func(m map[string]string) map[string][]byte {
 		out := make(map[string][]byte, len(m))
 		for f, n := range m {
-			if b, ok := blobs[n]; ok {
+			if b, ok := c.blobs[n]; ok {
+				out[f] = b
+			} else if b, ok := more[n]; ok {
 				out[f] = b
 			}
 		}
 		return out
 	}
 	var wg sync.WaitGroup
-	next := make(chan int)
+	next := make(chan int, 256)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = c.decide(ctx, claims[i], heads[i], plan[i], headPlan[i], read)
+				results[i] = judgeClaim(*claims[i], plans[i].pins, read(plans[i].before), read(plans[i].after), c.cache)
 			}
 		})
 	}
 	for i := range claims {
-		if claims[i] != nil {
+		if claims[i] != nil && results[i] == nil {
 			next <- i
 		}
 	}
 	close(next)
 	wg.Wait()
-	return results, nil
-}
-
-var errNotInHistory = errors.New("not in history")
-
-func (c *claimChecker) decide(ctx context.Context, cl *PinClaim, head string, s, hs sides, read func(map[string]string) map[string][]byte) error {
-	if errors.Is(s.err, errNotInHistory) {
-		// Either not on any branch, or on one without changing the pins:
-		// ask Git which (only for claims that fail, so rarely).
-		if err := c.e.onRemote(ctx, cl.Commit); err != nil {
-			return err
-		}
-		return fmt.Errorf("commit %s does not change the pins of %s in %s", short(cl.Commit), cl.Service, cl.Env)
-	}
-	if s.err != nil {
-		return s.err
-	}
-	if err := judgeClaim(*cl, s.pins, read(s.before), read(s.after)); err != nil {
-		return err
-	}
-	if hs.err != nil {
-		return hs.err
-	}
-	if hs.after != nil {
-		if held, err := hs.pins.holds(read(hs.after), cl.Digest); !held || err != nil {
-			return fmt.Errorf("pull-request head %s does not pin %s for %s in %s (it pins %s)", short(head), digestShort(cl.Digest), cl.Service, cl.Env, orNone(hs.pins.describe(read(hs.after))))
-		}
-	}
-	return nil
+	return results
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,25 +25,29 @@ type VerifyLogOptions struct {
 // LogReport is what VerifyLog proved.
 type LogReport struct {
 	tlog.Report
-	PinCommits int // pin commits checked against the GitOps remote
-	Entries    int // audit entries matched with their leaves
+	ChainEntries int // audit entries whose hash chain verified
+	PinCommits   int // pin commits checked against the GitOps remote
+	Entries      int // audit entries matched with their leaves
 	// FetchError is set when the remote could not be fetched: Git was
 	// checked as the clone last saw it.
 	FetchError error
 }
 
-// VerifyLog checks the transparency log offline (tlog.Verify: signed
+// VerifyLog checks the audit chain in the store (VerifyAudit) and the
+// transparency log offline (tlog.Verify: signed
 // checkpoint, every leaf's inclusion, the tiles, consistency with a saved
 // checkpoint) and then each leaf against Git and the store: its pin commit
 // is on a branch of the GitOps remote and sets its digest (or, for an
-// abort or rollback, reverts it), the pull-request head that was merged
-// pins it, its promotion is the stored one, and an audit entry records it;
+// abort or rollback, reverts it), a merge brought in the pull-request head
+// that was reviewed, its promotion is the stored one, and an audit entry
+// records it;
 // finally every audit entry must have its leaf. The error names the first
 // bad leaf (a *tlog.VerifyError) or entry, and why.
 //
-// Git and the store are read while the tree is proven, and the pin
-// commits are checked with one walk of the remote's history and one
-// batch read of the pin files, so 100k leaves take seconds.
+// Git and the store are read while the tree is proven: the pin commits
+// are checked with one walk of the first-parent lines of the remote's
+// branches and one batch read of the pin files, so 100k leaves take
+// seconds (bench/auditverify).
 func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport, error) {
 	if e.AuditLog == nil {
 		return nil, errors.New("no transparency log is open")
@@ -58,50 +65,45 @@ func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport,
 		fetchErr = e.fresh(ctx, true)
 		checker, gitErr = e.newClaimChecker(ctx, prod)
 	})
-	wg.Go(func() { store, storeErr = e.readAuditStore(ctx) })
-	var leaves []tlog.Leaf
+	wg.Go(func() {
+		if store, storeErr = e.readAuditStore(ctx, prod); storeErr == nil {
+			storeErr = slipway.VerifyChain(store.entries)
+		}
+	})
+	leaves := make([]tlog.Leaf, 0, checkpointSize(e.AuditLog.Dir()))
 	rep, err := tlog.Verify(ctx, e.AuditLog.Dir(), tlog.VerifyOptions{
 		PublicKey: o.PublicKey, Checkpoint: o.Checkpoint, CheckpointName: o.CheckpointName,
 		OnLeaf: func(_ uint64, l tlog.Leaf) error { leaves = append(leaves, l); return nil },
 	})
 	wg.Wait()
+	if storeErr != nil {
+		return nil, storeErr
+	}
 	if err != nil {
-		if errors.Is(err, tlog.ErrNoLog) && storeErr == nil && len(store.entries) == 0 {
+		if errors.Is(err, tlog.ErrNoLog) && len(store.entries) == 0 {
 			return &LogReport{}, nil // nothing recorded, nothing to prove
 		}
 		return nil, err
 	}
-	if storeErr != nil {
-		return nil, storeErr
-	}
 	if gitErr != nil {
 		return nil, gitErr
 	}
-	out := &LogReport{Report: *rep, FetchError: fetchErr}
+	out := &LogReport{Report: *rep, ChainEntries: len(store.entries), FetchError: fetchErr}
 	claims, heads := make([]*PinClaim, len(leaves)), make([]string, len(leaves))
 	for i, l := range leaves {
-		claims[i], heads[i] = claimOf(l)
-		if claims[i] != nil {
+		if claims[i], heads[i] = claimOf(l); claims[i] != nil {
 			out.PinCommits++
-			if l.Env != prod {
-				claims[i] = nil // not production's: checked one by one below
-			}
 		}
 	}
-	gitResults, err := checker.check(ctx, claims, heads)
-	if err != nil {
-		return nil, err
-	}
+	gitResults := checker.check(ctx, claims, heads)
 	matched := make([]bool, len(store.entries))
 	for i, l := range leaves {
-		err := store.check(l, matched)
+		err := store.check(ctx, e, l, matched)
 		if err == nil {
 			err = gitResults[i]
 		}
-		if err == nil && claims[i] == nil {
-			if c, _ := claimOf(l); c != nil {
-				err = e.CheckPinCommit(ctx, *c)
-			}
+		if errors.Is(err, errNotPrefetched) {
+			err = e.CheckPinCommit(ctx, *claims[i]) // not production's, or off the first-parent lines: alone
 		}
 		if err != nil {
 			return nil, &tlog.VerifyError{Problem: tlog.ErrLeafCheck, Leaf: int64(i), Err: fmt.Errorf("%s %s/%s %s: %w", l.Kind, l.Service, l.Env, l.PromotionID, err)}
@@ -115,6 +117,24 @@ func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport,
 	}
 	out.Entries = len(store.entries)
 	return out, nil
+}
+
+// checkpointSize is the size the log's checkpoint claims (unverified: a
+// capacity hint), at most a million.
+func checkpointSize(dir string) int {
+	cp, err := tlog.ReadCheckpoint(dir)
+	if err != nil {
+		return 0
+	}
+	lines := strings.SplitN(string(cp), "\n", 3)
+	if len(lines) < 2 {
+		return 0
+	}
+	n, err := strconv.Atoi(lines[1])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return min(n, 1<<20)
 }
 
 // claimOf is what a leaf says its pin commit did, and the reviewed head;
@@ -140,9 +160,11 @@ type auditStore struct {
 	byKey      map[string]int // leafKey → index in entries
 }
 
-func (e *Engine) readAuditStore(ctx context.Context) (auditStore, error) {
+// readAuditStore reads the audit entries and env's promotions (where the
+// leaves are; another environment's promotion is read when a leaf names it).
+func (e *Engine) readAuditStore(ctx context.Context, env string) (auditStore, error) {
 	var s auditStore
-	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{})
+	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Env: env})
 	if err != nil {
 		return s, err
 	}
@@ -162,15 +184,20 @@ func (e *Engine) readAuditStore(ctx context.Context) (auditStore, error) {
 
 // leafKey pairs an audit entry with its leaf: the leaf's time is the entry's.
 func leafKey(kind, service, digest string, at time.Time) string {
-	return fmt.Sprintf("%s|%s|%s|%d", kind, service, digest, at.UnixNano())
+	return kind + "|" + service + "|" + digest + "|" + strconv.FormatInt(at.UnixNano(), 10)
 }
 
 // check compares a leaf with the store: its promotion exists and moved
 // that digest there, and an audit entry records the same change.
-func (s auditStore) check(l tlog.Leaf, matched []bool) error {
+func (s auditStore) check(ctx context.Context, e *Engine, l tlog.Leaf, matched []bool) error {
 	p := s.promotions[l.PromotionID]
 	if p == nil {
-		return fmt.Errorf("promotion %s is not in the store", l.PromotionID)
+		var err error
+		if p, err = e.Store.Promotions.Promotion(ctx, l.PromotionID); slipway.ErrorCode(err) == slipway.ENOTFOUND {
+			return fmt.Errorf("promotion %s is not in the store", l.PromotionID)
+		} else if err != nil {
+			return err
+		}
 	}
 	if p.Service != l.Service || p.Env != l.Env || p.Digest != l.Digest {
 		return fmt.Errorf("the store's %s moved %s of %s to %s, the leaf says %s of %s to %s", p.ID, digestShort(p.Digest), p.Service, p.Env, digestShort(l.Digest), l.Service, l.Env)
@@ -181,20 +208,22 @@ func (s auditStore) check(l tlog.Leaf, matched []bool) error {
 	}
 	matched[i] = true
 	x := s.entries[i]
-	for _, d := range []struct{ field, store, leaf string }{
-		{"promotion", x.PromotionID, l.PromotionID},
-		{"env", x.Env, l.Env},
-		{"pin commit", x.PinCommit, l.PinCommit},
-		{"pull request", fmt.Sprint(x.PR), fmt.Sprint(l.PR)},
-		{"approvers", fmt.Sprint(sortedUnique(x.Approvers)), fmt.Sprint(l.Approvers)},
-		{"signer", leafText(x.KeyID, 1024), l.Signer},
-	} {
-		if d.store == "" && (d.field == "promotion" || d.field == "env" || d.field == "signer") {
-			continue // hold-released entries name no promotion or env; old entries no signer
-		}
-		if d.store != d.leaf {
-			return fmt.Errorf("audit entry %d and the leaf disagree on the %s: the store says %q, the log %q", x.Seq, d.field, d.store, d.leaf)
-		}
+	differ := func(field string, store, leaf any) error {
+		return fmt.Errorf("audit entry %d and the leaf disagree on the %s: the store says %q, the log %q", x.Seq, field, fmt.Sprint(store), fmt.Sprint(leaf))
+	}
+	switch {
+	case x.PromotionID != "" && x.PromotionID != l.PromotionID: // hold-released entries name no promotion or env
+		return differ("promotion", x.PromotionID, l.PromotionID)
+	case x.Env != "" && x.Env != l.Env:
+		return differ("env", x.Env, l.Env)
+	case x.PinCommit != l.PinCommit:
+		return differ("pin commit", x.PinCommit, l.PinCommit)
+	case int64(x.PR) != l.PR:
+		return differ("pull request", x.PR, l.PR)
+	case !slices.Equal(sortedUnique(x.Approvers), l.Approvers) && len(x.Approvers)+len(l.Approvers) > 0:
+		return differ("approvers", sortedUnique(x.Approvers), l.Approvers)
+	case x.KeyID != "" && leafText(x.KeyID, 1024) != l.Signer:
+		return differ("signer", x.KeyID, l.Signer)
 	}
 	if l.Kind == tlog.KindPromoted && p.PinCommit != l.PinCommit || (l.Kind == tlog.KindAborted || l.Kind == tlog.KindRolledBack) && l.PinCommit != "" && p.Revert != l.PinCommit {
 		return fmt.Errorf("the store's %s has pin commit %s and revert %s, the leaf names %s", p.ID, orNone(short(p.PinCommit)), orNone(short(p.Revert)), short(l.PinCommit))
