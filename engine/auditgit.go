@@ -207,7 +207,10 @@ func (c *holdsCache) template(s pinSet, files map[string][]byte, digest string) 
 
 // pinChanges is what commits changed in the pin files against their first
 // parent, with the blobs before and after, as `git log --raw` reports it.
-type pinChanges map[string]*pinChange
+type pinChanges struct {
+	commits map[string]*pinChange
+	onFile  func(fileChange) // called for each file change as it is read
+}
 
 type pinChange struct {
 	parents []string
@@ -223,22 +226,23 @@ const nullSHA = "0000000000000000000000000000000000000000"
 // prefix ("" for everything) against its first parent. Slipway's pin
 // commits and reverts are on that line: a direct push, a pull request's
 // merge commit (diffed against the branch it merged into), a revert.
-func readFirstParentChanges(ctx context.Context, repo *git.Repo, prefix string) (pinChanges, error) {
-	out := pinChanges{}
+func readFirstParentChanges(ctx context.Context, repo *git.Repo, prefix string, onFile func(fileChange)) (pinChanges, error) {
+	out := pinChanges{onFile: onFile}
 	args := []string{"--literal-pathspecs", "log", "--first-parent", "--remotes", "-z", "--raw", "--no-abbrev", "--no-renames",
 		"--root", "--diff-merges=first-parent", "--format=C %H %P"}
 	if prefix != "" {
 		args = append(args, "--", prefix)
 	}
 	if err := stream(ctx, repo, args, nil, out.parse); err != nil {
-		return nil, fmt.Errorf("git log of the GitOps remote's branches: %w", err)
+		return pinChanges{}, fmt.Errorf("git log of the GitOps remote's branches: %w", err)
 	}
 	return out, nil
 }
 
 // parse reads `-z --raw --format="C %H %P"`: a commit line, then
 // ":<modes> <blobs> <status>" and the path, each NUL-terminated.
-func (h pinChanges) parse(r *bufio.Reader) error {
+func (h *pinChanges) parse(r *bufio.Reader) error {
+	h.commits = map[string]*pinChange{}
 	var cur *pinChange
 	for {
 		tok, err := r.ReadString(0)
@@ -256,7 +260,7 @@ func (h pinChanges) parse(r *bufio.Reader) error {
 				return fmt.Errorf("commit line %q", tok)
 			}
 			cur = &pinChange{parents: f[1:]}
-			h[f[0]] = cur
+			h.commits[f[0]] = cur
 		case strings.HasPrefix(tok, ":"):
 			f := strings.Fields(tok[1:])
 			path, err := r.ReadString(0)
@@ -271,6 +275,9 @@ func (h pinChanges) parse(r *bufio.Reader) error {
 				c.after = ""
 			}
 			cur.files = append(cur.files, c)
+			if h.onFile != nil {
+				h.onFile(c)
+			}
 		case tok == "":
 		default:
 			return fmt.Errorf("unexpected %q", tok)
@@ -355,7 +362,11 @@ func catFiles(ctx context.Context, repo *git.Repo, names []string) (map[string][
 		}
 	}, func(r *bufio.Reader) error {
 		for _, n := range names {
-			if err := readObject(r, n, out); err != nil {
+			head, err := r.ReadString('\n')
+			if err != nil {
+				return fmt.Errorf("short output at %s", n)
+			}
+			if err := readObject(r, head, n, out); err != nil {
 				return err
 			}
 		}
@@ -367,13 +378,10 @@ func catFiles(ctx context.Context, repo *git.Repo, names []string) (map[string][
 	return out, nil
 }
 
-// readObject reads one `cat-file --batch` answer: "<id> <type> <size>\n"
-// and the content, or "<name> missing\n".
-func readObject(r *bufio.Reader, name string, out map[string][]byte) error {
-	head, err := r.ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("short output at %s", name)
-	}
+// readObject reads the content of one `cat-file --batch` answer whose
+// header line is head ("<id> <type> <size>", or "<name> missing") into
+// out[name].
+func readObject(r *bufio.Reader, head, name string, out map[string][]byte) error {
 	f := strings.Fields(head)
 	if len(f) == 2 && (f[1] == "missing" || f[1] == "ambiguous") {
 		return nil
@@ -444,25 +452,59 @@ func (e *Engine) newClaimChecker(ctx context.Context, env string) (*claimChecker
 			all = append(all, f)
 		}
 	}
-	if c.changes, err = readFirstParentChanges(ctx, e.GitOps, commonDir(all)); err != nil {
-		return nil, err
-	}
-	var names []string
+	// The pin files are read as the walk names them: two git processes
+	// at once.
+	blobs := make(chan string, 4096)
+	var catErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { c.blobs, catErr = catBlobs(ctx, e.GitOps, blobs) })
 	seen := map[string]bool{}
-	for _, ch := range c.changes {
-		for _, f := range ch.files {
-			for _, b := range []string{f.before, f.after} {
-				if paths[f.path] && b != "" && !seen[b] {
-					seen[b] = true
-					names = append(names, b)
-				}
+	c.changes, err = readFirstParentChanges(ctx, e.GitOps, commonDir(all), func(f fileChange) {
+		for _, b := range []string{f.before, f.after} {
+			if paths[f.path] && b != "" && !seen[b] {
+				seen[b] = true
+				blobs <- b
 			}
 		}
-	}
-	if c.blobs, err = catFiles(ctx, e.GitOps, names); err != nil {
+	})
+	close(blobs)
+	wg.Wait()
+	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return c, catErr
+}
+
+// catBlobs reads the blobs whose ids arrive on ids, with one `git
+// cat-file --batch` process, keyed by id; missing ones are left out.
+func catBlobs(ctx context.Context, repo *git.Repo, ids <-chan string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := stream(ctx, repo, []string{"cat-file", "--batch", "--buffer"}, func(w *bufio.Writer) {
+		for id := range ids {
+			w.WriteString(id)
+			w.WriteByte('\n')
+		}
+	}, func(r *bufio.Reader) error {
+		for {
+			head, err := r.ReadString('\n')
+			if err == io.EOF && head == "" {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			id, _, _ := strings.Cut(head, " ")
+			if err := readObject(r, head, id, out); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		for range ids { // let the walk finish
+		}
+		return nil, fmt.Errorf("git cat-file of the pin files: %w", err)
+	}
+	return out, nil
 }
 
 // commonDir is the directory every path is under ("" for the root).
@@ -499,7 +541,7 @@ func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []st
 			continue
 		}
 		pins, ok := c.pins[cl.Service]
-		ch := c.changes[cl.Commit]
+		ch := c.changes.commits[cl.Commit]
 		switch {
 		case cl.Env != c.env:
 			results[i] = errNotPrefetched
