@@ -97,6 +97,22 @@ func redact(dsn string) string {
 // TlogDir is where the transparency log of a state directory lives.
 func TlogDir(stateDir string) string { return filepath.Join(stateDir, "tlog") }
 
+// LogKey returns the verifier key of the state directory's transparency
+// log (what `slipway audit key` prints), creating the log on first use.
+func LogKey(stateDir string) (string, error) {
+	dir := TlogDir(stateDir)
+	k, err := tlog.ReadPublicKey(dir)
+	if !errors.Is(err, tlog.ErrNoLog) {
+		return k, err
+	}
+	l, err := tlog.Open(dir)
+	if err != nil {
+		return "", err
+	}
+	k = l.PublicKey()
+	return k, l.Close()
+}
+
 // LazyLog is the state directory's transparency log, opened on its first
 // append or lookup: commands that only read it (`slipway audit verify`,
 // `show`, `checkpoint`) never start Tessera's appender, and one process

@@ -9,7 +9,6 @@ import (
 	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/oci/ocilocal"
-	"github.com/slipway/slipway/tlog"
 	"github.com/slipway/slipway/trust/sigstorelocal"
 )
 
@@ -20,17 +19,6 @@ const (
 	sourceRepo = "https://github.com/acme/api"
 	workflow   = ".github/workflows/release.yml"
 )
-
-// logKey creates the transparency log (what `slipway audit key` does on
-// first use) and returns its verifier key.
-func logKey(dir string) (string, error) {
-	l, err := tlog.Open(dir)
-	if err != nil {
-		return "", err
-	}
-	k := l.PublicKey()
-	return k, l.Close()
-}
 
 // setup creates the repositories, the registry, the signing key, the runtime
 // and slipway.yaml.
@@ -85,7 +73,7 @@ func (s *story) setup(ctx context.Context) error {
 	if err := os.WriteFile(r.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	if r.LogKey, err = logKey(app.TlogDir(r.StateDir)); err != nil {
+	if r.LogKey, err = app.LogKey(r.StateDir); err != nil {
 		return err
 	}
 	s.say("setup", "", "transparency log created; its key, pinned for later checks: %s", r.LogKey)

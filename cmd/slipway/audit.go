@@ -91,7 +91,7 @@ self-consistent: pin the key ` + "`slipway audit key`" + ` printed when the log 
 			Short: "Print the transparency log's verifier key (creating the log on first use); keep it outside this machine",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				k, err := logKey(app.TlogDir(g.stateDir))
+				k, err := app.LogKey(g.stateDir)
 				if err != nil {
 					return &exitError{code: 1, err: err}
 				}
@@ -229,18 +229,4 @@ func printLogReport(out io.Writer, rep *engine.LogReport, checkpoint string) {
 		fmt.Fprintf(out, "  (the remote was unreachable: checked against the clone as last fetched: %v)\n", rep.FetchError)
 	}
 	fmt.Fprintf(out, "  store: %d audit entries match their leaves\n", rep.Entries)
-}
-
-// logKey returns the log's verifier key, creating the log on first use.
-func logKey(dir string) (string, error) {
-	k, err := tlog.ReadPublicKey(dir)
-	if !errors.Is(err, tlog.ErrNoLog) {
-		return k, err
-	}
-	l, err := tlog.Open(dir)
-	if err != nil {
-		return "", err
-	}
-	k = l.PublicKey()
-	return k, l.Close()
 }
