@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -648,4 +649,62 @@ func copyDir(t *testing.T, from, to string) {
 	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
 		t.Fatalf("cp %s: %v: %s", from, err, out)
 	}
+}
+
+// FuzzPinChangesParse: whatever `git log -z --raw` prints (or an attacker
+// makes it print), the parser returns an error or changes that hold
+// together; it never panics.
+func FuzzPinChangesParse(f *testing.F) {
+	f.Add("C 1111111111111111111111111111111111111111 2222222222222222222222222222222222222222\x00\n:100644 100644 " + strings.Repeat("a", 40) + " " + strings.Repeat("b", 40) + " M\x00envs/prod/api.yaml\x00")
+	f.Add("C 1111111111111111111111111111111111111111\x00\n:000000 100644 " + nullSHA + " " + strings.Repeat("b", 40) + " A\x00a b\x00:100644 000000 " + strings.Repeat("b", 40) + " " + nullSHA + " D\x00c\x00")
+	f.Add(":100644 100644 x y M\x00p\x00")
+	f.Add("C \x00")
+	f.Fuzz(func(t *testing.T, out string) {
+		h := pinChanges{}
+		if err := h.parse(bufio.NewReader(strings.NewReader(out))); err != nil {
+			return
+		}
+		for sha, c := range h.commits {
+			if sha == "" || c == nil {
+				t.Fatalf("commit %q: %+v", sha, c)
+			}
+			for _, fc := range c.files {
+				if fc.before == nullSHA || fc.after == nullSHA {
+					t.Fatalf("null blob kept: %+v", fc)
+				}
+			}
+		}
+	})
+}
+
+// FuzzRekorEntry: a build's recorded Rekor entry either parses into what a
+// leaf accepts or is left out.
+func FuzzRekorEntry(f *testing.F) {
+	f.Add("3:" + strings.Repeat("ab", 32))
+	f.Add("-1:" + strings.Repeat("ab", 32))
+	f.Add("9007199254740993:" + strings.Repeat("0", 80))
+	f.Add("12:XYZ")
+	f.Fuzz(func(t *testing.T, s string) {
+		r := rekorEntry(s)
+		if r == nil {
+			return
+		}
+		l := tlog.Leaf{Kind: "promoted", Service: "api", Env: "prod", PromotionID: "p-1", Digest: "sha256:" + strings.Repeat("0", 64), Rekor: r, Time: time.Unix(1, 0)}
+		if err := l.Validate(); err != nil {
+			t.Fatalf("%q parsed to %+v, which a leaf refuses: %v", s, r, err)
+		}
+	})
+}
+
+// FuzzLeafText: any reason fits a leaf once made leafText.
+func FuzzLeafText(f *testing.F) {
+	for _, s := range []string{"canary passed", " two\nlines\t", "bidi \u202e override", strings.Repeat("é", 3000), "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := tlog.Leaf{Kind: "promoted", Service: "api", Env: "prod", PromotionID: "p-1", Digest: "sha256:" + strings.Repeat("0", 64), Reason: leafText(s, 4096), Signer: leafText(s, 1024), Time: time.Unix(1, 0)}
+		if err := l.Validate(); err != nil {
+			t.Fatalf("leafText(%q) = %q: %v", s, l.Reason, err)
+		}
+	})
 }

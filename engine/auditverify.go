@@ -83,6 +83,9 @@ func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport,
 		if errors.Is(err, tlog.ErrNoLog) && len(store.entries) == 0 {
 			return &LogReport{}, nil // nothing recorded, nothing to prove
 		}
+		if errors.Is(err, tlog.ErrNoLog) {
+			return nil, fmt.Errorf("the store holds %d audit entries but %s holds no transparency log: if they predate it, `slipway audit sync` logs them; otherwise the log was deleted (%w)", len(store.entries), e.AuditLog.Dir(), err)
+		}
 		return nil, err
 	}
 	if gitErr != nil {

@@ -205,7 +205,7 @@ func rekorEntry(s string) *tlog.RekorEntry {
 	}
 	n, err := strconv.ParseInt(s[:i], 10, 64)
 	uuid := s[i+1:]
-	if err != nil || n < 0 || (len(uuid) != 64 && len(uuid) != 80) || strings.Trim(uuid, "0123456789abcdef") != "" {
+	if err != nil || n < 0 || n > 1<<53-1 || (len(uuid) != 64 && len(uuid) != 80) || strings.Trim(uuid, "0123456789abcdef") != "" {
 		return nil
 	}
 	return &tlog.RekorEntry{LogIndex: n, UUID: uuid}
