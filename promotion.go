@@ -115,6 +115,9 @@ func (p *Promotion) BranchName() string {
 
 // Transition is one row of a promotion's history.
 type Transition struct {
+	// Seq orders transitions across all promotions as the store recorded
+	// them: what happened before what, whatever the clocks said.
+	Seq         int64
 	PromotionID string
 	From, To    PromotionState
 	Reason      string

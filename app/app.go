@@ -6,10 +6,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway/slipway"
@@ -25,6 +29,7 @@ import (
 	_ "github.com/slipway/slipway/rollout/argorollouts" // registers the argo-rollouts canary driver
 	_ "github.com/slipway/slipway/rollout/webhook"      // registers the webhook canary driver
 	"github.com/slipway/slipway/sqlite"
+	"github.com/slipway/slipway/tlog"
 )
 
 // Options say what to open.
@@ -60,7 +65,7 @@ func Open(ctx context.Context, o Options) (*engine.Engine, error) {
 	}
 	e := engine.New(&engine.Engine{
 		Cfg: o.Config, Store: st, GitOps: repo, Now: o.Now, Events: o.Events, Log: o.Log,
-		Controller: o.Controller,
+		Controller: o.Controller, AuditLog: &LazyLog{Path: TlogDir(o.StateDir)},
 	})
 	if e.Forge, err = openForge(o.Config, st, repo, e); err != nil {
 		st.Close()
@@ -114,4 +119,84 @@ func redact(dsn string) string {
 		}
 	}
 	return dsn
+}
+
+// TlogDir is where the transparency log of a state directory lives.
+func TlogDir(stateDir string) string { return filepath.Join(stateDir, "tlog") }
+
+// LogKey returns the verifier key of the state directory's transparency
+// log (what `slipway audit key` prints), creating the log on first use.
+func LogKey(stateDir string) (string, error) {
+	dir := TlogDir(stateDir)
+	k, err := tlog.ReadPublicKey(dir)
+	if !errors.Is(err, tlog.ErrNoLog) {
+		return k, err
+	}
+	l, err := tlog.Open(dir)
+	if err != nil {
+		return "", err
+	}
+	k = l.PublicKey()
+	return k, l.Close()
+}
+
+// LazyLog is the state directory's transparency log, opened on its first
+// append or lookup: commands that only read it (`slipway audit verify`,
+// `show`, `checkpoint`) never start Tessera's appender, and one process
+// holds at most one *tlog.Log for it.
+type LazyLog struct {
+	Path string
+
+	mu  sync.Mutex
+	log *tlog.Log
+}
+
+func (l *LazyLog) open() (*tlog.Log, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.log == nil {
+		lg, err := tlog.Open(l.Path)
+		if err != nil {
+			return nil, err
+		}
+		l.log = lg
+	}
+	return l.log, nil
+}
+
+// Dir is the log's directory.
+func (l *LazyLog) Dir() string { return l.Path }
+
+// Append opens the log if needed and appends leaf (see tlog.Log.Append).
+func (l *LazyLog) Append(ctx context.Context, leaf tlog.Leaf) (uint64, error) {
+	lg, err := l.open()
+	if err != nil {
+		return 0, err
+	}
+	return lg.Append(ctx, leaf)
+}
+
+// Find looks leaf up (see tlog.Log.Find); a log not created yet holds
+// nothing and is not created.
+func (l *LazyLog) Find(ctx context.Context, leaf tlog.Leaf) (uint64, bool, error) {
+	if _, err := os.Stat(filepath.Join(l.Path, tlog.PublicKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		return 0, false, nil
+	}
+	lg, err := l.open()
+	if err != nil {
+		return 0, false, err
+	}
+	return lg.Find(ctx, leaf)
+}
+
+// Close closes the log if it was opened; closing twice is a no-op.
+func (l *LazyLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.log == nil {
+		return nil
+	}
+	err := l.log.Close()
+	l.log = nil
+	return err
 }

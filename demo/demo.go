@@ -7,7 +7,6 @@ package demo
 
 import (
 	"context"
-	"crypto"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +45,12 @@ type Result struct {
 	HotfixBranch    string
 	HotfixProd      *slipway.Promotion
 	MainAfterHotfix *slipway.Release
-	Timeline        []engine.Event
+	// LogKey is the transparency log's verifier key, pinned at setup
+	// (`slipway audit key`); Checkpoint the checkpoint saved once v1.0.0
+	// reached prod (`slipway audit checkpoint > FILE`).
+	LogKey     string
+	Checkpoint []byte
+	Timeline   []engine.Event
 	// Close stops what KeepServers left running.
 	Close func()
 }
@@ -117,7 +121,7 @@ type story struct {
 	clock    *clock
 	registry *ocilocal.Registry
 	runtime  *Runtime
-	signer   crypto.Signer
+	ci       trust.SignatureMaker // CI's keyless identity, logged in the in-process Sigstore's Rekor
 	app      *git.Repo
 	eng      *engine.Engine
 }
@@ -202,7 +206,9 @@ func (s *story) commit(user, msg string, files map[string]string) (string, error
 }
 
 // buildImage is CI: it builds the image for HEAD of the app repo, pushes it
-// and (unless unsigned) signs it with the service's key.
+// and (unless unsigned) signs it keyless as the release workflow, with an
+// SPDX SBOM and SLSA provenance attested the same way (cosign v3's
+// Sigstore bundles, each logged in Rekor).
 func (s *story) buildImage(ctx context.Context, version string, errorRate float64, sign bool) (oci.Reference, string, error) {
 	sha, err := run(s.res.AppRepo, nil, "git", "rev-parse", "HEAD")
 	if err != nil {
@@ -218,10 +224,17 @@ func (s *story) buildImage(ctx context.Context, version string, errorRate float6
 	}
 	what := "pushed (unsigned)"
 	if sign {
-		if _, err := oci.Sign(ctx, ref, s.signer, opts); err != nil {
+		if _, err := oci.SignBundleWith(ctx, ref, s.ci, opts); err != nil {
 			return oci.Reference{}, "", err
 		}
-		what = "pushed and signed"
+		attest := oci.AttestOptions{Options: opts, Format: oci.FormatSigstoreBundle}
+		if _, err := oci.Attest(ctx, ref, s.ci, oci.PredicateSPDX, oci.SPDXDocument(service), attest); err != nil {
+			return oci.Reference{}, "", err
+		}
+		if _, err := oci.Attest(ctx, ref, s.ci, oci.PredicateSLSAv1, oci.SLSAProvenanceV1(sourceRepo, workflow, sha), attest); err != nil {
+			return oci.Reference{}, "", err
+		}
+		what = "pushed, signed keyless by the release workflow, SBOM and provenance attested"
 	}
 	s.say("ci", short(sha), "built %s for %s: %s", ref, version, what)
 	return ref, sha, nil
@@ -263,8 +276,6 @@ func newClock(start time.Time) *clock { return &clock{start: start, base: time.N
 func (c *clock) Now() time.Time { return c.start.Add(time.Since(c.base) + c.offset).UTC() }
 
 func (c *clock) travel(d time.Duration) { c.offset += d }
-
-var _ = trust.GenerateKey
 
 // quietLog keeps the engine's log to errors: the demo's timeline already
 // shows every notice.

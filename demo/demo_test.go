@@ -17,6 +17,7 @@ import (
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/gitops"
+	"github.com/slipway/slipway/tlog"
 )
 
 // TestStory plays the demo (the same code `slipway demo` runs) and then
@@ -127,6 +128,35 @@ func TestStory(t *testing.T) {
 			if msg := gitOut(t, res.AppRepo, "tag", "-l", "--format=%(contents)", tag); !strings.Contains(msg, "Digest: "+b.Digest) {
 				t.Errorf("%s message does not name the digest:\n%s", tag, msg)
 			}
+		}
+	})
+
+	t.Run("transparency log", func(t *testing.T) {
+		var leaves []tlog.Leaf
+		if err := tlog.ReadLeaves(ctx, app.TlogDir(res.StateDir), 0, func(_ uint64, l tlog.Leaf) error { leaves = append(leaves, l); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		// v1.0.0 promoted, v1.1.0 aborted, then the hotfix: expedited, promoted.
+		if len(leaves) != 4 || leaves[0].Kind != tlog.KindPromoted || leaves[1].Kind != tlog.KindAborted || leaves[3].Kind != tlog.KindPromoted || leaves[3].Release != "v1.0.1" {
+			t.Fatalf("leaves: %+v", leaves)
+		}
+		good, bad := leaves[0], leaves[1]
+		// Keyless, logged in Rekor, with an SBOM and provenance: all bound.
+		if good.Digest != res.Good.Digest || good.Signer != res.Good.KeyID || !strings.Contains(good.Signer, "https://github.com/acme/api/.github/workflows/release.yml") ||
+			good.SignatureDigest != res.Good.SignatureDigest || good.Rekor == nil || good.Verdict != "Successful" || good.Measurements == "" ||
+			good.PR == 0 || good.PRHead == "" || len(good.Approvers) != 2 || good.Release != "v1.0.0" {
+			t.Errorf("promoted leaf: %+v", good)
+		}
+		if res.Good.SBOMDigest == "" || res.Good.Builder == "" || res.Good.RekorEntry == "" {
+			t.Errorf("intake recorded no SBOM, builder or Rekor entry: %+v", res.Good)
+		}
+		badProd, _ := e.Store.Promotions.Promotion(ctx, res.BadProd.ID)
+		if bad.PinCommit != badProd.Revert || bad.Verdict != "Failed" {
+			t.Errorf("aborted leaf should name the revert %s and the failed verdict: %+v", badProd.Revert, bad)
+		}
+		rep, err := e.VerifyLog(ctx, engine.VerifyLogOptions{PublicKey: res.LogKey, Checkpoint: res.Checkpoint})
+		if err != nil || rep.Size != 4 || rep.SavedSize != 1 || rep.PinCommits != 3 {
+			t.Fatalf("verify: %+v %v", rep, err)
 		}
 	})
 

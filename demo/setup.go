@@ -6,9 +6,18 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/oci/ocilocal"
-	"github.com/slipway/slipway/trust"
+	"github.com/slipway/slipway/trust/sigstorelocal"
+)
+
+// The release workflow that signs the demo's images.
+const (
+	ghIssuer   = "https://token.actions.githubusercontent.com"
+	ciSubject  = "https://github.com/acme/api/.github/workflows/release.yml@refs/heads/main"
+	sourceRepo = "https://github.com/acme/api"
+	workflow   = ".github/workflows/release.yml"
 )
 
 // setup creates the repositories, the registry, the signing key, the runtime
@@ -28,18 +37,20 @@ func (s *story) setup(ctx context.Context) error {
 	r.Image = s.registry.Repository("acme/api")
 	s.say("setup", r.Registry, "in-process OCI registry on %s", r.Registry)
 
-	if err := os.MkdirAll(filepath.Join(r.Dir, "keys"), 0o755); err != nil {
-		return err
-	}
-	priv, pub := filepath.Join(r.Dir, "keys", "cosign.key"), filepath.Join(r.Dir, "keys", "cosign.pub")
-	key, err := trust.WriteKeyPair(priv, pub)
+	// CI signs keyless: a Sigstore of our own (Fulcio-like CA, Rekor-like
+	// log, timestamp authority) stands in for the public one.
+	sigstore, err := sigstorelocal.New()
 	if err != nil {
 		return err
 	}
-	if s.signer, err = trust.LoadPrivateKey(priv); err != nil {
+	if err := os.MkdirAll(filepath.Join(r.Dir, "sigstore"), 0o755); err != nil {
 		return err
 	}
-	s.say("setup", short(key.ID), "generated the service's signing key (ECDSA P-256), public half in keys/cosign.pub")
+	if err := sigstore.WriteTrustedRoot(filepath.Join(r.Dir, "sigstore", "trusted_root.json")); err != nil {
+		return err
+	}
+	s.ci = sigstore.Keyless(ciSubject, ghIssuer, sigstorelocal.Options{Tlog: true, Timestamp: true})
+	s.say("setup", "sigstore/trusted_root.json", "in-process Sigstore: CI signs keyless as %s", ciSubject)
 
 	if s.runtime, err = StartRuntime(r.Image, true); err != nil {
 		return err
@@ -58,10 +69,14 @@ func (s *story) setup(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(r.Dir, "analysis", "error-rate.yaml"), []byte(errorRateTemplate), 0o644); err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf(configTemplate, r.GitOps, r.Image, s.runtime.DriverURL(), s.runtime.URL)
+	cfg := fmt.Sprintf(configTemplate, r.GitOps, r.Image, s.runtime.DriverURL(), s.runtime.URL, ghIssuer)
 	if err := os.WriteFile(r.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
+	if r.LogKey, err = app.LogKey(r.StateDir); err != nil {
+		return err
+	}
+	s.say("setup", "", "transparency log created; its key, pinned for later checks: %s", r.LogKey)
 	return s.open(ctx)
 }
 
@@ -171,7 +186,11 @@ groups:
 services:
   - name: api
     image: %[2]s
-    keys: [keys/cosign.pub]
+    identities:
+      - issuer: %[5]s
+        subjectRegExp: ^https://github\.com/acme/api/\.github/workflows/
+    trustedRoot: sigstore/trusted_root.json
+    require: {sbom: spdx, provenance: true, tlog: true}
 environments:
   - name: dev
     autoPromote: true

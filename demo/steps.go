@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/gitops"
+	"github.com/slipway/slipway/tlog"
 )
 
 func (s *story) steps() []storyStep {
@@ -27,7 +29,7 @@ func (s *story) steps() []storyStep {
 		{"the fix is released from it as v1.0.1 while main is at v1.1.0", s.hotfixRelease},
 		{"v1.0.1 expedited to prod past staging: approvals, window and canary still apply", s.hotfixExpedite},
 		{"main takes the fix: v1.1.1 does not repeat it in its changelog", s.hotfixOnMain},
-		{"the audit chain verifies", s.auditChain},
+		{"the audit chain and the transparency log verify", s.auditChain},
 	}
 }
 
@@ -166,7 +168,16 @@ func (s *story) prodGood(ctx context.Context) error {
 	if got := s.runtime.Stable(); got != s.res.Good.Digest {
 		return fmt.Errorf("runtime should run %s as stable, runs %q", s.res.Good.Digest, got)
 	}
-	return s.expectPinned("prod", s.res.Good.Digest)
+	if err := s.expectPinned("prod", s.res.Good.Digest); err != nil {
+		return err
+	}
+	// The operator keeps a checkpoint somewhere else: the log can never
+	// again be shorter than this, or different below it.
+	if s.res.Checkpoint, err = tlog.ReadCheckpoint(app.TlogDir(s.res.StateDir)); err != nil {
+		return err
+	}
+	s.say("audit", "", "checkpoint saved (`slipway audit checkpoint > FILE`)")
+	return nil
 }
 
 func (s *story) shipBad(ctx context.Context) error {
@@ -268,8 +279,28 @@ func (s *story) auditChain(ctx context.Context) error {
 		return fmt.Errorf("expected 4 audit entries (v1.0.0 promoted, v1.1.0 aborted, v1.0.1 expedited and promoted), found %d", n)
 	}
 	s.say("audit", "", "audit chain verified: %d entries", n)
+	rep, err := s.eng.VerifyLog(ctx, engine.VerifyLogOptions{PublicKey: s.res.LogKey, Checkpoint: s.res.Checkpoint, CheckpointName: "the checkpoint saved after v1.0.0"})
+	if err != nil {
+		return err
+	}
+	if rep.Size != 4 || rep.SavedSize != 1 || rep.PinCommits != 3 {
+		return fmt.Errorf("transparency log: %d leaves (%d under the saved checkpoint, %d pin commits), want 4 (1, 3)", rep.Size, rep.SavedSize, rep.PinCommits)
+	}
+	s.say("audit", fmt.Sprintf("root %x", rep.Root[:6]), "transparency log verified offline: %d leaves signed by the pinned key, consistent with the checkpoint saved after v1.0.0; each pin commit proven on the GitOps remote", rep.Size)
+	chain, err := s.eng.ReleaseChain(ctx, service, "v1.0.0")
+	if err != nil {
+		return err
+	}
+	if len(chain.Changes) != 1 || chain.Changes[0].Leaf == nil || chain.Build.SBOMDigest == "" || chain.Build.RekorEntry == "" {
+		return fmt.Errorf("the chain of v1.0.0 is incomplete: %+v", chain)
+	}
+	b, ch := chain.Build, chain.Changes[0]
+	s.say("audit", "v1.0.0", "signed %s by %s (Rekor entry %s), SBOM %s, built by %s", b.SignerKind, b.Signer, short(b.RekorEntry), digestShort(b.SBOMDigest), b.Builder)
+	s.say("audit", "v1.0.0", "approved by %d, pull request #%d, pin commit %s, analysis %s, transparency log leaf %d", len(ch.Approvals), ch.PR, short(ch.PinCommit), ch.Verdict, ch.Leaf.Index)
 	return nil
 }
+
+func digestShort(d string) string { return short(strings.TrimPrefix(d, "sha256:")) }
 
 // promotion finds the newest promotion of a digest into env.
 func (s *story) promotion(env, digest string) (*slipway.Promotion, error) {

@@ -9,8 +9,11 @@ import (
 
 // audit appends a production change to the hash-chained audit log: the
 // signed digest (and the key that verified it), the reviewed pin commit, the
-// pull request and its approvers, and the analysis verdict.
-// A change retried after a crash is recorded once.
+// pull request and its approvers, and the analysis verdict; the store then
+// appends its leaf to the transparency log (loggedAudit).
+// A change retried after a crash is recorded once: the entry found, its
+// leaf is appended again, which the log deduplicates (the leaf is rebuilt
+// from the entry, so it is the same).
 func (e *Engine) audit(ctx context.Context, kind string, p *slipway.Promotion, verdict string) error {
 	prior, err := e.Store.Audit.AuditOf(ctx, p.ID)
 	if err != nil {
@@ -18,7 +21,8 @@ func (e *Engine) audit(ctx context.Context, kind string, p *slipway.Promotion, v
 	}
 	for _, x := range prior {
 		if x.Kind == kind {
-			return nil
+			_, err := e.logEntry(ctx, &x)
+			return err
 		}
 	}
 	b, err := e.Store.Builds.Build(ctx, p.BuildID)

@@ -9,6 +9,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -47,6 +48,10 @@ type Engine struct {
 	// FetchMaxAge is how stale the clone's view of the remote may be before
 	// a read fetches (0: fetch before every read of the remote).
 	FetchMaxAge time.Duration
+	// AuditLog, when set, receives one leaf per audit entry (see
+	// loggedAudit); New wraps Store.Audit so every entry reaches it, and
+	// Close closes it.
+	AuditLog AuditLog
 
 	branches sync.Map // branch → *sync.Mutex, see run.lockBranch
 	fetchMu  sync.Mutex
@@ -72,6 +77,9 @@ func New(e *Engine) *Engine {
 	if e.Log == nil {
 		e.Log = slog.Default()
 	}
+	if e.AuditLog != nil {
+		e.Store.Audit = loggedAudit{AuditStore: e.Store.Audit, e: e}
+	}
 	if e.Owner == "" {
 		host, _ := os.Hostname()
 		e.Owner = fmt.Sprintf("%s:%d:%x", host, os.Getpid(), time.Now().UnixNano()&0xffffff)
@@ -79,12 +87,16 @@ func New(e *Engine) *Engine {
 	return e
 }
 
-// Close releases the store.
+// Close releases the transparency log and the store.
 func (e *Engine) Close() error {
-	if e.Store.Close == nil {
-		return nil
+	var logErr error
+	if e.AuditLog != nil {
+		logErr = e.AuditLog.Close()
 	}
-	return e.Store.Close()
+	if e.Store.Close == nil {
+		return logErr
+	}
+	return errors.Join(logErr, e.Store.Close())
 }
 
 func (e *Engine) emit(stage, ref, format string, args ...any) {

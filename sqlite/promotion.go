@@ -169,10 +169,10 @@ func (s *PromotionStore) History(ctx context.Context, id string) ([]slipway.Tran
 	return queryAll(ctx, s.DB, func(r rowScanner) (slipway.Transition, error) {
 		var t slipway.Transition
 		var from, to, at string
-		err := r.Scan(&t.PromotionID, &from, &to, &t.Reason, &at)
+		err := r.Scan(&t.Seq, &t.PromotionID, &from, &to, &t.Reason, &at)
 		t.From, t.To, t.At = slipway.PromotionState(from), slipway.PromotionState(to), parseTS(at)
 		return t, err
-	}, `SELECT promotion_id, from_state, to_state, reason, at FROM transitions WHERE promotion_id = ? ORDER BY id`, id)
+	}, `SELECT id, promotion_id, from_state, to_state, reason, at FROM transitions WHERE promotion_id = ? ORDER BY id`, id)
 }
 
 // Current returns the newest succeeded promotion of service into env.

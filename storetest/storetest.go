@@ -180,6 +180,11 @@ func testTransitions(t *testing.T, st slipway.Store) {
 	if err != nil || len(h) != 4 || h[0].From != "" || h[3].To != slipway.StateSucceeded {
 		t.Fatalf("history %+v %v", h, err)
 	}
+	for i := 1; i < len(h); i++ {
+		if h[i].Seq <= h[i-1].Seq {
+			t.Fatalf("transition order %d then %d", h[i-1].Seq, h[i].Seq)
+		}
+	}
 	if at, err := st.Promotions.SucceededAt(ctx, p.ID); err != nil || !at.Equal(T0.Add(3*time.Second)) {
 		t.Fatalf("succeeded at %s %v", at, err)
 	}

@@ -53,6 +53,7 @@ var (
 // Open opens the log in dir, creating it (and its signing key) when dir
 // holds none. The caller must Close it.
 func Open(dir string) (*Log, error) {
+	quietKlog()
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,16 +44,23 @@ func init() {
 		return c
 	})
 	register("build", func(g *globals) *cobra.Command {
-		var service string
+		var service, output string
+		var refused bool
 		c := &cobra.Command{
-			Use:   "list",
-			Short: "List registered builds",
+			Use:   "list [--refused]",
+			Short: "List registered builds, or the registrations intake refused (--refused)",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					if refused {
+						return listRefused(ctx, cmd.OutOrStdout(), e, service, output)
+					}
 					bs, err := e.Store.Builds.Builds(ctx, service)
 					if err != nil {
 						return err
+					}
+					if output == "json" {
+						return printJSON(cmd.OutOrStdout(), bs)
 					}
 					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 					fmt.Fprintln(w, "ID\tSERVICE\tCOMMIT\tIMAGE\tKEY")
@@ -62,6 +72,28 @@ func init() {
 			},
 		}
 		c.Flags().StringVar(&service, "service", "", "only this service")
+		c.Flags().BoolVar(&refused, "refused", false, "list refused intakes: time, service, image, the rule that failed and why")
+		outputFlag(c, &output)
 		return c
 	})
 }
+
+// listRefused prints the registrations intake refused, newest first.
+func listRefused(ctx context.Context, out io.Writer, e *engine.Engine, service, output string) error {
+	rs, err := e.Store.Builds.RefusedIntakes(ctx, service)
+	if err != nil {
+		return err
+	}
+	if output == "json" {
+		return printJSON(out, rs)
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TIME\tSERVICE\tIMAGE\tRULE\tREASON")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.At.Format(time.RFC3339), r.Service, r.Image, r.Rule, oneLine(r.Reason))
+	}
+	return w.Flush()
+}
+
+// oneLine keeps a reason on its table row.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
