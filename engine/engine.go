@@ -55,8 +55,8 @@ type Engine struct {
 
 	branches sync.Map // branch → *sync.Mutex, see run.lockBranch
 	fetchMu  sync.Mutex
-	fetched time.Time
-	synced  map[string]string // branch → the tip SyncPins last read
+	fetched  time.Time
+	synced   map[string]string // branch → the tip SyncPins last read
 }
 
 // Event is one line of the timeline.
