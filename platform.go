@@ -151,3 +151,36 @@ type RolloutStore interface {
 
 // WorkPlatform advances one platform rollout (key: its id).
 const WorkPlatform = "platform"
+
+// InFlight counts the services whose promotion has not settled.
+func (r *Rollout) InFlight() int {
+	n := 0
+	for _, s := range r.Services {
+		if s.State == ServicePromoting {
+			n++
+		}
+	}
+	return n
+}
+
+// FailedIn lists wave i's services whose promotion failed.
+func (r *Rollout) FailedIn(i int) []*RolloutService {
+	var out []*RolloutService
+	for _, s := range r.InWave(i) {
+		if s.State == ServiceFailed {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// WaveDone reports whether every service of wave i runs the platform's
+// digest (a wave that selected nothing is done at once, as in RollingSync).
+func (r *Rollout) WaveDone(i int) bool {
+	for _, s := range r.InWave(i) {
+		if s.State != ServiceSucceeded {
+			return false
+		}
+	}
+	return true
+}
