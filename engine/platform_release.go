@@ -118,6 +118,9 @@ func (e *Engine) ReleasePlatform(ctx context.Context, r PlatformReleaseRequest) 
 	}
 	diff := platform.Compare(prev, next)
 	out := &PlatformRelease{Bump: diff.Bump, Changes: diff.Changes, Notes: notes}
+	if out.Changes == nil {
+		out.Changes = []platform.Change{} // JSON readers get a list
+	}
 	if prev != nil {
 		out.Previous = prev.Version
 	}
