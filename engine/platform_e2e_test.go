@@ -408,3 +408,128 @@ func unplant(t *testing.T, w *platformWorld) {
 		}
 	}
 }
+
+const twoStepsHold = `  name: acme
+  key: platform.key
+  rollout:
+    steps:
+      - matchExpressions: [{key: tier, operator: In, values: [a]}]
+      - matchExpressions: [{key: tier, operator: Exists}]
+        maxUpdate: 0
+`
+
+// TestPlatformRolloutResumesWithoutDuplicates: the controller starts wave
+// 1 and dies before recording the promotion's id; a new process resumes the
+// rollout at wave 1, finds the promotion by its digest instead of starting
+// another, and goes on. Wave 2 (maxUpdate 0) waits for a person: a service
+// promoted by hand is adopted, pause and resume work between waves, and
+// resume continues the wave. Every service ends with exactly one prod
+// promotion.
+func TestPlatformRolloutResumesWithoutDuplicates(t *testing.T) {
+	ctx := context.Background()
+	w := newPlatformWorld(t, testworld.Options{Services: 3, Builds: 1, Register: true,
+		Envs:     []testworld.Env{{Name: "dev"}, {Name: "prod"}},
+		Labels:   map[string]map[string]string{"s1": {"tier": "a"}, "s2": {"tier": "b"}, "s3": {"tier": "b"}},
+		Platform: twoStepsHold,
+	})
+	for _, s := range w.Services() {
+		w.release(s, 0, "1.0.0", "dev")
+	}
+	if _, err := w.e.ReleasePlatform(ctx, engine.PlatformReleaseRequest{From: "dev", Sign: w.sign}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The controller's process: the rollout is queued, then one worker pass
+	// starts wave 1 (its promotion is queued for other workers).
+	w.open(true)
+	ro, err := w.e.PromotePlatform(ctx, engine.PlatformPromoteRequest{Version: "1.0.0", Env: "prod", Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := w.e.Store.Queue.Due(ctx, w.e.Now().Add(1e9), 10); !hasWork(due, slipway.WorkPlatform, ro.ID) {
+		t.Fatalf("the rollout is not on the controller's queue: %+v", due)
+	}
+	if _, err := w.e.AdvanceRollout(ctx, ro.ID); err != nil {
+		t.Fatal(err)
+	}
+	ro, _ = w.e.Store.Rollouts.Rollout(ctx, ro.ID)
+	first := ro.Service("s1")
+	if first.State != slipway.ServicePromoting || first.PromotionID == "" || len(w.prodPromotions("s1")) != 1 || len(w.prodPromotions("s2")) != 0 {
+		t.Fatalf("wave 1 should have started s1 only: %+v", ro.Services)
+	}
+	started := first.PromotionID
+	// The process dies after creating the promotion, before recording it.
+	first.PromotionID, first.Reason = "", "starting"
+	if err := w.e.Store.Rollouts.UpdateRollout(ctx, ro); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new process without a controller resumes at wave 1.
+	w.open(false)
+	if _, err := w.e.AdvanceRollout(ctx, ro.ID); err != nil {
+		t.Fatal(err)
+	}
+	ro, _ = w.e.Store.Rollouts.Rollout(ctx, ro.ID)
+	if ps := w.prodPromotions("s1"); len(ps) != 1 || ps[0].ID != started || ps[0].State != slipway.StateSucceeded || ro.Service("s1").PromotionID != started {
+		t.Fatalf("s1 promoted twice or not adopted: %v, rollout has %q", promotionIDs(ps), ro.Service("s1").PromotionID)
+	}
+	// Wave 2 has maxUpdate 0: it waits for a person and starts nothing.
+	rep, _ := w.e.RolloutStatus(ctx, ro.ID, "")
+	if ro.Wave != 1 || ro.State != slipway.RolloutRunning || rep.Waves[1].State != "waiting-for-person" || !strings.Contains(ro.Reason, "maxUpdate 0") || len(w.prodPromotions("s2")) != 0 {
+		t.Fatalf("wave 2 should wait for a person: wave %d %s %q\n%s", ro.Wave+1, ro.State, ro.Reason, rep.Text())
+	}
+	// A person promotes s2 by hand: the rollout counts it (RollingSync
+	// counts an application synced by hand).
+	if p, err := w.e.Promote(ctx, engine.PromoteRequest{Service: "s2", Env: "prod", BuildID: w.builds["s2"][0].ID, Requester: "dave@example.com"}); err != nil || p.State != slipway.StateSucceeded {
+		t.Fatalf("promote s2 by hand: %v %+v", err, p)
+	}
+	if _, err := w.e.AdvanceRollout(ctx, ro.ID); err != nil {
+		t.Fatal(err)
+	}
+	ro, _ = w.e.Store.Rollouts.Rollout(ctx, ro.ID)
+	if s := ro.Service("s2"); s.State != slipway.ServiceSucceeded || len(w.prodPromotions("s2")) != 1 {
+		t.Fatalf("s2 promoted by hand should be adopted: %+v", s)
+	}
+	// Pause between waves, then resume: resume also continues the wave.
+	if _, err := w.e.PauseRollout(ctx, "prod", "dave@example.com", "change freeze"); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.prodPromotions("s3")) != 0 {
+		t.Fatal("a paused rollout started a promotion")
+	}
+	if _, err := w.e.PauseRollout(ctx, "prod", "dave@example.com", ""); slipway.ErrorCode(err) != slipway.ECONFLICT {
+		t.Fatalf("pausing twice: %v", err)
+	}
+	if _, err := w.e.ResumeRollout(ctx, "prod", "dave@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	ro, _ = w.e.Store.Rollouts.Rollout(ctx, ro.ID)
+	if ro.State != slipway.RolloutSucceeded || !ro.Waves[1].Continued {
+		t.Fatalf("rollout after resume: %s %q", ro.State, ro.Reason)
+	}
+	for _, s := range w.Services() {
+		if ps := w.prodPromotions(s); len(ps) != 1 || ps[0].State != slipway.StateSucceeded {
+			t.Errorf("%s: prod promotions %v, want exactly one that succeeded", s, promotionIDs(ps))
+		}
+	}
+	if _, err := w.e.ResumeRollout(ctx, "prod", "dave@example.com"); slipway.ErrorCode(err) != slipway.ENOTFOUND {
+		t.Fatalf("resume with no rollout under way: %v", err)
+	}
+}
+
+func hasWork(items []slipway.WorkItem, kind, key string) bool {
+	for _, it := range items {
+		if it.Kind == kind && it.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func promotionIDs(ps []*slipway.Promotion) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.ID+":"+string(p.State))
+	}
+	return out
+}

@@ -150,8 +150,8 @@ func (r *RolloutReport) Text() string {
 			if s.PromotionID != "" {
 				line += " " + s.PromotionID
 			}
-			if s.WaitsOn != "" {
-				line += "  " + s.WaitsOn
+			if why := strings.TrimPrefix(s.WaitsOn, s.PromotionID+" "); why != "" {
+				line += "  " + why
 			}
 			b.WriteString(strings.TrimRight(line, " ") + "\n")
 		}
