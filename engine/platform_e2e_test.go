@@ -11,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/bundle"
+	"github.com/slipway/slipway/controller"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/internal/testworld"
 	"github.com/slipway/slipway/platform"
@@ -532,4 +534,54 @@ func promotionIDs(ps []*slipway.Promotion) []string {
 		out = append(out, p.ID+":"+string(p.State))
 	}
 	return out
+}
+
+// TestPlatformRolloutUnderTheController: with `slipway serve`'s loop
+// running, platform promote only queues the rollout; the controller's
+// workers drive its waves and promotions to the end.
+func TestPlatformRolloutUnderTheController(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := newPlatformWorld(t, testworld.Options{Services: 3, Builds: 1, Register: true,
+		Envs:     []testworld.Env{{Name: "dev"}, {Name: "prod"}},
+		Labels:   map[string]map[string]string{"s1": {"tier": "a"}, "s2": {"tier": "b"}, "s3": {"tier": "b"}},
+		Platform: fiveServiceSteps,
+	})
+	for _, s := range w.Services() {
+		w.release(s, 0, "1.0.0", "dev")
+	}
+	if _, err := w.e.ReleasePlatform(ctx, engine.PlatformReleaseRequest{From: "dev", Sign: w.sign}); err != nil {
+		t.Fatal(err)
+	}
+	w.open(true)
+	c := &controller.Controller{Engine: w.e, PollEvery: 20 * time.Millisecond, FetchEvery: 200 * time.Millisecond, LeaderTTL: time.Second}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	ro, err := w.e.PromotePlatform(ctx, engine.PlatformPromoteRequest{Version: "1.0.0", Env: "prod", Requester: "carol@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro.State != slipway.RolloutRunning || len(w.prodPromotions("s1")) != 0 {
+		t.Fatalf("promote should only queue the rollout: %+v", ro)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ro, _ = w.e.Store.Rollouts.Rollout(ctx, ro.ID)
+		if !ro.State.Active() || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	// fiveServiceSteps: s1, s2, s3 carry tiers a and b, which only the
+	// third step (NotIn data, backend) selects: one wave of three.
+	if ro.State != slipway.RolloutSucceeded || ro.Wave != 3 || len(ro.InWave(2)) != 3 {
+		t.Fatalf("rollout under the controller: %s wave %d %q %+v", ro.State, ro.Wave, ro.Reason, ro.Services)
+	}
+	for _, s := range w.Services() {
+		if ps := w.prodPromotions(s); len(ps) != 1 || ps[0].State != slipway.StateSucceeded {
+			t.Errorf("%s: %v", s, promotionIDs(ps))
+		}
+	}
 }
