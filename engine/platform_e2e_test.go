@@ -371,13 +371,6 @@ func checkPublished(t *testing.T, w *platformWorld, version, commit string, dige
 // with push access to the GitOps repository could.
 func plant(t *testing.T, w *platformWorld) {
 	t.Helper()
-	dir := t.TempDir()
-	run := func(args ...string) {
-		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v: %s", args, err, out)
-		}
-	}
-	run("clone", "-q", w.Remote, ".")
 	other, err := trust.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -386,29 +379,43 @@ func plant(t *testing.T, w *platformWorld) {
 	m.Version = "9.0.0"
 	y, _ := m.YAML()
 	js, _ := m.JSON()
-	os.MkdirAll(filepath.Join(dir, "platform"), 0o755)
-	for name, data := range map[string][]byte{"yaml": y, "json": js} {
-		s, err := bundle.SignSums(other, data)
-		if err != nil {
-			t.Fatal(err)
+	pushToGitOps(t, w, "platform 9.0.0", func(dir string) {
+		os.MkdirAll(filepath.Join(dir, "platform"), 0o755)
+		for name, data := range map[string][]byte{"yaml": y, "json": js} {
+			s, err := bundle.SignSums(other, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "platform", "v9.0.0."+name), data, 0o644)
+			os.WriteFile(filepath.Join(dir, "platform", "v9.0.0."+name+".sig"), s.Sig, 0o644)
 		}
-		os.WriteFile(filepath.Join(dir, "platform", "v9.0.0."+name), data, 0o644)
-		os.WriteFile(filepath.Join(dir, "platform", "v9.0.0."+name+".sig"), s.Sig, 0o644)
-	}
-	run("add", "-A")
-	run("-c", "user.name=m", "-c", "user.email=m@example.com", "commit", "-qm", "platform 9.0.0")
-	run("push", "-q", "origin", "HEAD:main")
+	})
 }
 
 func unplant(t *testing.T, w *platformWorld) {
 	t.Helper()
+	pushToGitOps(t, w, "remove the plant", func(dir string) {
+		for _, f := range []string{"yaml", "json", "yaml.sig", "json.sig"} {
+			os.Remove(filepath.Join(dir, "platform", "v9.0.0."+f))
+		}
+	})
+}
+
+// pushToGitOps commits what change does to a clone of the GitOps remote
+// and pushes it, as a person would.
+func pushToGitOps(t *testing.T, w *platformWorld, msg string, change func(dir string)) {
+	t.Helper()
 	dir := t.TempDir()
-	for _, args := range [][]string{{"clone", "-q", w.Remote, "."}, {"rm", "-q", "platform/v9.0.0.yaml", "platform/v9.0.0.json", "platform/v9.0.0.yaml.sig", "platform/v9.0.0.json.sig"},
-		{"-c", "user.name=m", "-c", "user.email=m@example.com", "commit", "-qm", "remove plant"}, {"push", "-q", "origin", "HEAD:main"}} {
+	run := func(args ...string) {
 		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
 			t.Fatalf("git %v: %v: %s", args, err, out)
 		}
 	}
+	run("clone", "-q", w.Remote, ".")
+	change(dir)
+	run("add", "-A")
+	run("-c", "user.name=m", "-c", "user.email=m@example.com", "commit", "-qm", msg)
+	run("push", "-q", "origin", "HEAD:main")
 }
 
 const twoStepsHold = `  name: acme

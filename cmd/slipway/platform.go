@@ -188,7 +188,7 @@ Without ` + "`slipway serve`" + ` this command drives the rollout as far as it c
 					if err != nil {
 						return err
 					}
-					return printRollout(ctx, cmd.OutOrStdout(), e, ro.ID, "text")
+					return printRollout(ctx, cmd.OutOrStdout(), e, ro.ID, "", "text")
 				})
 			},
 		}
@@ -206,15 +206,7 @@ Without ` + "`slipway serve`" + ` this command drives the rollout as far as it c
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				return withPlatformEngine(cmd, g, output, func(ctx context.Context, e *engine.Engine) error {
-					rep, err := e.RolloutStatus(ctx, id, env)
-					if err != nil {
-						return err
-					}
-					if output == "json" {
-						return printJSON(cmd.OutOrStdout(), rep)
-					}
-					fmt.Fprint(cmd.OutOrStdout(), rep.Text())
-					return nil
+					return printRollout(ctx, cmd.OutOrStdout(), e, id, env, output)
 				})
 			},
 		}
@@ -235,7 +227,7 @@ Without ` + "`slipway serve`" + ` this command drives the rollout as far as it c
 					if err != nil {
 						return err
 					}
-					return printRollout(ctx, cmd.OutOrStdout(), e, ro.ID, "text")
+					return printRollout(ctx, cmd.OutOrStdout(), e, ro.ID, "", "text")
 				})
 			},
 		}
@@ -255,7 +247,7 @@ Without ` + "`slipway serve`" + ` this command drives the rollout as far as it c
 					if err != nil {
 						return err
 					}
-					return printRollout(ctx, cmd.OutOrStdout(), e, ro.ID, "text")
+					return printRollout(ctx, cmd.OutOrStdout(), e, ro.ID, "", "text")
 				})
 			},
 		}
@@ -299,8 +291,9 @@ func platformSigner(e *engine.Engine, keyPath string) (engine.BlobSigner, error)
 	}, nil
 }
 
-func printRollout(ctx context.Context, out io.Writer, e *engine.Engine, id, output string) error {
-	rep, err := e.RolloutStatus(ctx, id, "")
+// printRollout prints the status of rollout id (or of the newest into env).
+func printRollout(ctx context.Context, out io.Writer, e *engine.Engine, id, env, output string) error {
+	rep, err := e.RolloutStatus(ctx, id, env)
 	if err != nil {
 		return err
 	}
