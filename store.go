@@ -14,6 +14,7 @@ type Store struct {
 	PullRequests PullRequestStore
 	Leases       LeaseStore
 	Queue        QueueStore
+	Rollouts     RolloutStore
 	// Close releases the database.
 	Close func() error
 }

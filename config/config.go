@@ -17,6 +17,7 @@ import (
 	"github.com/slipway/slipway/forge"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/gitops"
+	"github.com/slipway/slipway/platform"
 	"github.com/slipway/slipway/versioning"
 	"github.com/slipway/slipway/versioning/deprecation"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	Services []Service `yaml:"services"`
 	// Environments in promotion order: each promotes from the one before it.
 	Environments []Environment `yaml:"environments"`
+	// Platform is the platform release (a signed manifest of component
+	// digests) and the order its components are promoted in.
+	Platform Platform `yaml:"platform"`
 
 	path string     // the file it was read from
 	root *yaml.Node // for line numbers in later validation errors
@@ -145,6 +149,23 @@ type Service struct {
 	TrustedRoot string `yaml:"trustedRoot"`
 	// Require lists what intake demands beyond a trusted signature.
 	Require Require `yaml:"require"`
+	// Labels are Kubernetes-style labels; platform rollout steps select
+	// services by them (matchExpressions), and platform manifests carry them.
+	Labels map[string]string `yaml:"labels"`
+}
+
+// Platform configures platform releases and their rollouts (docs/platform.md).
+type Platform struct {
+	// Name of the platform, e.g. acme (a DNS label): names manifests and tags.
+	Name string `yaml:"name"`
+	// Key is the PEM private key that signs platform manifests (cosign
+	// format, `slipway keys generate`); relative to the config file.
+	Key string `yaml:"key"`
+	// PublicKey verifies them (default: the public half of Key).
+	PublicKey string `yaml:"publicKey"`
+	// Rollout orders `slipway platform promote` in steps, like Argo CD
+	// ApplicationSet's RollingSync.
+	Rollout platform.Rollout `yaml:"rollout"`
 }
 
 // Identity is one keyless signer: the OIDC issuer and the subject (the
@@ -427,6 +448,9 @@ func (c *Config) applyDefaults() {
 	if c.App.Repo == "" {
 		c.App.Repo = "."
 	}
+	if c.Platform.Rollout.RollbackOnFailure == "" {
+		c.Platform.Rollout.RollbackOnFailure = platform.RollbackWave
+	}
 	if f := c.GitOps.Forge; f != nil {
 		f.TokenFile, f.WebhookSecretFile = c.Resolve(f.TokenFile), c.Resolve(f.WebhookSecretFile)
 		if f.App != nil {
@@ -505,6 +529,7 @@ func (c *Config) validate() error {
 			errs = append(errs, c.fieldError(at("preset"), field("preset"), "%q is not a preset: use release-please, semantic-release or conventionalcommits", s.Preset))
 		}
 		errs = append(errs, c.validateTrust(i, s)...)
+		errs = append(errs, c.validateLabels(i, s)...)
 	}
 	if f := c.GitOps.Forge; f != nil {
 		for _, p := range f.Check() {
@@ -567,6 +592,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.validateLint()...)
 	errs = append(errs, c.validateApp()...)
+	errs = append(errs, c.validatePlatform()...)
 	if len(errs) == 0 {
 		c.normalizePins()
 	}
@@ -792,3 +818,55 @@ func (c *Config) line(path ...any) int {
 // Line exposes line lookup to packages that validate embedded documents
 // (windows, canary), so their errors can point into slipway.yaml too.
 func (c *Config) Line(path ...any) int { return c.line(path...) }
+
+// Kubernetes label syntax: an optional DNS-subdomain prefix and a name of
+// at most 63 characters; values of at most 63, possibly empty.
+var (
+	labelKeyRE   = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$`)
+	labelValueRE = regexp.MustCompile(`^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$`)
+)
+
+// validateLabels checks a service's labels with Kubernetes' rules, since
+// rollout steps select by them as Argo CD selects Applications.
+func (c *Config) validateLabels(i int, s Service) []error {
+	var errs []error
+	for k, v := range s.Labels {
+		at := c.line("services", i, "labels", k)
+		field := fmt.Sprintf("services[%d].labels.%s", i, k)
+		if !labelKeyRE.MatchString(k) {
+			errs = append(errs, c.fieldError(at, field, "%q is not a label key: letters, digits, '-', '_' and '.', at most 63, with an optional prefix (e.g. tier or acme.io/tier)", k))
+		}
+		if !labelValueRE.MatchString(v) {
+			errs = append(errs, c.fieldError(at, field, "%q is not a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit", v))
+		}
+	}
+	return errs
+}
+
+// validatePlatform checks the platform block: its name, keys and rollout
+// steps, each error at the line of the field at fault.
+func (c *Config) validatePlatform() []error {
+	p := c.Platform
+	var errs []error
+	if p.Name != "" && !nameRE.MatchString(p.Name) {
+		errs = append(errs, c.fieldError(c.line("platform", "name"), "platform.name", "%q is not a valid name: use lowercase letters, digits and dashes (e.g. acme)", p.Name))
+	}
+	if (p.Key != "" || p.PublicKey != "" || len(p.Rollout.Steps) > 0) && p.Name == "" {
+		errs = append(errs, c.fieldError(c.line("platform"), "platform.name", "missing: name the platform (e.g. name: acme); it names manifests and tags"))
+	}
+	r := p.Rollout
+	switch r.RollbackOnFailure {
+	case platform.RollbackWave, platform.RollbackAll:
+	default:
+		errs = append(errs, c.fieldError(c.line("platform", "rollout", "rollbackOnFailure"), "platform.rollout.rollbackOnFailure", "%q: write wave (roll back the failed step's services) or all (every step so far)", r.RollbackOnFailure))
+	}
+	for i, st := range r.Steps {
+		for j, e := range st.MatchExpressions {
+			if err := e.Validate(); err != nil {
+				field := strings.SplitN(err.Error(), ":", 2)[0]
+				errs = append(errs, c.fieldError(c.line("platform", "rollout", "steps", i, "matchExpressions", j, field), fmt.Sprintf("platform.rollout.steps[%d].matchExpressions[%d]", i, j), "%v", err))
+			}
+		}
+	}
+	return errs
+}

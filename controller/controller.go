@@ -257,7 +257,22 @@ func (c *Controller) do(ctx context.Context, it slipway.WorkItem) {
 			err = nil // nothing left to do
 		}
 	case slipway.WorkReconcile:
-		err = e.Reconcile(ctx)
+		err = errors.Join(e.Reconcile(ctx), e.ReconcileRollouts(ctx))
+	case slipway.WorkPlatform:
+		var again time.Time
+		if again, err = e.AdvanceRollout(ctx, it.Key); err == nil && !again.IsZero() && ctx.Err() == nil {
+			// A rollout watches promotions that move on their own items:
+			// it is looked at again later (Done keeps an item enqueued
+			// meanwhile, so nothing newer is lost).
+			bg := context.WithoutCancel(ctx)
+			if derr := e.Store.Queue.Done(bg, it); derr != nil {
+				c.Log.Warn("work done", "item", it.Key, "err", derr)
+			}
+			if qerr := e.Store.Queue.Enqueue(bg, slipway.WorkPlatform, it.Key, again); qerr != nil {
+				c.Log.Warn("requeue rollout", "rollout", it.Key, "err", qerr)
+			}
+			return
+		}
 	default:
 		err = fmt.Errorf("unknown work kind %q", it.Kind)
 	}

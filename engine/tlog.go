@@ -43,12 +43,18 @@ type loggedAudit struct {
 }
 
 func (a loggedAudit) AppendAudit(ctx context.Context, x *slipway.AuditEntry) error {
-	if err := a.AuditStore.AppendAudit(ctx, x); err != nil {
+	if err := a.AuditStore.AppendAudit(ctx, x); err != nil || !inLog(x) {
 		return err
 	}
 	_, err := a.e.logEntry(ctx, x)
 	return err
 }
+
+// inLog reports whether an audit entry has a transparency-log leaf: every
+// change a promotion made or a person decided about one. A platform
+// release names no promotion: the hash chain records it, and its manifest
+// is signed and tagged in the GitOps repository.
+func inLog(x *slipway.AuditEntry) bool { return x.Kind != "platform-release" }
 
 // logEntry appends the leaf of a recorded audit entry (again: appending
 // the same leaf twice returns its index) and returns its index.
@@ -253,6 +259,9 @@ func (e *Engine) SyncAuditLog(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for i := range entries {
+		if !inLog(&entries[i]) {
+			continue
+		}
 		leaf, err := e.leafOf(ctx, &entries[i])
 		if err != nil {
 			return n, err

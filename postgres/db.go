@@ -91,6 +91,7 @@ func (s *DB) Store() slipway.Store {
 		PullRequests: &PullRequestStore{s},
 		Leases:       &LeaseStore{s},
 		Queue:        &QueueStore{s},
+		Rollouts:     &RolloutStore{s},
 		Close:        s.Close,
 	}
 }
@@ -107,6 +108,7 @@ type (
 	PullRequestStore struct{ *DB }
 	LeaseStore       struct{ *DB }
 	QueueStore       struct{ *DB }
+	RolloutStore     struct{ *DB }
 )
 
 var (
@@ -120,6 +122,7 @@ var (
 	_ slipway.PullRequestStore = (*PullRequestStore)(nil)
 	_ slipway.LeaseStore       = (*LeaseStore)(nil)
 	_ slipway.QueueStore       = (*QueueStore)(nil)
+	_ slipway.RolloutStore     = (*RolloutStore)(nil)
 )
 
 // lockKey is the 64-bit advisory-lock key of a name. Keys are hashed from

@@ -45,7 +45,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	storetest.Build(t, db.Store(), "api", "a")
 	db.Close()
 	again := open(t, dsn) // re-running migrations must keep the data
-	if v, err := again.SchemaVersion(ctx); err != nil || v != 4 {
+	if v, err := again.SchemaVersion(ctx); err != nil || v != 5 {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 	if bs, _ := again.Store().Builds.Builds(ctx, "api"); len(bs) != 1 {
@@ -89,8 +89,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		rows.Scan(&v)
 		versions = append(versions, v)
 	}
-	if fmt.Sprint(versions) != "[1 2 3 4]" {
-		t.Fatalf("applied migrations %v, want [1 2 3 4] once each", versions)
+	if fmt.Sprint(versions) != "[1 2 3 4 5]" {
+		t.Fatalf("applied migrations %v, want [1 2 3 4 5] once each", versions)
 	}
 }
 

@@ -67,6 +67,7 @@ func (s *DB) Store() slipway.Store {
 		PullRequests: &PullRequestStore{s},
 		Leases:       &LeaseStore{s},
 		Queue:        &QueueStore{s},
+		Rollouts:     &RolloutStore{s},
 		Close:        s.Close,
 	}
 }
@@ -83,6 +84,7 @@ type (
 	PullRequestStore struct{ *DB }
 	LeaseStore       struct{ *DB }
 	QueueStore       struct{ *DB }
+	RolloutStore     struct{ *DB }
 )
 
 var (
@@ -96,6 +98,7 @@ var (
 	_ slipway.PullRequestStore = (*PullRequestStore)(nil)
 	_ slipway.LeaseStore       = (*LeaseStore)(nil)
 	_ slipway.QueueStore       = (*QueueStore)(nil)
+	_ slipway.RolloutStore     = (*RolloutStore)(nil)
 )
 
 // Path is the database file.

@@ -44,6 +44,8 @@ func Run(t *testing.T, open Open) {
 		{"Leases", testLeases},
 		{"LeaseHasOneHolderUnderContention", testLeaseContention},
 		{"WorkQueue", testQueue},
+		{"PlatformRollouts", testRollouts},
+		{"OneActiveRolloutPerEnvUnderContention", testRolloutContention},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st := open(t)

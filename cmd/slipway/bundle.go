@@ -23,17 +23,19 @@ import (
 func init() {
 	parentShort["bundle"] = "Self-host bundles: build, publish and verify"
 	register("", func(g *globals) *cobra.Command {
-		var manifestPath, appDir, keyPath, outDir, push, previous string
+		var manifestPath, platformVersion, appDir, keyPath, outDir, push, previous string
 		var imageKeys, requirePlatforms []string
 		var insecure bool
 		c := &cobra.Command{
-			Use:   "bundle --manifest FILE --app DIR --key FILE --out DIR [--push oci://REGISTRY/REPOSITORY]",
+			Use:   "bundle (--manifest FILE | --platform vX.Y.Z) --app DIR --key FILE --out DIR [--push oci://REGISTRY/REPOSITORY]",
 			Short: "Build (and publish) the signed self-host bundle of a platform release",
 			Long: `Build the self-host bundle of a platform release into --out: the Helm chart
 and the Compose bundle filled from the app repository's skeletons
 (deploy/chart/, deploy/compose/), the verified multi-arch image list, release
 notes, an upgrade guide, migration notes, SHA256SUMS and its signature by
---key. See docs/bundle.md.
+--key. See docs/bundle.md. --platform vX.Y.Z reads the manifest that
+` + "`slipway platform release`" + ` committed to the GitOps repository, after checking
+its signatures (docs/platform.md).
 
 Component images must be signed (index and every platform image) by the
 keys of their service in slipway.yaml, or by --image-key, or else by the
@@ -46,7 +48,7 @@ bundle to REGISTRY/REPOSITORY:v<version>, both signed with --key.`,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				ctx := cmd.Context()
 				out := cmd.OutOrStdout()
-				m, err := loadManifest(manifestPath)
+				m, err := bundleManifest(cmd, g, manifestPath, platformVersion)
 				if err != nil {
 					return err
 				}
@@ -107,6 +109,7 @@ bundle to REGISTRY/REPOSITORY:v<version>, both signed with --key.`,
 			},
 		}
 		c.Flags().StringVar(&manifestPath, "manifest", "", "platform manifest (YAML or JSON)")
+		c.Flags().StringVar(&platformVersion, "platform", "", "platform version released with `slipway platform release` (read from the GitOps repository)")
 		c.Flags().StringVar(&appDir, "app", ".", "app repository holding deploy/chart, deploy/compose, deploy/upgrade-stops.yaml and migrations/")
 		c.Flags().StringVar(&keyPath, "key", "", "PEM private key that signs SHA256SUMS (slipway keys generate)")
 		c.Flags().StringVar(&outDir, "out", "", "bundle directory to create")
@@ -115,7 +118,9 @@ bundle to REGISTRY/REPOSITORY:v<version>, both signed with --key.`,
 		c.Flags().StringArrayVar(&imageKeys, "image-key", nil, "public key the component images must be signed with (repeatable; default: the services' keys in slipway.yaml)")
 		c.Flags().StringArrayVar(&requirePlatforms, "require-platform", nil, "os/arch every component image must provide, besides the manifest's platforms (repeatable)")
 		c.Flags().BoolVar(&insecure, "insecure", false, "allow plain HTTP to registries (loopback registries always are)")
-		for _, f := range []string{"manifest", "key", "out"} {
+		c.MarkFlagsMutuallyExclusive("manifest", "platform")
+		c.MarkFlagsOneRequired("manifest", "platform")
+		for _, f := range []string{"key", "out"} {
 			_ = c.MarkFlagRequired(f)
 		}
 		return c
@@ -209,6 +214,24 @@ A failure names the file or image that cannot be trusted.`,
 		_ = c.MarkFlagRequired("key")
 		return c
 	})
+}
+
+// bundleManifest is --manifest FILE, or --platform vX.Y.Z read (and its
+// signatures checked) from the GitOps repository of slipway.yaml.
+func bundleManifest(cmd *cobra.Command, g *globals, path, version string) (*platform.Manifest, error) {
+	if version == "" {
+		return loadManifest(path)
+	}
+	e, err := openEngine(cmd.Context(), g, cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	m, err := e.PlatformManifest(cmd.Context(), version)
+	if err != nil {
+		return nil, userError(fmt.Errorf("--platform: %w", err))
+	}
+	return m.Manifest, nil
 }
 
 func loadManifest(path string) (*platform.Manifest, error) {

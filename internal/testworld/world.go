@@ -55,6 +55,11 @@ type Options struct {
 	// Register registers the builds (with the first environment's autoPromote
 	// off while doing so, so nothing is promoted by setup).
 	Register bool
+	// Labels are the services' labels in slipway.yaml, by service.
+	Labels map[string]map[string]string
+	// Platform, when set, is the body of slipway.yaml's platform: block
+	// (YAML indented by two spaces), e.g. "  name: acme\n  key: platform.key\n".
+	Platform string
 }
 
 // World is the built world.
@@ -178,7 +183,17 @@ func (w *World) config(setup bool) string {
 	fmt.Fprintf(&b, "gitops: {remote: %s}\nregistry: {insecure: true}\n", w.Remote)
 	b.WriteString("groups: {sre: [bob@example.com, carol@example.com, dave@example.com]}\nservices:\n")
 	for _, s := range w.Services() {
-		fmt.Fprintf(&b, "  - {name: %s, image: %s, keys: [cosign.pub]}\n", s, w.Registry.Repository("acme/"+s))
+		labels := ""
+		for k, v := range w.Opts.Labels[s] {
+			labels += fmt.Sprintf("%q: %q, ", k, v)
+		}
+		if labels != "" {
+			labels = ", labels: {" + strings.TrimSuffix(labels, ", ") + "}"
+		}
+		fmt.Fprintf(&b, "  - {name: %s, image: %s, keys: [cosign.pub]%s}\n", s, w.Registry.Repository("acme/"+s), labels)
+	}
+	if w.Opts.Platform != "" {
+		b.WriteString("platform:\n" + w.Opts.Platform)
 	}
 	b.WriteString("environments:\n")
 	for i, e := range w.Opts.Envs {
@@ -252,6 +267,14 @@ func (w *World) register(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Release records a release of one of the world's builds (the world has
+// no app repository to compute versions from: the test names the version
+// and its changelog section, as engine.Release would have stored them).
+func (w *World) Release(ctx context.Context, e *engine.Engine, b *slipway.Build, version, notes string) (*slipway.Release, error) {
+	r := &slipway.Release{Service: b.Service, Version: version, Tag: b.Service + "/v" + version, BuildID: b.ID, Commit: b.Commit, Notes: notes, Authors: []string{"alice@example.com"}, Created: time.Now().UTC()}
+	return r, e.Store.Releases.CreateRelease(ctx, r)
 }
 
 // GitDigest reads the digest pinned for service in env on the remote's main.
