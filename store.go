@@ -14,6 +14,13 @@ type Store struct {
 	PullRequests PullRequestStore
 	Leases       LeaseStore
 	Queue        QueueStore
+	// Access control, webhooks and notifications (issue 17).
+	Users      UserStore
+	Tokens     TokenStore
+	Sessions   SessionStore
+	Deliveries DeliveryStore
+	Outbox     OutboxStore
+	Pages      PageStore
 	// Close releases the database.
 	Close func() error
 }

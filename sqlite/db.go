@@ -67,6 +67,12 @@ func (s *DB) Store() slipway.Store {
 		PullRequests: &PullRequestStore{s},
 		Leases:       &LeaseStore{s},
 		Queue:        &QueueStore{s},
+		Users:        &UserStore{s},
+		Tokens:       &TokenStore{s},
+		Sessions:     &SessionStore{s},
+		Deliveries:   &DeliveryStore{s},
+		Outbox:       &OutboxStore{s},
+		Pages:        &PageStore{s},
 		Close:        s.Close,
 	}
 }
