@@ -37,34 +37,34 @@ func TestPolicy(t *testing.T) {
 		scope Scope
 		ok    bool
 	}{
-		{user("bob@example.com"), Read, Scope{}, true},                        // viewer through the group everyone
-		{user("mallory@example.com"), Read, Scope{}, false},                   // in no group, no grant
-		{user("alice@example.com"), Promote, Scope{"api", "staging"}, true},   // releaser in staging
-		{user("alice@example.com"), Promote, Scope{"api", "prod"}, false},     // not in prod
-		{user("ALICE@example.com"), Promote, Scope{"api", "dev"}, true},       // names compare as identities
-		{user("Alice <alice@example.com>"), Promote, Scope{"api", "dev"}, true}, //
-		{user("alice@example.com"), Approve, Scope{"api", "staging"}, false},  // a releaser does not approve
-		{user("alice@example.com"), Expedite, Scope{"api", "staging"}, false}, // expedite is separate
-		{user("alice@example.com"), Stop, Scope{All, "dev"}, true},            // stop dev for every service
-		{user("alice@example.com"), Stop, Scope{All, All}, false},             // stopping everything needs an unlimited grant
-		{user("bob@example.com"), Approve, Scope{"api", "prod"}, true},        // approver in prod through sre
-		{user("bob@example.com"), Approve, Scope{"api", "staging"}, false},    //
-		{user("bob@example.com"), Rollback, Scope{"api", "prod"}, false},      // rollback is separate
-		{user("zed@example.com", "oncall"), Rollback, Scope{"api", "prod"}, true},    // a group the IdP vouches for
-		{user("zed@example.com", "oncall"), HoldRelease, Scope{"api", ""}, true},     // no environment dimension
-		{user("zed@example.com", "oncall"), Rollback, Scope{"web", "prod"}, false},   // other service
-		{user("zed@example.com", "oncall"), Approve, Scope{"api", "prod"}, false},    // only what was granted
-		{user("erin@example.com"), Approve, Scope{"web", "prod"}, true},              //
-		{user("erin@example.com"), Approve, Scope{"api", "prod"}, false},             //
-		{user("dave@example.com"), Override, Scope{"api", "prod"}, true},             // permissions.override still counts
-		{user("dave@example.com"), Promote, Scope{"api", "prod"}, false},             // and grants nothing else
-		{user("root@example.com"), CanaryDecide, Scope{"web", "prod"}, true},         // admin
-		{user("root@example.com"), Admin, Scope{All, All}, true},                     //
-		{ci, RegisterBuild, Scope{"api", ""}, true},                                  // CI: its service
-		{ci, Verify, Scope{"api", "staging"}, true},                                  //
-		{ci, RegisterBuild, Scope{"web", ""}, false},                                 // not another's
-		{ci, Promote, Scope{"api", "dev"}, false},                                    // nothing else
-		{ci, Read, Scope{}, false},                                                   //
+		{user("bob@example.com"), Read, Scope{}, true},                                              // viewer through the group everyone
+		{user("mallory@example.com"), Read, Scope{}, false},                                         // in no group, no grant
+		{user("alice@example.com"), Promote, Scope{"api", "staging"}, true},                         // releaser in staging
+		{user("alice@example.com"), Promote, Scope{"api", "prod"}, false},                           // not in prod
+		{user("ALICE@example.com"), Promote, Scope{"api", "dev"}, true},                             // names compare as identities
+		{user("Alice <alice@example.com>"), Promote, Scope{"api", "dev"}, true},                     //
+		{user("alice@example.com"), Approve, Scope{"api", "staging"}, false},                        // a releaser does not approve
+		{user("alice@example.com"), Expedite, Scope{"api", "staging"}, false},                       // expedite is separate
+		{user("alice@example.com"), Stop, Scope{All, "dev"}, true},                                  // stop dev for every service
+		{user("alice@example.com"), Stop, Scope{All, All}, false},                                   // stopping everything needs an unlimited grant
+		{user("bob@example.com"), Approve, Scope{"api", "prod"}, true},                              // approver in prod through sre
+		{user("bob@example.com"), Approve, Scope{"api", "staging"}, false},                          //
+		{user("bob@example.com"), Rollback, Scope{"api", "prod"}, false},                            // rollback is separate
+		{user("zed@example.com", "oncall"), Rollback, Scope{"api", "prod"}, true},                   // a group the IdP vouches for
+		{user("zed@example.com", "oncall"), HoldRelease, Scope{"api", ""}, true},                    // no environment dimension
+		{user("zed@example.com", "oncall"), Rollback, Scope{"web", "prod"}, false},                  // other service
+		{user("zed@example.com", "oncall"), Approve, Scope{"api", "prod"}, false},                   // only what was granted
+		{user("erin@example.com"), Approve, Scope{"web", "prod"}, true},                             //
+		{user("erin@example.com"), Approve, Scope{"api", "prod"}, false},                            //
+		{user("dave@example.com"), Override, Scope{"api", "prod"}, true},                            // permissions.override still counts
+		{user("dave@example.com"), Promote, Scope{"api", "prod"}, false},                            // and grants nothing else
+		{user("root@example.com"), CanaryDecide, Scope{"web", "prod"}, true},                        // admin
+		{user("root@example.com"), Admin, Scope{All, All}, true},                                    //
+		{ci, RegisterBuild, Scope{"api", ""}, true},                                                 // CI: its service
+		{ci, Verify, Scope{"api", "staging"}, true},                                                 //
+		{ci, RegisterBuild, Scope{"web", ""}, false},                                                // not another's
+		{ci, Promote, Scope{"api", "dev"}, false},                                                   // nothing else
+		{ci, Read, Scope{}, false},                                                                  //
 		{&slipway.Actor{Name: "x", Kind: slipway.ActorLocal}, Rollback, Scope{"api", "prod"}, true}, // local mode is single-operator
 		{slipway.System, Promote, Scope{"api", "prod"}, true},                                       //
 		{nil, Promote, Scope{"api", "prod"}, true},                                                  // trusted code in the process
