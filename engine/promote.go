@@ -28,6 +28,9 @@ type PromoteRequest struct {
 // promotion of the same service and environment when that one has not
 // reached Git yet; otherwise it is refused naming the active one.
 func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promotion, error) {
+	if err := e.authorizePromote(ctx, &r); err != nil {
+		return nil, err
+	}
 	svc, err := e.Cfg.Service(r.Service)
 	if err != nil {
 		return nil, invalid("%v", err)
@@ -93,6 +96,9 @@ func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promot
 		msg += " (expedited: " + r.Expedite + ")"
 	}
 	e.emit(env.Name, p.ID, msg, p.ID, b.Service, releaseOrDigest(p), r.Requester)
+	if err := e.auditExpedite(ctx, p); err != nil {
+		return nil, err
+	}
 	for _, s := range superseded {
 		e.emit(env.Name, s.ID, "%s (%s) superseded by %s", s.ID, releaseOrDigest(s), p.ID)
 		e.closeSuperseded(ctx, s, p.ID)
@@ -308,7 +314,7 @@ func (e *Engine) autoPromoteNext(ctx context.Context, b *slipway.Build, from str
 			return nil // already promoted (or tried and failed: a person decides)
 		}
 	}
-	_, err = e.Promote(ctx, PromoteRequest{Service: b.Service, Env: next.Name, BuildID: b.ID, Requester: "slipway"})
+	_, err = e.Promote(asSystem(ctx), PromoteRequest{Service: b.Service, Env: next.Name, BuildID: b.ID, Requester: "slipway"})
 	if slipway.ErrorCode(err) == slipway.ECONFLICT {
 		e.emit(next.Name, b.ID, "automatic promotion of %s to %s waits: %v", b.ID, next.Name, err)
 		return nil

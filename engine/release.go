@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/versioning"
@@ -24,6 +25,9 @@ type ReleaseRequest struct {
 // Nothing is built: the tag names the build that already exists. Releasing
 // the same build again returns the existing release.
 func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Release, error) {
+	if err := e.authorize(ctx, auth.Release, auth.Scope{Service: r.Service}, nil); err != nil {
+		return nil, err
+	}
 	svc, err := e.Cfg.Service(r.Service)
 	if err != nil {
 		return nil, invalid("%v", err)
