@@ -58,18 +58,20 @@ func TestEveryMutatingMethodChecksPermission(t *testing.T) {
 			_, err := f.e.Promote(viewer, PromoteRequest{Service: "api", Env: "dev", BuildID: b.ID})
 			return err
 		},
-		"Approve":            func() error { _, err := f.e.Approve(viewer, p.ID, "", true, ""); return err },
-		"RegisterBuild":      func() error { _, _, err := f.e.RegisterBuild(viewer, "api", sha, ref.String()); return err },
-		"ReportVerification": func() error { return f.e.ReportVerification(viewer, &slipway.Verification{Service: "api", Env: "dev", Check: "e2e", Digest: b.Digest, Passed: true}) },
-		"RunCheck":           func() error { _, err := f.e.RunCheck(viewer, "api", "dev", "load", b.Digest); return err },
-		"Release":            func() error { _, err := f.e.Release(viewer, ReleaseRequest{Service: "api", BuildID: b.ID}); return err },
-		"Rollback":           func() error { _, err := f.e.Rollback(viewer, "api", "dev", "", "x"); return err },
-		"ReleaseHold":        func() error { return f.e.ReleaseHold(viewer, "api", b.Digest, "") },
-		"StopLine":           func() error { return f.e.StopLine(viewer, "prod", "", "x") },
-		"LiftStop":           func() error { return f.e.LiftStop(viewer, "prod", "") },
-		"Override":           func() error { _, err := f.e.Override(viewer, p.ID, "", "x"); return err },
-		"DecideCanary":       func() error { _, err := f.e.DecideCanary(viewer, p.ID, "", true, "x"); return err },
-		"MergePR":            func() error { return f.e.MergePR(viewer, p.PR, "") },
+		"Approve":       func() error { _, err := f.e.Approve(viewer, p.ID, "", true, ""); return err },
+		"RegisterBuild": func() error { _, _, err := f.e.RegisterBuild(viewer, "api", sha, ref.String()); return err },
+		"ReportVerification": func() error {
+			return f.e.ReportVerification(viewer, &slipway.Verification{Service: "api", Env: "dev", Check: "e2e", Digest: b.Digest, Passed: true})
+		},
+		"RunCheck":     func() error { _, err := f.e.RunCheck(viewer, "api", "dev", "load", b.Digest); return err },
+		"Release":      func() error { _, err := f.e.Release(viewer, ReleaseRequest{Service: "api", BuildID: b.ID}); return err },
+		"Rollback":     func() error { _, err := f.e.Rollback(viewer, "api", "dev", "", "x"); return err },
+		"ReleaseHold":  func() error { return f.e.ReleaseHold(viewer, "api", b.Digest, "") },
+		"StopLine":     func() error { return f.e.StopLine(viewer, "prod", "", "x") },
+		"LiftStop":     func() error { return f.e.LiftStop(viewer, "prod", "") },
+		"Override":     func() error { _, err := f.e.Override(viewer, p.ID, "", "x"); return err },
+		"DecideCanary": func() error { _, err := f.e.DecideCanary(viewer, p.ID, "", true, "x"); return err },
+		"MergePR":      func() error { return f.e.MergePR(viewer, p.PR, "") },
 		"Expedite": func() error {
 			_, err := f.e.Promote(as("alice@example.com"), PromoteRequest{Service: "api", Env: "prod", BuildID: b.ID, Expedite: "INC-1"})
 			return err
