@@ -72,4 +72,3 @@ func TestPromotionOverTheAPI(t *testing.T) {
 		t.Fatalf("matrix row %+v", svc)
 	}
 }
-

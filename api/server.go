@@ -66,7 +66,10 @@ func New(e *engine.Engine, a *auth.Service, log *slog.Logger) *Server {
 
 // Mount registers every route on mux, behind Go's cross-origin protection
 // (a browser's cross-site POST is refused before any handler runs).
-func (s *Server) Mount(mux *http.ServeMux) {
+func (s *Server) Mount(mux *http.ServeMux) { s.MountOn(mux) }
+
+// MountOn registers every route on anything with ServeMux's Handle.
+func (s *Server) MountOn(mux interface{ Handle(string, http.Handler) }) {
 	cop := http.NewCrossOriginProtection()
 	for _, rt := range s.routes {
 		mux.Handle(rt.method+" "+rt.path, cop.Handler(s.serve(rt)))

@@ -65,6 +65,7 @@ environments:
   - name: dev
     autoPromote: true
     pin: {file: "envs/{env}/{service}.yaml", path: image.digest}
+    checks: {smoke: {template: smoke.yaml}}
   - name: prod
     promotion: pull-request
     pin: {file: "envs/{env}/{service}.yaml", path: image.digest}
@@ -83,6 +84,23 @@ auth:
 hooks:
   build: {secretFile: hook.key}
 %[3]s`
+
+// smokeTemplate is dev's check: a job that passes.
+const smokeTemplate = `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: smoke}
+spec:
+  args: [{name: digest}, {name: service}, {name: env}]
+  metrics:
+    - name: smoke
+      provider:
+        job:
+          spec:
+            template:
+              spec:
+                containers:
+                  - {name: smoke, image: unused, command: [sh, -c, 'test -n "{{args.digest}}"']}
+`
 
 // World is the running world.
 type World struct {
@@ -141,6 +159,7 @@ func New(t testing.TB, o Options) *World {
 	w.git(seed, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-m", "chore: seed")
 	w.git(seed, "push", "-q", "origin", "HEAD:main")
 	os.WriteFile(filepath.Join(w.Dir, "hook.key"), []byte(HookKey+"\n"), 0o600)
+	os.WriteFile(filepath.Join(w.Dir, "smoke.yaml"), []byte(smokeTemplate), 0o644)
 	cfgText := fmt.Sprintf(configTemplate, w.Registry.Host, w.Runtime.DriverURL(), o.Config)
 	if err := os.WriteFile(filepath.Join(w.Dir, "slipway.yaml"), []byte(cfgText), 0o644); err != nil {
 		t.Fatal(err)
@@ -240,12 +259,29 @@ func (w *World) Released(service string) *slipway.Build {
 // for its approval (requested by alice).
 func (w *World) Waiting(service string) *slipway.Promotion {
 	w.T.Helper()
+	w.Settle(service)
 	b := w.Released(service)
 	p, err := w.Engine.Promote(w.As(Alice), engine.PromoteRequest{Service: service, Env: "prod", BuildID: b.ID})
 	if err != nil {
 		w.T.Fatal(err)
 	}
 	return p
+}
+
+// Settle promotes a paused canary of service in prod, so the pin is free
+// for the next promotion.
+func (w *World) Settle(service string) {
+	w.T.Helper()
+	ctx := slipway.WithActor(context.Background(), slipway.System)
+	ps, err := w.Engine.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Service: service, Env: "prod", State: slipway.StatePaused})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	for _, p := range ps {
+		if _, err := w.Engine.DecideCanary(ctx, p.ID, "slipway", true, "settled by the test world"); err != nil {
+			w.T.Fatal(err)
+		}
+	}
 }
 
 // ReviewOpen returns a prod promotion approved by bob, its pull request open.
