@@ -131,8 +131,10 @@ func walkCases(w *apitest.World) map[string]func() call {
 		"POST /api/v1/pulls/{number}/merge": func() call {
 			return call{path: "/api/v1/pulls/" + strconv.Itoa(w.ReviewOpen("web").PR) + "/merge", right: apitest.Alice, wrong: apitest.Victor}
 		},
-		"GET /api/v1/tokens":  func() call { return call{path: "/api/v1/tokens", right: apitest.Victor} },
-		"POST /api/v1/tokens": func() call { return call{path: "/api/v1/tokens", body: api.TokenRequest{Name: "second laptop"}, right: apitest.Victor} },
+		"GET /api/v1/tokens": func() call { return call{path: "/api/v1/tokens", right: apitest.Victor} },
+		"POST /api/v1/tokens": func() call {
+			return call{path: "/api/v1/tokens", body: api.TokenRequest{Name: "second laptop"}, right: apitest.Victor}
+		},
 		"DELETE /api/v1/tokens/{id}": func() call {
 			var nt api.NewToken
 			w.Do("POST", "/api/v1/tokens", w.Token(apitest.Victor), api.TokenRequest{Name: "to revoke"}).JSON(w.T, &nt)
@@ -227,4 +229,3 @@ func checkSchema(t *testing.T, doc *openapi3.T, key string, r apitest.Response) 
 		t.Errorf("%s: the answer does not match the document's schema: %v\n%s", key, err, r.Body)
 	}
 }
-
