@@ -104,20 +104,21 @@ spec:
 
 // World is the running world.
 type World struct {
-	T        testing.TB
-	Dir      string
-	Remote   string
-	Registry *ocilocal.Registry
-	Signer   crypto.Signer
-	Engine   *engine.Engine
-	Auth     *auth.Service
-	API      *api.Server
-	Server   *httptest.Server
-	Runtime  *Runtime
-	mu       sync.Mutex
-	now      time.Time
-	tokens   map[string]string
-	version  int
+	T            testing.TB
+	Dir          string
+	Remote       string
+	Registry     *ocilocal.Registry
+	Signer       crypto.Signer
+	Engine       *engine.Engine
+	Auth         *auth.Service
+	API          *api.Server
+	Server       *httptest.Server
+	Runtime      *Runtime
+	mu           sync.Mutex
+	stopRegistry sync.Once
+	now          time.Time
+	tokens       map[string]string
+	version      int
 }
 
 // Options shape a world.
@@ -134,7 +135,7 @@ func New(t testing.TB, o Options) *World {
 	if w.Registry, err = ocilocal.Start(ocilocal.StartOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { w.Registry.Close() })
+	t.Cleanup(w.StopRegistry)
 	if _, err := trust.WriteKeyPair(filepath.Join(w.Dir, "cosign.key"), filepath.Join(w.Dir, "cosign.pub")); err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +186,11 @@ func New(t testing.TB, o Options) *World {
 		}
 	}
 	return w
+}
+
+// StopRegistry takes the registry down (once).
+func (w *World) StopRegistry() {
+	w.stopRegistry.Do(func() { w.Registry.Close() })
 }
 
 // Now is the world's clock.
