@@ -103,6 +103,9 @@ type TokenRequest struct {
 // need the admin permission (for the CI token's service).
 func (s *Service) CreateToken(ctx context.Context, r TokenRequest) (string, *slipway.Token, error) {
 	caller := slipway.ActorFrom(ctx)
+	if caller != nil && caller.Kind == slipway.ActorCI {
+		return "", nil, slipway.Errorf(slipway.EFORBIDDEN, "%s may not create tokens: a CI token only registers builds and reports verifications", caller.Name)
+	}
 	if r.Kind == "" {
 		r.Kind = slipway.TokenPersonal
 	}
