@@ -64,7 +64,9 @@ func TestClientModeEveryCommand(t *testing.T) {
 		"reject": func() cliCase {
 			return cliCase{[]string{"reject", "--promotion", w.Waiting("web").ID}, apitest.Carol, apitest.Victor, ": waiting ("}
 		},
-		"why":        func() cliCase { return cliCase{[]string{"why", "--service", "web", "--to", "prod"}, apitest.Victor, "ci", "approvals"} },
+		"why": func() cliCase {
+			return cliCase{[]string{"why", "--service", "web", "--to", "prod"}, apitest.Victor, "ci", "approvals"}
+		},
 		"promotions": func() cliCase { return cliCase{[]string{"promotions", "--all"}, apitest.Victor, "ci", "ID"} },
 		"verify report": func() cliCase {
 			b := w.Released("api")
@@ -109,7 +111,9 @@ func TestClientModeEveryCommand(t *testing.T) {
 		"override": func() cliCase {
 			return cliCase{[]string{"override", "--promotion", w.Waiting("api").ID, "--reason", "INC-3: checkout is down and this fixes it"}, apitest.Oscar, apitest.Victor, "promotion p-"}
 		},
-		"stop on":   func() cliCase { return cliCase{[]string{"stop", "on", "--env", "prod", "--reason", "incident"}, apitest.Oscar, apitest.Victor, ""} },
+		"stop on": func() cliCase {
+			return cliCase{[]string{"stop", "on", "--env", "prod", "--reason", "incident"}, apitest.Oscar, apitest.Victor, ""}
+		},
 		"stop lift": func() cliCase {
 			if err := w.Engine.StopLine(sys, "dev", "slipway", "test"); err != nil {
 				t.Fatal(err)
@@ -123,8 +127,12 @@ func TestClientModeEveryCommand(t *testing.T) {
 		"audit list":   func() cliCase { return cliCase{[]string{"audit", "list"}, apitest.Victor, "ci", "SEQ"} },
 		"audit verify": func() cliCase { return cliCase{[]string{"audit", "verify"}, apitest.Victor, "ci", "audit chain ok"} },
 		"token list":   func() cliCase { return cliCase{[]string{"token", "list"}, apitest.Victor, "", "ID"} },
-		"token create": func() cliCase { return cliCase{[]string{"token", "create", "--name", "laptop"}, apitest.Victor, "ci", "slw_"} },
-		"whoami":       func() cliCase { return cliCase{[]string{"whoami"}, apitest.Victor, "", "victor@example.com (user, authenticated by token)"} },
+		"token create": func() cliCase {
+			return cliCase{[]string{"token", "create", "--name", "laptop"}, apitest.Victor, "ci", "slw_"}
+		},
+		"whoami": func() cliCase {
+			return cliCase{[]string{"whoami"}, apitest.Victor, "", "victor@example.com (user, authenticated by token)"}
+		},
 	}
 	for path := range remotes {
 		if cases[path] == nil {

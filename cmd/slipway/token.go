@@ -114,7 +114,9 @@ func init() {
 			Short: "Revoke an API token (yours; anyone's with the admin role or in local mode)",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				err := tokenCall(cmd, g, func(c *client) error { return c.do(cmd.Context(), "DELETE", "/api/v1/tokens/"+url.PathEscape(args[0]), nil, nil) },
+				err := tokenCall(cmd, g, func(c *client) error {
+					return c.do(cmd.Context(), "DELETE", "/api/v1/tokens/"+url.PathEscape(args[0]), nil, nil)
+				},
 					func(ctx context.Context, s *auth.Service) error { return s.RevokeToken(ctx, args[0]) })
 				if err == nil {
 					fmt.Fprintf(cmd.OutOrStdout(), "token %s revoked\n", args[0])
