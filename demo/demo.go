@@ -114,6 +114,7 @@ type story struct {
 	signer   crypto.Signer
 	app      *git.Repo
 	eng      *engine.Engine
+	web      *webServer
 }
 
 type storyStep struct {
@@ -122,6 +123,7 @@ type storyStep struct {
 }
 
 func (s *story) close() {
+	s.web.close()
 	if s.eng != nil {
 		s.eng.Close()
 	}

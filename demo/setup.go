@@ -62,7 +62,10 @@ func (s *story) setup(ctx context.Context) error {
 	if err := os.WriteFile(r.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	return s.open(ctx)
+	if err := s.open(ctx); err != nil {
+		return err
+	}
+	return s.startServer(ctx)
 }
 
 func (s *story) initApp() error {
@@ -160,6 +163,10 @@ registry:
   insecure: true
 groups:
   sre: [bob@example.com, carol@example.com]
+auth:
+  roles:
+    - {role: releaser, members: [alice@example.com]}
+    - {role: approver, members: [sre, alice@example.com]}
 services:
   - name: api
     image: %[2]s
