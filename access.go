@@ -183,6 +183,10 @@ type PageStore interface {
 	// AuditPage lists up to limit audit entries with Seq below before
 	// (0: from the newest), newest first.
 	AuditPage(ctx context.Context, before int64, limit int) ([]AuditEntry, error)
+	// Matrix lists, for every environment of the given services, the
+	// newest succeeded promotion (what runs there) and the active ones,
+	// oldest first: one row of the environment matrix per service.
+	Matrix(ctx context.Context, services []string) ([]*Promotion, error)
 }
 
 // PromotionSeq is the number in a promotion id (p-42 → 42): the order in

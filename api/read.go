@@ -98,15 +98,11 @@ func (s *Server) services(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := Page[Service]{Items: make([]Service, 0, len(page.Items)), Next: page.Next}
-	for _, c := range page.Items {
-		st, err := s.serviceStatus(r, c)
-		if err != nil {
-			return nil, err
-		}
-		out.Items = append(out.Items, st)
+	rows, err := s.matrix(r, page.Items...)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	return Page[Service]{Items: rows, Next: page.Next}, nil
 }
 
 func (s *Server) service(r *http.Request) (any, error) {
@@ -114,34 +110,49 @@ func (s *Server) service(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, slipway.Errorf(slipway.ENOTFOUND, "%v", err)
 	}
-	return s.serviceStatus(r, c)
+	rows, err := s.matrix(r, c)
+	if err != nil {
+		return nil, err
+	}
+	return rows[0], nil
 }
 
-// serviceStatus is one row of the environment matrix.
-func (s *Server) serviceStatus(r *http.Request, c *config.Service) (Service, error) {
-	ctx := r.Context()
-	st := s.Engine.Store
-	active, err := st.Pages.PromotionPage(ctx, slipway.PromotionFilter{Service: c.Name, Active: true}, 0, len(s.Engine.Cfg.Environments)+1)
-	if err != nil {
-		return Service{}, err
+// matrix is the environment matrix of some services, read in one query:
+// what runs in each environment and what is on its way there.
+func (s *Server) matrix(r *http.Request, svcs ...*config.Service) ([]Service, error) {
+	names := make([]string, len(svcs))
+	for i, c := range svcs {
+		names[i] = c.Name
 	}
-	out := Service{Name: c.Name, Image: c.Image, Environments: []Cell{}}
-	for _, env := range s.Engine.Cfg.Environments {
-		cell := Cell{Env: env.Name}
-		cur, err := st.Promotions.Current(ctx, c.Name, env.Name)
-		if err != nil {
-			return Service{}, err
+	ps, err := s.Engine.Store.Pages.Matrix(r.Context(), names)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ svc, env string }
+	current, active := map[key]*slipway.Promotion{}, map[key]*slipway.Promotion{}
+	for _, p := range ps {
+		k := key{p.Service, p.Env}
+		if p.State == slipway.StateSucceeded {
+			current[k] = p
+		} else {
+			active[k] = p
 		}
-		if cur != nil {
-			since := cur.Updated
-			cell.Digest, cell.Version, cell.Promotion, cell.Since = cur.Digest, cur.Release, cur.ID, &since
-		}
-		for _, p := range active {
-			if p.Env == env.Name {
+	}
+	out := make([]Service, 0, len(svcs))
+	for _, c := range svcs {
+		row := Service{Name: c.Name, Image: c.Image, Environments: []Cell{}}
+		for _, env := range s.Engine.Cfg.Environments {
+			k, cell := key{c.Name, env.Name}, Cell{Env: env.Name}
+			if cur := current[k]; cur != nil {
+				since := cur.Updated
+				cell.Digest, cell.Version, cell.Promotion, cell.Since = cur.Digest, cur.Release, cur.ID, &since
+			}
+			if p := active[k]; p != nil {
 				cell.Active = &PromotionInfo{ID: p.ID, State: string(p.State), Reason: p.Reason}
 			}
+			row.Environments = append(row.Environments, cell)
 		}
-		out.Environments = append(out.Environments, cell)
+		out = append(out, row)
 	}
 	return out, nil
 }

@@ -265,6 +265,26 @@ func scanNotification(r rowScanner) (slipway.Notification, error) {
 // PromotionPage lists promotions newest first, before a sequence number;
 // only the filters given are in the SQL.
 func (s *PageStore) PromotionPage(ctx context.Context, f slipway.PromotionFilter, before int64, limit int) ([]*slipway.Promotion, error) {
+	q, args := promotionQuery(f, before)
+	args = append(args, limit)
+	return queryAll(ctx, s.pool, scanPromotion, q+fmt.Sprintf(` ORDER BY seq DESC LIMIT $%d`, len(args)), args...)
+}
+
+// Matrix lists, for each (service, environment) of the services, the
+// newest succeeded promotion (what runs) and the active ones, in one query.
+func (s *PageStore) Matrix(ctx context.Context, services []string) ([]*slipway.Promotion, error) {
+	if len(services) == 0 {
+		return nil, nil
+	}
+	return queryAll(ctx, s.pool, scanPromotion, promotionSelect+` p WHERE p.service = ANY($1)
+		AND (p.state IN `+activeStates+` OR p.seq = (SELECT max(q.seq) FROM promotions q WHERE q.service = p.service AND q.env = p.env AND q.state = 'succeeded'))
+		ORDER BY p.seq`, services)
+}
+
+// promotionQuery selects the promotions matching f (and below seq before,
+// when set) with only the filters given in the SQL, so the (service, env,
+// seq) index serves them whatever plan is cached.
+func promotionQuery(f slipway.PromotionFilter, before int64) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -293,8 +313,7 @@ func (s *PageStore) PromotionPage(ctx context.Context, f slipway.PromotionFilter
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	args = append(args, limit)
-	return queryAll(ctx, s.pool, scanPromotion, q+fmt.Sprintf(` ORDER BY seq DESC LIMIT $%d`, len(args)), args...)
+	return q, args
 }
 
 // AuditPage lists audit entries newest first, below a sequence number.

@@ -301,6 +301,14 @@ func scanNotification(r rowScanner) (slipway.Notification, error) {
 // Only the filters given are in the SQL, so the (service, env, seq) index
 // serves the common lists.
 func (s *PageStore) PromotionPage(ctx context.Context, f slipway.PromotionFilter, before int64, limit int) ([]*slipway.Promotion, error) {
+	q, args := promotionQuery(f, before)
+	return queryAll(ctx, s.DB, scanPromotion, q+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...)
+}
+
+// promotionQuery selects the promotions matching f (and below seq before,
+// when set) with only the filters given in the SQL, so the (service, env,
+// seq) index serves them: "(? = ” OR service = ?)" would scan every row.
+func promotionQuery(f slipway.PromotionFilter, before int64) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -329,7 +337,22 @@ func (s *PageStore) PromotionPage(ctx context.Context, f slipway.PromotionFilter
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return queryAll(ctx, s.DB, scanPromotion, q+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...)
+	return q, args
+}
+
+// Matrix lists, for each (service, environment) of the services, the
+// newest succeeded promotion (what runs) and the active ones, in one query.
+func (s *PageStore) Matrix(ctx context.Context, services []string) ([]*slipway.Promotion, error) {
+	if len(services) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(services))
+	for i, svc := range services {
+		args[i] = svc
+	}
+	return queryAll(ctx, s.DB, scanPromotion, promotionSelect+` p WHERE p.service IN (?`+strings.Repeat(",?", len(services)-1)+`)
+		AND (p.state IN `+activeStates+` OR p.seq = (SELECT max(q.seq) FROM promotions q WHERE q.service = p.service AND q.env = p.env AND q.state = 'succeeded'))
+		ORDER BY p.seq`, args...)
 }
 
 // AuditPage lists audit entries newest first, below a sequence number.

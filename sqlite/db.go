@@ -43,6 +43,12 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keep connections open between requests: each new one re-runs the
+	// pragmas and starts a cold page cache (a server under load otherwise
+	// spends its time connecting), and bound them, since each holds its own
+	// page cache.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
 	s := &DB{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -244,6 +245,27 @@ func testPages(t *testing.T, st slipway.Store) {
 	}
 	if audit, _ = st.Pages.AuditPage(ctx, 4, 10); len(audit) != 3 || audit[2].Seq != 1 || audit[2].Hash == "" {
 		t.Fatalf("audit page below 4 %+v", audit)
+	}
+	// The matrix: what runs (the newest success per service and
+	// environment) and what is active, for the services asked.
+	p0, _ := st.Promotions.Promotion(ctx, ids[0])
+	for _, to := range []slipway.PromotionState{slipway.StatePinning, slipway.StateSynced, slipway.StateSucceeded} {
+		if err := st.Promotions.Transition(ctx, p0, to, "", T0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := promotion(Build(t, st, "api", "f"), "env0", T0.Add(time.Hour))
+	st.Promotions.CreatePromotion(ctx, again, false)
+	m, err := st.Pages.Matrix(ctx, []string{"api"})
+	var rows []string
+	for _, p := range m {
+		rows = append(rows, p.ID+":"+p.Env+":"+string(p.State))
+	}
+	if want := []string{ids[0] + ":env0:succeeded", ids[2] + ":env2:waiting", ids[4] + ":env4:waiting", ids[6] + ":env6:waiting", again.ID + ":env0:waiting"}; err != nil || strings.Join(rows, " ") != strings.Join(want, " ") {
+		t.Fatalf("matrix of api: %v %v, want %v", rows, err, want)
+	}
+	if m, _ := st.Pages.Matrix(ctx, nil); len(m) != 0 {
+		t.Fatal("no services, no rows")
 	}
 	if slipway.PromotionSeq("p-12") != 12 || slipway.PromotionSeq("x-1") != 0 || slipway.PromotionSeq("p-1a") != 0 || slipway.PromotionSeq("p-99999999999999999999") != 0 {
 		t.Fatal("PromotionSeq")
