@@ -19,7 +19,7 @@ auth:
     - {role: viewer, members: [victor@example.com]}
     - {permissions: [rollback, hold-release, canary-decide, expedite, override], members: [oscar@example.com]}
 notifications:
-  - {name: ops, type: webhook, url: "http://127.0.0.1:9/hook", events: [approval-needed, rollback-done, break-glass, hold-released]}
+  - {name: ops, type: webhook, url: "http://127.0.0.1:9/hook", events: [approval-needed, blocked-by-freeze, rollback-done, break-glass, hold-released]}
 `
 
 // authFixture is the engine fixture with roles and a notification receiver.
@@ -191,6 +191,11 @@ func TestNoticesGoToTheOutbox(t *testing.T) {
 	f.now = f.now.Add(1)
 	f.e.Reconcile(ctx)
 	f.e.Reconcile(ctx)
+	if err := f.e.StopLine(as("alice@example.com"), "prod", "", "incident"); err != nil {
+		t.Fatal(err)
+	}
+	f.e.Reconcile(ctx)
+	f.e.Reconcile(ctx)
 	if _, err := f.e.Rollback(as("oscar@example.com"), "api", "dev", "", "latency"); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +207,7 @@ func TestNoticesGoToTheOutbox(t *testing.T) {
 	for _, n := range ns {
 		got = append(got, n.Receiver+" "+n.Notice.Event+" "+n.Notice.Promotion+" "+n.Notice.Actor)
 	}
-	want := []string{"ops rollback-done p-1 oscar@example.com", "ops approval-needed " + p.ID + " alice@example.com"}
+	want := []string{"ops rollback-done p-1 oscar@example.com", "ops blocked-by-freeze " + p.ID + " alice@example.com", "ops approval-needed " + p.ID + " alice@example.com"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("outbox:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
