@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -68,4 +70,31 @@ type recordingMux struct {
 func (m *recordingMux) Handle(pattern string, h http.Handler) {
 	m.patterns = append(m.patterns, pattern)
 	m.ServeMux.Handle(pattern, h)
+}
+
+// docs/api.md lists every route of the document, and no other.
+func TestDocsListEveryRoute(t *testing.T) {
+	w := apitest.New(t, apitest.Options{})
+	doc := loadDoc(t, w)
+	page, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := regexp.MustCompile("(?m)^\\| `([A-Z]+ /[^`]*)` \\|").FindAllStringSubmatch(string(page), -1)
+	seen := map[string]bool{}
+	for _, m := range listed {
+		seen[m[1]] = true
+	}
+	n := 0
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			n++
+			if !seen[method+" "+path] {
+				t.Errorf("docs/api.md does not list %s %s", method, path)
+			}
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("docs/api.md lists %d routes, the server has %d", len(seen), n)
+	}
 }
