@@ -69,8 +69,8 @@ func (s *Server) document() map[string]any {
 		if len(params) > 0 {
 			op["parameters"] = params
 		}
-		if rt.body != nil {
-			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": g.of(reflect.TypeOf(rt.body))}}}
+		if body := rt.handle.body(); body != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": g.of(reflect.TypeOf(body))}}}
 		}
 		status := rt.status
 		if status == 0 {

@@ -101,10 +101,9 @@ type route struct {
 	access       access
 	perm         auth.Permission // the permission a change needs (documented; the engine checks it)
 	query        []param
-	body         any // request body (its type is documented)
-	resp         any // response body
-	status       int // success status (default 200)
-	handle       func(*http.Request) (any, error)
+	resp         any     // response body
+	status       int     // success status (default 200)
+	handle       handler // typed handlers decode (and document) the request body
 }
 
 // param is a documented query parameter.
@@ -197,7 +196,7 @@ func (s *Server) serve(rt route) http.Handler {
 				return
 			}
 		}
-		v, err := rt.handle(r)
+		v, err := rt.handle.serve(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -31,12 +31,13 @@ func (s *Server) sessionCookie(secret string, expires time.Time) *http.Cookie {
 	return &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Secure, Expires: expires}
 }
 
-// limit takes one login attempt for the client address and the user name.
-func (s *Server) limit(r *http.Request, user string) error {
+// checkPassword takes one login attempt for the client address and the
+// user name, then checks the password.
+func (s *Server) checkPassword(r *http.Request, user, password string) (*slipway.Actor, error) {
 	if ok, wait := s.Limiter.Allow("ip:"+clientIP(r), "user:"+strings.ToLower(strings.TrimSpace(user))); !ok {
-		return &rateLimited{what: "login", wait: wait}
+		return nil, &rateLimited{what: "login", wait: wait}
 	}
-	return nil
+	return s.Auth.Login(r.Context(), user, password)
 }
 
 // credentials reads a login from JSON or from a form.
@@ -53,10 +54,7 @@ func (s *Server) login(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limit(r, req.Username); err != nil {
-		return nil, err
-	}
-	a, err := s.Auth.Login(r.Context(), req.Username, req.Password)
+	a, err := s.checkPassword(r, req.Username, req.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -88,15 +86,8 @@ func (s *Server) logout(r *http.Request) (any, error) {
 	return withCookies{cookies: []*http.Cookie{gone}, body: Done{Message: "logged out"}}, nil
 }
 
-func (s *Server) cliToken(r *http.Request) (any, error) {
-	req, err := decode[CLITokenRequest](r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limit(r, req.Username); err != nil {
-		return nil, err
-	}
-	a, err := s.Auth.Login(r.Context(), req.Username, req.Password)
+func (s *Server) cliToken(r *http.Request, req CLITokenRequest) (any, error) {
+	a, err := s.checkPassword(r, req.Username, req.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -116,12 +107,9 @@ func (s *Server) tokens(r *http.Request) (any, error) {
 	return mapAll(ts, toToken), err
 }
 
-func (s *Server) createToken(r *http.Request) (any, error) {
-	req, err := decode[TokenRequest](r)
-	if err != nil {
-		return nil, err
-	}
+func (s *Server) createToken(r *http.Request, req TokenRequest) (any, error) {
 	ttl := tokenTTL
+	var err error
 	switch req.TTL {
 	case "":
 	case "0":

@@ -198,12 +198,7 @@ func (s *SessionStore) DeleteUserSessions(ctx context.Context, user string) erro
 
 // PruneSessions deletes expired sessions.
 func (s *SessionStore) PruneSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires < ?`, ts(now))
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return affected(s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires < ?`, ts(now)))
 }
 
 // RecordDelivery records a delivery once; a replay is ECONFLICT.
@@ -229,12 +224,7 @@ func (s *DeliveryStore) ForgetDelivery(ctx context.Context, source, id string) e
 
 // PruneDeliveries removes records older than before.
 func (s *DeliveryStore) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE at < ?`, ts(before))
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return affected(s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE at < ?`, ts(before)))
 }
 
 // EnqueueNotification stores n unless (receiver, key) exists.
@@ -361,4 +351,13 @@ func (s *PageStore) AuditPage(ctx context.Context, before int64, limit int) ([]s
 		before = 1 << 62
 	}
 	return queryAll(ctx, s.DB, scanAudit, `SELECT seq, entry FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
+}
+
+// affected is how many rows a statement changed.
+func affected(res sql.Result, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -52,12 +51,7 @@ func init() {
 					if err != nil {
 						return err
 					}
-					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(w, "ID\tSERVICE\tCOMMIT\tIMAGE\tKEY")
-					for _, b := range bs {
-						fmt.Fprintf(w, "%s\t%s\t%.12s\t%s\t%.12s\n", b.ID, b.Service, b.Commit, b.Ref(), b.KeyID)
-					}
-					return w.Flush()
+					return printBuilds(cmd.OutOrStdout(), bs)
 				})
 			},
 		}

@@ -65,6 +65,7 @@ func TestClientModeEveryCommand(t *testing.T) {
 			return cliCase{[]string{"reject", "--promotion", w.Waiting("web").ID}, apitest.Carol, apitest.Victor, ": waiting ("}
 		},
 		"why": func() cliCase {
+			w.Released("web")
 			return cliCase{[]string{"why", "--service", "web", "--to", "prod"}, apitest.Victor, "ci", "approvals"}
 		},
 		"promotions": func() cliCase { return cliCase{[]string{"promotions", "--all"}, apitest.Victor, "ci", "ID"} },

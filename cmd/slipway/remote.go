@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"text/tabwriter"
-	"time"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +16,9 @@ import (
 
 // The client-mode bodies of the everyday commands: the same flags, the
 // same output, through the REST API. Commands not listed here refuse to
-// run with --server (they would need the store).
+// run with --server (they would need the store). Lists are decoded into
+// the domain types the local commands print (encoding/json matches the
+// API's camelCase names to their fields) and printed by the same code.
 
 func str(cmd *cobra.Command, name string) string {
 	v, _ := cmd.Flags().GetString(name)
@@ -83,17 +84,12 @@ func init() {
 	})
 	registerRemote("promotions", func(cmd *cobra.Command, _ []string, c *client) error {
 		q := url.Values{"service": {str(cmd, "service")}, "env": {str(cmd, "env")}, "active": {fmt.Sprint(!flagOn(cmd, "all"))}}
-		ps, err := all[api.Promotion](cmd.Context(), c, "/api/v1/promotions", q)
+		ps, err := all[*slipway.Promotion](cmd.Context(), c, "/api/v1/promotions", q)
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tSERVICE\tENV\tRELEASE\tDIGEST\tSTATE\tREASON")
-		for i := len(ps) - 1; i >= 0; i-- { // oldest first, as the local command
-			p := ps[i]
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Service, p.Env, p.Release, slipway.Digest12(p.Digest), p.State, p.Reason)
-		}
-		return w.Flush()
+		slices.Reverse(ps) // oldest first, as the local command
+		return printPromotions(cmd.OutOrStdout(), ps)
 	})
 	registerRemote("verify report", func(cmd *cobra.Command, _ []string, c *client) error {
 		status := str(cmd, "status")
@@ -135,16 +131,11 @@ func init() {
 		return nil
 	})
 	registerRemote("build list", func(cmd *cobra.Command, _ []string, c *client) error {
-		bs, err := all[api.Build](cmd.Context(), c, "/api/v1/builds", url.Values{"service": {str(cmd, "service")}})
+		bs, err := all[*slipway.Build](cmd.Context(), c, "/api/v1/builds", url.Values{"service": {str(cmd, "service")}})
 		if err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tSERVICE\tCOMMIT\tIMAGE\tKEY")
-		for _, b := range bs {
-			fmt.Fprintf(w, "%s\t%s\t%.12s\t%s@%s\t%.12s\n", b.ID, b.Service, b.Commit, b.Image, b.Digest, b.KeyID)
-		}
-		return w.Flush()
+		return printBuilds(cmd.OutOrStdout(), bs)
 	})
 	registerRemote("release", func(cmd *cobra.Command, _ []string, c *client) error {
 		var rel api.Release
@@ -172,21 +163,12 @@ func init() {
 		return err
 	})
 	registerRemote("hold list", func(cmd *cobra.Command, _ []string, c *client) error {
-		var hs []api.Hold
+		var hs []slipway.Hold
 		q := url.Values{"service": {str(cmd, "service")}, "all": {fmt.Sprint(flagOn(cmd, "all"))}}
 		if err := c.do(cmd.Context(), "GET", "/api/v1/holds?"+q.Encode(), nil, &hs); err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "SERVICE\tDIGEST\tSINCE\tBY\tREASON\tRELEASED")
-		for _, h := range hs {
-			rel := "-"
-			if h.Released != nil {
-				rel = h.Released.Format(time.RFC3339)
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Service, h.Digest, h.Created.Format(time.RFC3339), h.By, h.Reason, rel)
-		}
-		return w.Flush()
+		return printHolds(cmd.OutOrStdout(), hs)
 	})
 	for _, verb := range []string{"promote", "abort"} {
 		registerRemote("canary "+verb, func(cmd *cobra.Command, _ []string, c *client) error {
@@ -213,20 +195,11 @@ func init() {
 		return c.do(cmd.Context(), "POST", "/api/v1/stops/lift", api.StopRequest{Env: str(cmd, "env"), All: flagOn(cmd, "all")}, nil)
 	})
 	registerRemote("stop list", func(cmd *cobra.Command, _ []string, c *client) error {
-		var ss []api.Stop
+		var ss []slipway.Stop
 		if err := c.do(cmd.Context(), "GET", "/api/v1/stops", nil, &ss); err != nil {
 			return err
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ENV\tSINCE\tBY\tREASON")
-		for _, s := range ss {
-			env := s.Env
-			if env == "" {
-				env = "(all)"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", env, s.Since.Format(time.RFC3339), s.By, s.Reason)
-		}
-		return w.Flush()
+		return printStops(cmd.OutOrStdout(), ss)
 	})
 	registerRemote("pr merge", func(cmd *cobra.Command, args []string, c *client) error {
 		n, err := prNumber(args[0])
@@ -240,18 +213,11 @@ func init() {
 		if err != nil {
 			return err
 		}
-		for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
-			es[i], es[j] = es[j], es[i] // oldest first, as the local command
-		}
+		slices.Reverse(es) // oldest first, as the local command
 		if str(cmd, "output") == "json" {
 			return printJSON(cmd.OutOrStdout(), es)
 		}
-		w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "SEQ\tAT\tKIND\tSERVICE\tENV\tDIGEST\tCOMMIT\tPR\tAPPROVERS\tVERDICT\tHASH")
-		for _, x := range es {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%.12s\t%d\t%v\t%s\t%.12s\n", x.Seq, x.At.Format(time.RFC3339), x.Kind, x.Service, x.Env, slipway.Digest12(x.Digest), x.PinCommit, x.PR, x.Approvers, x.Verdict, x.Hash)
-		}
-		return w.Flush()
+		return printAudit(cmd.OutOrStdout(), es)
 	})
 	registerRemote("audit verify", func(cmd *cobra.Command, _ []string, c *client) error {
 		var v api.AuditVerdict
