@@ -72,7 +72,7 @@ func (e *Engine) Override(ctx context.Context, promotionID, user, reason string)
 		if !o.Permitted {
 			code = slipway.EFORBIDDEN
 		}
-		return nil, slipway.Errorf(code, "%s: %v (permissions.override in %s)", user, err, e.Cfg.Path())
+		return nil, slipway.Errorf(code, "%s: %v (the override permission: auth.roles or permissions.override in %s)", user, err, e.Cfg.Path())
 	}
 	if err := e.Store.Gates.AddOverride(ctx, &slipway.Override{PromotionID: p.ID, User: user, Digest: p.Digest, Reason: reason, At: o.At}); err != nil {
 		return nil, err
