@@ -26,7 +26,7 @@ var migrations embed.FS
 
 // DB is the store. All methods are safe for concurrent use.
 type DB struct {
-	db   *sql.DB
+	db   *stmtDB
 	path string
 }
 
@@ -49,7 +49,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	// page cache.
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
-	s := &DB{db: db, path: path}
+	s := &DB{db: newStmtDB(db), path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
