@@ -29,7 +29,7 @@ func pageArgs(r *http.Request) (limit int, after string, err error) {
 		limit = n
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
-		b, err := base64.RawURLEncoding.DecodeString(c)
+		b, err := base64.RawURLEncoding.Strict().DecodeString(c)
 		if err != nil || len(b) == 0 {
 			return 0, "", slipway.Errorf(slipway.EINVALID, "cursor %q is not one this API handed out: pass the next value of the previous page", c)
 		}
