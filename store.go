@@ -15,6 +15,13 @@ type Store struct {
 	Leases       LeaseStore
 	Queue        QueueStore
 	Rollouts     RolloutStore
+	// Access control, webhooks and notifications (issue 17).
+	Users      UserStore
+	Tokens     TokenStore
+	Sessions   SessionStore
+	Deliveries DeliveryStore
+	Outbox     OutboxStore
+	Pages      PageStore
 	// Close releases the database.
 	Close func() error
 }

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/forge"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/gitops"
@@ -45,6 +46,12 @@ type Config struct {
 	// Platform is the platform release (a signed manifest of component
 	// digests) and the order its components are promoted in.
 	Platform Platform `yaml:"platform"`
+	// Auth grants roles and permissions, and configures OIDC login.
+	Auth auth.Config `yaml:"auth"`
+	// Notifications are the receivers of notices (Slack, JSON webhooks).
+	Notifications []Notification `yaml:"notifications"`
+	// Hooks configure the webhooks Slipway receives (POST /hooks/build).
+	Hooks Hooks `yaml:"hooks"`
 
 	path string     // the file it was read from
 	root *yaml.Node // for line numbers in later validation errors
@@ -227,6 +234,10 @@ type Environment struct {
 	Checks map[string]Check `yaml:"checks"`
 	// Canary, when set, runs a canary with analysis after the pin is synced.
 	Canary yaml.Node `yaml:"canary"`
+	// AuthenticatedApprovals: approvals into this environment must come
+	// through the server, from an authenticated person; the CLI in local
+	// mode is refused. Default: true for the last environment.
+	AuthenticatedApprovals *bool `yaml:"requireAuthenticatedApprovals"`
 	// Namespace and Cluster are the Argo CD destination used to match sync windows.
 	Namespace     string `yaml:"namespace"`
 	ClusterName   string `yaml:"clusterName"`
@@ -478,6 +489,7 @@ func (c *Config) applyDefaults() {
 			s.Application = s.Name
 		}
 	}
+	c.applyAccessDefaults()
 	for i := range c.Environments {
 		e := &c.Environments[i]
 		if e.Promotion == "" {
@@ -593,6 +605,7 @@ func (c *Config) validate() error {
 	errs = append(errs, c.validateLint()...)
 	errs = append(errs, c.validateApp()...)
 	errs = append(errs, c.validatePlatform()...)
+	errs = append(errs, c.validateAccess()...)
 	if len(errs) == 0 {
 		c.normalizePins()
 	}

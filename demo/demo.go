@@ -124,6 +124,7 @@ type story struct {
 	ci       trust.SignatureMaker // CI's keyless identity, logged in the in-process Sigstore's Rekor
 	app      *git.Repo
 	eng      *engine.Engine
+	web      *webServer
 }
 
 type storyStep struct {
@@ -132,6 +133,7 @@ type storyStep struct {
 }
 
 func (s *story) close() {
+	s.web.close()
 	if s.eng != nil {
 		s.eng.Close()
 	}

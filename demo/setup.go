@@ -77,7 +77,10 @@ func (s *story) setup(ctx context.Context) error {
 		return err
 	}
 	s.say("setup", "", "transparency log created; its key, pinned for later checks: %s", r.LogKey)
-	return s.open(ctx)
+	if err := s.open(ctx); err != nil {
+		return err
+	}
+	return s.startServer(ctx)
 }
 
 func (s *story) initApp() error {
@@ -183,6 +186,10 @@ registry:
   insecure: true
 groups:
   sre: [bob@example.com, carol@example.com]
+auth:
+  roles:
+    - {role: releaser, members: [alice@example.com]}
+    - {role: approver, members: [sre, alice@example.com]}
 services:
   - name: api
     image: %[2]s

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -19,8 +20,8 @@ func (s *story) steps() []storyStep {
 		{"release v1.0.0 and its staging pull request", s.releaseGood},
 		{"staging pull request merged, verifications reported", s.stagingGood},
 		{"prod requested: gates hold it", s.requestProd},
-		{"a self-approval is refused", s.selfApproval},
-		{"two SREs approve", s.approve},
+		{"a self-approval is refused by the server (403)", s.selfApproval},
+		{"two SREs approve through the server", s.approveGood},
 		{"09:00 Berlin: the window opens, prod pull request, canary passes", s.prodGood},
 		{"release v1.1.0 with a regression reaches prod's canary", s.shipBad},
 		{"the canary fails: abort, revert, hold", s.checkAbort},
@@ -104,17 +105,20 @@ func (s *story) requestProd(ctx context.Context) error {
 }
 
 func (s *story) selfApproval(ctx context.Context) error {
-	_, err := s.eng.Approve(ctx, s.res.GoodProd.ID, alice, true, "lgtm")
+	status, err := s.approve(ctx, alice, s.res.GoodProd.ID, "lgtm")
 	if err := expect(err, slipway.EFORBIDDEN, alice); err != nil {
 		return err
 	}
-	s.say("gate", s.res.GoodProd.ID, "refused as expected: %v", err)
+	if status != http.StatusForbidden {
+		return fmt.Errorf("a self-approval should be refused with 403, got %d", status)
+	}
+	s.say("server", s.res.GoodProd.ID, "POST /api/v1/promotions/%s/approve as %s: %d Forbidden, as expected: %v", s.res.GoodProd.ID, alice, status, err)
 	return nil
 }
 
-func (s *story) approve(ctx context.Context) error {
+func (s *story) approveGood(ctx context.Context) error {
 	for _, u := range []string{bob, carol} {
-		if _, err := s.eng.Approve(ctx, s.res.GoodProd.ID, u, true, "checked the staging soak"); err != nil {
+		if _, err := s.approve(ctx, u, s.res.GoodProd.ID, "checked the staging soak"); err != nil {
 			return err
 		}
 	}
@@ -216,7 +220,7 @@ func (s *story) shipBad(ctx context.Context) error {
 	}
 	s.res.BadProd = p
 	for _, u := range []string{bob, carol} {
-		if _, err := s.eng.Approve(ctx, p.ID, u, true, "staging looked fine"); err != nil {
+		if _, err := s.approve(ctx, u, p.ID, "staging looked fine"); err != nil {
 			return err
 		}
 	}

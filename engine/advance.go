@@ -301,7 +301,7 @@ func (r *run) fail(ctx context.Context, step string, err error) error {
 	if terr := r.moveTo(ctx, slipway.StateFailed, err.Error()); terr != nil {
 		return terr
 	}
-	r.e.notify(r.p.Env, "promotion %s failed at %q: %v", r.p.ID, step, err)
+	r.e.notify(ctx, r.p.Env, about(slipway.NoticeFailed, r.p, "slipway"), "promotion %s failed at %q: %v", r.p.ID, step, err)
 	return err
 }
 

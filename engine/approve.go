@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/gate"
 )
 
@@ -17,6 +18,9 @@ import (
 // environment allows self-approval), by someone outside the required groups,
 // and a second decision by the same user on the same digest.
 func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve bool, comment string) (*slipway.Promotion, error) {
+	if err := e.authorizeApproval(ctx, promotionID, &user); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(user) == "" {
 		return nil, invalid("who is approving? set SLIPWAY_USER or `git config user.email`")
 	}
@@ -151,6 +155,9 @@ var checkRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // ReportVerification records a check result for a digest in an environment
 // and lets waiting promotions re-evaluate their gates.
 func (e *Engine) ReportVerification(ctx context.Context, v *slipway.Verification) error {
+	if err := e.authorize(ctx, auth.Verify, auth.Scope{Service: v.Service, Env: v.Env}, nil); err != nil {
+		return err
+	}
 	if _, err := e.Cfg.Service(v.Service); err != nil {
 		return invalid("%v", err)
 	}

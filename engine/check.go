@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/analysis"
+	"github.com/slipway/slipway/auth"
 )
 
 // RunCheck runs a verification Slipway owns (an AnalysisTemplate configured
@@ -17,6 +18,9 @@ import (
 // must not open on a verdict nobody could read). The digest defaults to what
 // runs in env.
 func (e *Engine) RunCheck(ctx context.Context, service, envName, check, digest string) (*slipway.Verification, error) {
+	if err := e.authorize(ctx, auth.Verify, auth.Scope{Service: service, Env: envName}, nil); err != nil {
+		return nil, err
+	}
 	if _, err := e.Cfg.Service(service); err != nil {
 		return nil, invalid("%v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/auth"
 )
 
 // DecideCanary settles a paused canary as user: promote makes the canary
@@ -13,6 +14,9 @@ import (
 // is carried out by the promotion's pipeline (by the controller when one
 // runs), recorded with the user's reason.
 func (e *Engine) DecideCanary(ctx context.Context, promotionID, user string, promote bool, reason string) (*slipway.Promotion, error) {
+	if err := e.authorizePromotion(ctx, auth.CanaryDecide, promotionID, &user); err != nil {
+		return nil, err
+	}
 	p, err := e.Store.Promotions.Promotion(ctx, promotionID)
 	if err != nil {
 		return nil, err

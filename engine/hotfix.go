@@ -246,6 +246,6 @@ func (e *Engine) expedited(ctx context.Context, p *slipway.Promotion, b *slipway
 	if err := e.Store.Audit.AppendAudit(ctx, entry); err != nil {
 		return err
 	}
-	e.notify(p.Env, "EXPEDITED: %s of %s %s to %s %s", p.ID, p.Service, releaseOrDigest(p), p.Env, verdict)
+	e.notify(ctx, p.Env, slipway.Notice{Event: slipway.NoticeExpedited, Service: p.Service, Env: p.Env, Promotion: p.ID, Release: p.Release, Digest: p.Digest}, "EXPEDITED: %s of %s %s to %s %s", p.ID, p.Service, releaseOrDigest(p), p.Env, verdict)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/oci"
 	"github.com/slipway/slipway/trust"
 )
@@ -20,6 +21,9 @@ import (
 // is a no-op. When the first environment is automatic, the build is
 // promoted there at once.
 func (e *Engine) RegisterBuild(ctx context.Context, service, commit, image string) (*slipway.Build, bool, error) {
+	if err := e.authorize(ctx, auth.RegisterBuild, auth.Scope{Service: service}, nil); err != nil {
+		return nil, false, err
+	}
 	svc, err := e.Cfg.Service(service)
 	if err != nil {
 		return nil, false, invalid("%v", err)
@@ -75,7 +79,7 @@ func (e *Engine) RegisterBuild(ctx context.Context, service, commit, image strin
 		e.emit("intake", short(b.Commit), "registered build %s: %s signed by %s (%s)", b.ID, b.Ref(), sig.Signer, sig.Format)
 	}
 	if first := e.Cfg.Environments[0]; first.Auto {
-		if _, err := e.Promote(ctx, PromoteRequest{Service: b.Service, Env: first.Name, BuildID: b.ID, Requester: "slipway"}); err != nil {
+		if _, err := e.Promote(asSystem(ctx), PromoteRequest{Service: b.Service, Env: first.Name, BuildID: b.ID, Requester: "slipway"}); err != nil {
 			return b, created, fmt.Errorf("build %s registered, but its automatic promotion to %s failed: %w", b.ID, first.Name, err)
 		}
 	}

@@ -14,6 +14,9 @@ import (
 // gates are evaluated again first). Revert pull requests of a rollback
 // merge freely: they take a bad digest out.
 func (e *Engine) MergePR(ctx context.Context, number int, user string) error {
+	if err := e.authorizeMerge(ctx, number, &user); err != nil {
+		return err
+	}
 	pr, err := e.Forge.Get(ctx, number)
 	if err != nil {
 		return err

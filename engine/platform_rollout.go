@@ -356,7 +356,7 @@ func (e *Engine) startNext(ctx context.Context, ro *slipway.Rollout) (bool, erro
 				why := fmt.Sprintf("wave %d (step %d) has maxUpdate 0: it waits for a person: promote %s by hand, or run `slipway platform resume --env %s`", ro.Wave+1, w.Step, strings.Join(w.Services, ", "), ro.Env)
 				if ro.Reason != why {
 					ro.Reason = why
-					e.notify("platform", "rollout %s: %s", ro.ID, why)
+					e.notify(ctx, "platform", slipway.Notice{Event: slipway.NoticeRollout, Env: ro.Env, Release: ro.Version}, "rollout %s: %s", ro.ID, why)
 					return true, e.saveRollout(ctx, ro)
 				}
 			}
@@ -367,7 +367,9 @@ func (e *Engine) startNext(ctx context.Context, ro *slipway.Rollout) (bool, erro
 			return false, err
 		}
 	}
-	p, err := e.Promote(ctx, PromoteRequest{Service: next.Service, Env: ro.Env, BuildID: next.BuildID, Requester: "platform rollout " + ro.ID + " (" + ro.Requester + ")"})
+	// The rollout's requester requests each promotion: their permission
+	// is checked, and they may not approve it themselves.
+	p, err := e.Promote(ctx, PromoteRequest{Service: next.Service, Env: ro.Env, BuildID: next.BuildID, Requester: ro.Requester})
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, err
@@ -432,7 +434,7 @@ func (e *Engine) failRollout(ctx context.Context, ro *slipway.Rollout, failed []
 	if err := e.saveRollout(ctx, ro); err != nil {
 		return err
 	}
-	e.notify("platform", "rollout %s of platform %s %s into %s: %s; later waves will not start", ro.ID, ro.Platform, ro.Version, ro.Env, ro.Reason)
+	e.notify(ctx, "platform", slipway.Notice{Event: slipway.NoticeRollout, Env: ro.Env, Release: ro.Version}, "rollout %s of platform %s %s into %s: %s; later waves will not start", ro.ID, ro.Platform, ro.Version, ro.Env, ro.Reason)
 	for _, rs := range ro.InWave(ro.Wave) {
 		if rs.State != slipway.ServicePromoting {
 			continue
@@ -528,7 +530,7 @@ func (e *Engine) PauseRollout(ctx context.Context, env, user, reason string) (*s
 		if reason != "" {
 			ro.Reason += ": " + reason
 		}
-		e.notify("platform", "rollout %s into %s %s", ro.ID, ro.Env, ro.Reason)
+		e.notify(ctx, "platform", slipway.Notice{Event: slipway.NoticeRollout, Env: ro.Env, Release: ro.Version}, "rollout %s into %s %s", ro.ID, ro.Env, ro.Reason)
 		return nil
 	})
 }

@@ -33,6 +33,9 @@ func (e *Engine) Promote(ctx context.Context, r PromoteRequest) (*slipway.Promot
 		return nil, err
 	}
 	r.Expedite = expedite
+	if err := e.authorizePromote(ctx, &r); err != nil {
+		return nil, err
+	}
 	svc, err := e.Cfg.Service(r.Service)
 	if err != nil {
 		return nil, invalid("%v", err)
@@ -322,7 +325,7 @@ func (e *Engine) autoPromoteNext(ctx context.Context, b *slipway.Build, from str
 			return nil // already promoted (or tried and failed: a person decides)
 		}
 	}
-	_, err = e.Promote(ctx, PromoteRequest{Service: b.Service, Env: next.Name, BuildID: b.ID, Requester: "slipway"})
+	_, err = e.Promote(asSystem(ctx), PromoteRequest{Service: b.Service, Env: next.Name, BuildID: b.ID, Requester: "slipway"})
 	if slipway.ErrorCode(err) == slipway.ECONFLICT {
 		e.emit(next.Name, b.ID, "automatic promotion of %s to %s waits: %v", b.ID, next.Name, err)
 		return nil

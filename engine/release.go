@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/versioning"
@@ -30,6 +31,9 @@ type ReleaseRequest struct {
 // Nothing is built: the tag names the build that already exists. Releasing
 // the same build again returns the existing release.
 func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Release, error) {
+	if err := e.authorize(ctx, auth.Release, auth.Scope{Service: r.Service}, nil); err != nil {
+		return nil, err
+	}
 	svc, err := e.Cfg.Service(r.Service)
 	if err != nil {
 		return nil, invalid("%v", err)
@@ -164,7 +168,7 @@ func (e *Engine) announceRelease(ctx context.Context, service string, b *slipway
 		e.emit("release", d.ID, "%s deprecates %q (registered as %s in deprecations.yaml%s)", out.Tag, d.What, d.ID, promise)
 	}
 	for _, w := range out.Warnings {
-		e.notify("release", "%s: %s", out.Tag, w)
+		e.notify(ctx, "release", slipway.Notice{Event: slipway.NoticeRelease, Service: service, Release: out.Tag}, "%s: %s", out.Tag, w)
 	}
 	for _, d := range out.Removed {
 		if d.EarlyRemoval == "" {
@@ -176,7 +180,7 @@ func (e *Engine) announceRelease(ctx context.Context, service string, b *slipway
 		if err := e.Store.Audit.AppendAudit(ctx, entry); err != nil {
 			return fmt.Errorf("audit the early removal in %s: %w", out.Tag, err)
 		}
-		e.notify("release", "EARLY REMOVAL: %s", verdict)
+		e.notify(ctx, "release", slipway.Notice{Event: slipway.NoticeRelease, Service: service, Release: out.Tag, Digest: b.Digest, Actor: orSomeone(user)}, "EARLY REMOVAL: %s", verdict)
 	}
 	return nil
 }

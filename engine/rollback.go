@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/git"
 )
 
@@ -14,6 +15,9 @@ import (
 // digest so automatic promotion does not bring it back. What runs is read
 // from Git; the store must agree.
 func (e *Engine) Rollback(ctx context.Context, service, envName, user, reason string) (*slipway.Promotion, error) {
+	if err := e.authorize(ctx, auth.Rollback, auth.Scope{Service: service, Env: envName}, &user); err != nil {
+		return nil, err
+	}
 	if _, err := e.Cfg.Service(service); err != nil {
 		return nil, invalid("%v", err)
 	}
@@ -71,7 +75,7 @@ func (e *Engine) Rollback(ctx context.Context, service, envName, user, reason st
 		return nil, err
 	}
 	e.emit("rollback", short(sha), "rolled back %s in %s: reverted %s; %s held", service, envName, short(cur.PinCommit), digestShort(cur.Digest))
-	e.notify("rollback", "%s rolled back %s %s in %s: %s", user, service, releaseOrDigest(cur), envName, reason)
+	e.notify(ctx, "rollback", about(slipway.NoticeRollback, cur, user), "%s rolled back %s %s in %s: %s", user, service, releaseOrDigest(cur), envName, reason)
 	return cur, nil
 }
 

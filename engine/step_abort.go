@@ -39,6 +39,6 @@ func (abortCanary) Run(ctx context.Context, r *run) (Outcome, error) {
 			return Outcome{}, err
 		}
 	}
-	r.e.notify(p.Env, "canary of %s %s in %s failed and was aborted: %s", p.Service, releaseOrDigest(p), p.Env, reason)
+	r.e.notify(ctx, p.Env, about(slipway.NoticeCanaryAborted, p, "slipway"), "canary of %s %s in %s failed and was aborted: %s", p.Service, releaseOrDigest(p), p.Env, reason)
 	return Outcome{Next: slipway.StateAborted, Reason: "canary failed: " + reason}, nil
 }

@@ -117,7 +117,7 @@ func (runCanary) Run(ctx context.Context, r *run) (Outcome, error) {
 		}); err != nil {
 			return Outcome{}, err
 		}
-		r.e.notify("canary", "canary of %s paused (%s): decide with `slipway canary promote --promotion %s` or `slipway canary abort --promotion %s`", p.ID, out.Reason, p.ID, p.ID)
+		r.e.notify(ctx, "canary", about(slipway.NoticeCanaryPaused, p, "slipway"), "canary of %s paused (%s): decide with `slipway canary promote --promotion %s` or `slipway canary abort --promotion %s`", p.ID, out.Reason, p.ID, p.ID)
 		return Outcome{Next: slipway.StatePaused, Reason: "canary paused: " + out.Reason}, nil
 	}
 	finish("Terminated", out.Reason)

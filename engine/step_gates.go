@@ -24,6 +24,7 @@ func (gates) Run(ctx context.Context, r *run) (Outcome, error) {
 			if r.e.Metrics != nil {
 				r.e.Metrics.gateWaitStarted(r.p)
 			}
+			r.e.announceWait(ctx, r.p, rep)
 		}
 		// A gate that opens on its own (a window, a soak) wakes the
 		// promotion then: the controller runs it at that instant.

@@ -51,10 +51,17 @@ func (a loggedAudit) AppendAudit(ctx context.Context, x *slipway.AuditEntry) err
 }
 
 // inLog reports whether an audit entry has a transparency-log leaf: every
-// change a promotion made or a person decided about one. A platform
-// release names no promotion: the hash chain records it, and its manifest
-// is signed and tagged in the GitOps repository.
-func inLog(x *slipway.AuditEntry) bool { return x.Kind != "platform-release" }
+// change a promotion made, or a person decided about one (a leaf binds a
+// promotion's digest, signature and pin commit). A platform release or an
+// early removal names no promotion: the hash chain records them, and the
+// platform manifest is signed and tagged in the GitOps repository.
+func inLog(x *slipway.AuditEntry) bool {
+	switch x.Kind {
+	case "platform-release", "early-removal":
+		return false
+	}
+	return true
+}
 
 // logEntry appends the leaf of a recorded audit entry (again: appending
 // the same leaf twice returns its index) and returns its index.

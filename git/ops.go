@@ -122,7 +122,6 @@ func (r *Repo) Push(ctx context.Context, branch string) error {
 	return err
 }
 
-
 // Revert makes a commit on HEAD that undoes sha (the first-parent side of a
 // merge commit), with the given message.
 func (r *Repo) Revert(ctx context.Context, id Identity, sha, message string) (string, error) {
@@ -152,7 +151,6 @@ func (r *Repo) MergeNoFF(ctx context.Context, id Identity, ref, message string) 
 	}
 	return r.HeadSHA(ctx)
 }
-
 
 // ShowFile returns the content of path at ref.
 func (r *Repo) ShowFile(ctx context.Context, ref, path string) ([]byte, error) {

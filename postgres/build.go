@@ -52,7 +52,10 @@ func (s *BuildStore) Build(ctx context.Context, id string) (*slipway.Build, erro
 
 // Builds lists the builds of a service, newest first.
 func (s *BuildStore) Builds(ctx context.Context, service string) ([]*slipway.Build, error) {
-	return queryAll(ctx, s.pool, scanBuild, buildSelect+` WHERE service = $1 OR $1 = '' ORDER BY created DESC, id`, service)
+	if service == "" {
+		return queryAll(ctx, s.pool, scanBuild, buildSelect+` ORDER BY created DESC, id`)
+	}
+	return queryAll(ctx, s.pool, scanBuild, buildSelect+` WHERE service = $1 ORDER BY created DESC, id`, service)
 }
 
 // RefuseIntake records a refused registration.

@@ -92,6 +92,12 @@ func (s *DB) Store() slipway.Store {
 		Leases:       &LeaseStore{s},
 		Queue:        &QueueStore{s},
 		Rollouts:     &RolloutStore{s},
+		Users:        &UserStore{s},
+		Tokens:       &TokenStore{s},
+		Sessions:     &SessionStore{s},
+		Deliveries:   &DeliveryStore{s},
+		Outbox:       &OutboxStore{s},
+		Pages:        &PageStore{s},
 		Close:        s.Close,
 	}
 }

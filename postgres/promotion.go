@@ -130,11 +130,8 @@ func (s *PromotionStore) Promotion(ctx context.Context, id string) (*slipway.Pro
 
 // Promotions lists promotions, oldest first.
 func (s *PromotionStore) Promotions(ctx context.Context, f slipway.PromotionFilter) ([]*slipway.Promotion, error) {
-	q := promotionSelect + ` WHERE ($1 = '' OR service = $1) AND ($2 = '' OR env = $2) AND ($3 = '' OR state = $3) AND ($4 = '' OR digest = $4)`
-	if f.Active {
-		q += ` AND state IN ` + activeStates
-	}
-	return queryAll(ctx, s.pool, scanPromotion, q+` ORDER BY seq`, f.Service, f.Env, string(f.State), f.Digest)
+	q, args := promotionQuery(f, 0)
+	return queryAll(ctx, s.pool, scanPromotion, q+` ORDER BY seq`, args...)
 }
 
 // Transition moves p to state to if p is still in the state the caller read.

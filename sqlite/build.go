@@ -54,7 +54,10 @@ func (s *BuildStore) Build(ctx context.Context, id string) (*slipway.Build, erro
 
 // Builds lists the builds of a service, newest first.
 func (s *BuildStore) Builds(ctx context.Context, service string) ([]*slipway.Build, error) {
-	return queryAll(ctx, s.DB, scanBuild, buildSelect+` WHERE service = ? OR ? = '' ORDER BY created DESC, id`, service, service)
+	if service == "" {
+		return queryAll(ctx, s.DB, scanBuild, buildSelect+` ORDER BY created DESC, id`)
+	}
+	return queryAll(ctx, s.DB, scanBuild, buildSelect+` WHERE service = ? ORDER BY created DESC, id`, service)
 }
 
 // RefuseIntake records a refused registration.

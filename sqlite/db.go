@@ -26,7 +26,7 @@ var migrations embed.FS
 
 // DB is the store. All methods are safe for concurrent use.
 type DB struct {
-	db   *sql.DB
+	db   *stmtDB
 	path string
 }
 
@@ -43,7 +43,13 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &DB{db: db, path: path}
+	// Keep connections open between requests: each new one re-runs the
+	// pragmas and starts a cold page cache (a server under load otherwise
+	// spends its time connecting), and bound them, since each holds its own
+	// page cache.
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	s := &DB{db: newStmtDB(db), path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -68,6 +74,12 @@ func (s *DB) Store() slipway.Store {
 		Leases:       &LeaseStore{s},
 		Queue:        &QueueStore{s},
 		Rollouts:     &RolloutStore{s},
+		Users:        &UserStore{s},
+		Tokens:       &TokenStore{s},
+		Sessions:     &SessionStore{s},
+		Deliveries:   &DeliveryStore{s},
+		Outbox:       &OutboxStore{s},
+		Pages:        &PageStore{s},
 		Close:        s.Close,
 	}
 }

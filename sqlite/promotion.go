@@ -107,11 +107,7 @@ func (s *PromotionStore) Promotion(ctx context.Context, id string) (*slipway.Pro
 
 // Promotions lists promotions, oldest first.
 func (s *PromotionStore) Promotions(ctx context.Context, f slipway.PromotionFilter) ([]*slipway.Promotion, error) {
-	q := promotionSelect + ` WHERE (? = '' OR service = ?) AND (? = '' OR env = ?) AND (? = '' OR state = ?) AND (? = '' OR digest = ?)`
-	args := []any{f.Service, f.Service, f.Env, f.Env, string(f.State), string(f.State), f.Digest, f.Digest}
-	if f.Active {
-		q += ` AND state IN ` + activeStates
-	}
+	q, args := promotionQuery(f, 0)
 	return queryAll(ctx, s.DB, scanPromotion, q+` ORDER BY seq`, args...)
 }
 

@@ -52,6 +52,9 @@ func Run(t *testing.T, open Open) {
 			c.fn(t, st)
 		})
 	}
+	for _, c := range accessCases {
+		t.Run(c.name, func(t *testing.T) { c.fn(t, open(t)) })
+	}
 }
 
 var ctx = context.Background()

@@ -32,7 +32,10 @@ func openEngine(ctx context.Context, g *globals, out io.Writer) (*engine.Engine,
 
 // withEngine runs fn with an open engine and closes it afterwards.
 func withEngine(cmd *cobra.Command, g *globals, fn func(ctx context.Context, e *engine.Engine) error) error {
-	ctx := cmd.Context()
+	if g.server != "" {
+		return errNoRemote(cmd)
+	}
+	ctx := localActor(cmd.Context())
 	e, err := openEngine(ctx, g, cmd.OutOrStdout())
 	if err != nil {
 		return err

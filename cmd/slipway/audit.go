@@ -10,12 +10,9 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/app"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/tlog"
@@ -159,12 +156,7 @@ self-consistent: pin the key ` + "`slipway audit key`" + ` printed when the log 
 					if output == "json" {
 						return printJSON(cmd.OutOrStdout(), es)
 					}
-					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(w, "SEQ\tAT\tKIND\tSERVICE\tENV\tDIGEST\tCOMMIT\tPR\tAPPROVERS\tVERDICT\tHASH")
-					for _, x := range es {
-						fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%.12s\t%d\t%v\t%s\t%.12s\n", x.Seq, x.At.Format(time.RFC3339), x.Kind, x.Service, x.Env, slipway.Digest12(x.Digest), x.PinCommit, x.PR, x.Approvers, x.Verdict, x.Hash)
-					}
-					return w.Flush()
+					return printAudit(cmd.OutOrStdout(), es)
 				})
 			},
 		}

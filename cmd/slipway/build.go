@@ -62,12 +62,7 @@ func init() {
 					if output == "json" {
 						return printJSON(cmd.OutOrStdout(), bs)
 					}
-					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(w, "ID\tSERVICE\tCOMMIT\tIMAGE\tKEY")
-					for _, b := range bs {
-						fmt.Fprintf(w, "%s\t%s\t%.12s\t%s\t%.12s\n", b.ID, b.Service, b.Commit, b.Ref(), b.KeyID)
-					}
-					return w.Flush()
+					return printBuilds(cmd.OutOrStdout(), bs)
 				})
 			},
 		}

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,16 +23,7 @@ func init() {
 					if err != nil {
 						return err
 					}
-					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(w, "SERVICE\tDIGEST\tSINCE\tBY\tREASON\tRELEASED")
-					for _, h := range hs {
-						rel := "-"
-						if h.Released != nil {
-							rel = h.Released.Format(time.RFC3339)
-						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Service, h.Digest, h.Created.Format(time.RFC3339), h.By, h.Reason, rel)
-					}
-					return w.Flush()
+					return printHolds(cmd.OutOrStdout(), hs)
 				})
 			},
 		}

@@ -11,6 +11,8 @@ import (
 func main() {
 	tuneGC()
 	root := newRootCmd()
+	root.Version = buildInfo() // --version; `slipway version` stays the versioning command
+	root.SetVersionTemplate("{{.Version}}")
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "slipway:", err)
 		os.Exit(exitCode(err))

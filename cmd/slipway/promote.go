@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -53,12 +52,7 @@ func init() {
 					if err != nil {
 						return err
 					}
-					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(w, "ID\tSERVICE\tENV\tRELEASE\tDIGEST\tSTATE\tREASON")
-					for _, p := range ps {
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Service, p.Env, p.Release, slipway.Digest12(p.Digest), p.State, p.Reason)
-					}
-					return w.Flush()
+					return printPromotions(cmd.OutOrStdout(), ps)
 				})
 			},
 		}

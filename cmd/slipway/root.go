@@ -14,6 +14,7 @@ type globals struct {
 	configPath string // slipway.yaml
 	stateDir   string // store directory (default ./.slipway)
 	store      string // "" (SQLite under stateDir) or a postgres:// URL
+	server     string // client mode: the URL of `slipway serve` (then the store is never opened)
 }
 
 // registration lets each command live in its own file without a central list
@@ -56,6 +57,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configPath, "config", "slipway.yaml", "path of the Slipway configuration")
 	root.PersistentFlags().StringVar(&g.stateDir, "state", ".slipway", "directory of the Slipway state (SQLite store, GitOps clone)")
 	root.PersistentFlags().StringVar(&g.store, "store", os.Getenv("SLIPWAY_STORE"), "database: empty for SQLite under --state, or a postgres:// URL (env SLIPWAY_STORE)")
+	root.PersistentFlags().StringVar(&g.server, "server", os.Getenv("SLIPWAY_SERVER"), "talk to this `slipway serve` (its URL) with SLIPWAY_TOKEN or `slipway login`'s token, never to the store (env SLIPWAY_SERVER)")
 
 	parents := map[string]*cobra.Command{}
 	parentOf := func(name string) *cobra.Command {
@@ -86,6 +88,7 @@ func newRootCmd() *cobra.Command {
 		}
 		parentOf(strings.TrimSpace(r.parent)).AddCommand(c)
 	}
+	installClientMode(root, g)
 	return root
 }
 

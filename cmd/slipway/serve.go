@@ -26,6 +26,7 @@ import (
 func init() {
 	register("", func(g *globals) *cobra.Command {
 		var listen, replica string
+		var tlsFlags serveTLS
 		var c controller.Controller
 		cmd := &cobra.Command{
 			Use:   "serve [--listen ADDR]",
@@ -52,13 +53,23 @@ func init() {
 				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 				e.Metrics = engine.NewMetrics(reg, e)
 				c.Engine, c.Log = e, log
+				if err := tlsFlags.check(listen); err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				mux := server.New(&c, reg)
+				web, err := mountAPI(ctx, mux, e, cfg, log, tlsFlags.secure())
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
 				ln, err := net.Listen("tcp", listen)
 				if err != nil {
 					return &exitError{code: 2, err: fmt.Errorf("--listen %s: %w", listen, err)}
 				}
-				srv := &http.Server{Handler: server.New(&c, reg), ReadHeaderTimeout: 10 * time.Second}
-				go srv.Serve(ln)
-				fmt.Fprintf(cmd.OutOrStdout(), "slipway serve: listening on http://%s (owner %s)\n", ln.Addr(), e.Owner)
+				srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+				go tlsFlags.serve(srv, ln, log)
+				go web.Housekeep(ctx, time.Hour)
+				go deliverNotifications(ctx, e, cfg, log)
+				fmt.Fprintf(cmd.OutOrStdout(), "slipway serve: listening on %s://%s (owner %s)\n", tlsFlags.scheme(), ln.Addr(), e.Owner)
 				err = c.Run(ctx)
 				sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
@@ -68,7 +79,8 @@ func init() {
 				return err
 			},
 		}
-		cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the HTTP server (health, readiness, metrics)")
+		cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the HTTP server (API, webhooks, health, readiness, metrics)")
+		tlsFlags.flags(cmd)
 		cmd.Flags().StringVar(&replica, "replica", "", "a stable name for this replica (e.g. the pod name): a restarted replica takes its leases back at once; default host:pid:random")
 		cmd.Flags().IntVar(&c.Workers, "workers", 8, "promotions driven at once")
 		cmd.Flags().DurationVar(&c.LeaderTTL, "leader-ttl", 5*time.Second, "how long a silent leader keeps the lead; a standby takes over after it")

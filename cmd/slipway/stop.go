@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,16 +60,7 @@ func init() {
 					if err != nil {
 						return err
 					}
-					w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-					fmt.Fprintln(w, "ENV\tSINCE\tBY\tREASON")
-					for _, s := range stops {
-						env := s.Env
-						if env == "" {
-							env = "(all)"
-						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", env, s.Since.Format(time.RFC3339), s.By, s.Reason)
-					}
-					return w.Flush()
+					return printStops(cmd.OutOrStdout(), stops)
 				})
 			},
 		}
