@@ -11,12 +11,13 @@
 //     pin file of a work-tree clone of a copy of the remote, then
 //     `git commit -am` and `git push`. Alternating the two spreads the
 //     machine's load over both.
+//
 //  2. Throughput: -services services, one build each, promoted to dev at
 //     once (one goroutine each, one engine, one clone); the total time until
 //     every promotion succeeded, then Git is checked: every pin holds its
 //     digest, one pin commit per service, linear history.
 //
-//	go run ./bench/promote [-n 200] [-services 1000]
+//     go run ./bench/promote [-n 200] [-services 1000]
 //
 // The last line is `promote p99 X.XXx raw; 1000 services Ns`.
 package main
@@ -31,6 +32,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -44,15 +46,18 @@ import (
 func main() {
 	n := flag.Int("n", 200, "promotions timed one after another (and as many raw commits)")
 	services := flag.Int("services", 1000, "services promoted to dev at once (0 skips it)")
+	conc := flag.Int("concurrency", 100, "promotion requests in flight at once (SQLite's busy timeout is 10s: a thousand writers at once starve some)")
 	keep := flag.Bool("keep", false, "keep the worlds' directory")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the throughput part to this file")
 	flag.Parse()
-	if err := run(*n, *services, *keep); err != nil {
+	cpuProfile = *profile
+	if err := run(*n, *services, *conc, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "promote:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, services int, keep bool) error {
+func run(n, services, conc int, keep bool) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "slipway-bench-promote-")
 	if err != nil {
@@ -72,7 +77,7 @@ func run(n, services int, keep bool) error {
 	}
 	total := time.Duration(0)
 	if services > 0 {
-		if total, err = throughput(ctx, filepath.Join(dir, "throughput"), services); err != nil {
+		if total, err = throughput(ctx, filepath.Join(dir, "throughput"), services, conc); err != nil {
 			return err
 		}
 	}
@@ -178,7 +183,7 @@ func (c *rawClone) commitPush(file string, content []byte, msg string) (time.Dur
 
 // throughput promotes one build of each of services services to dev at
 // once and returns the time until every promotion succeeded.
-func throughput(ctx context.Context, dir string, services int) (time.Duration, error) {
+func throughput(ctx context.Context, dir string, services, conc int) (time.Duration, error) {
 	start := time.Now()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
@@ -188,19 +193,34 @@ func throughput(ctx context.Context, dir string, services int) (time.Duration, e
 		return 0, err
 	}
 	defer w.Close()
+	// The remote logs every update of main: how many pushes carried the pins.
+	if _, err := gitOut(w.Remote, "config", "core.logAllRefUpdates", "always"); err != nil {
+		return 0, err
+	}
 	e, err := w.Open(ctx, false)
 	if err != nil {
 		return 0, err
 	}
 	defer e.Close()
 	fmt.Printf("throughput world: %d services, a signed build each, registered in %s\n", services, time.Since(start).Round(time.Millisecond))
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return 0, err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	t0 := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, services)
+	slots := make(chan struct{}, conc)
 	for i, s := range w.Services() {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			p, err := e.Promote(ctx, engine.PromoteRequest{Service: s, Env: "dev", BuildID: w.Builds[s][0].ID, Requester: "ci@example.com"})
 			if err == nil && p.State != slipway.StateSucceeded {
 				err = fmt.Errorf("%s ended %s: %s", p.ID, p.State, p.Reason)
@@ -219,8 +239,9 @@ func throughput(ctx context.Context, dir string, services int) (time.Duration, e
 		return 0, err
 	}
 	commits, _ := gitOut(w.Remote, "rev-list", "--count", "main")
-	fmt.Printf("%d services promoted to dev at once: all succeeded in %s (%.1f promotions/s); Git checked: every pin holds its digest, %d pin commits, linear history (%s commits on main)\n",
-		services, total.Round(time.Millisecond), float64(services)/total.Seconds(), services, strings.TrimSpace(string(commits)))
+	pushes, _ := gitOut(w.Remote, "reflog", "show", "--format=%H", "main")
+	fmt.Printf("%d services promoted to dev, %d requests in flight: all succeeded in %s (%.1f promotions/s); Git checked: every pin holds its digest, %d pin commits in %d pushes, linear history (%s commits on main)\n",
+		services, conc, total.Round(time.Millisecond), float64(services)/total.Seconds(), services, strings.Count(string(pushes), "\n"), strings.TrimSpace(string(commits)))
 	return total, nil
 }
 
@@ -264,6 +285,8 @@ func checkPinned(w *testworld.World) error {
 	}
 	return nil
 }
+
+var cpuProfile string
 
 func gitOut(dir string, args ...string) ([]byte, error) {
 	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
