@@ -27,6 +27,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"os"
 	"os/exec"
@@ -39,6 +41,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/controller"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/internal/testworld"
 )
@@ -46,18 +49,19 @@ import (
 func main() {
 	n := flag.Int("n", 200, "promotions timed one after another (and as many raw commits)")
 	services := flag.Int("services", 1000, "services promoted to dev at once (0 skips it)")
+	serve := flag.Int("serve", 0, "also promote the services through `slipway serve`'s controller (in this process) with this many workers")
 	conc := flag.Int("concurrency", 100, "promotion requests in flight at once (SQLite's busy timeout is 10s: a thousand writers at once starve some)")
 	keep := flag.Bool("keep", false, "keep the worlds' directory")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the throughput part to this file")
 	flag.Parse()
 	cpuProfile = *profile
-	if err := run(*n, *services, *conc, *keep); err != nil {
+	if err := run(*n, *services, *conc, *serve, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "promote:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n, services, conc int, keep bool) error {
+func run(n, services, conc, serve int, keep bool) error {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "slipway-bench-promote-")
 	if err != nil {
@@ -78,6 +82,11 @@ func run(n, services, conc int, keep bool) error {
 	total := time.Duration(0)
 	if services > 0 {
 		if total, err = throughput(ctx, filepath.Join(dir, "throughput"), services, conc); err != nil {
+			return err
+		}
+	}
+	if services > 0 && serve > 0 {
+		if _, err := throughputServe(ctx, filepath.Join(dir, "serve"), services, serve); err != nil {
 			return err
 		}
 	}
@@ -242,6 +251,64 @@ func throughput(ctx context.Context, dir string, services, conc int) (time.Durat
 	pushes, _ := gitOut(w.Remote, "reflog", "show", "--format=%H", "main")
 	fmt.Printf("%d services promoted to dev, %d requests in flight: all succeeded in %s (%.1f promotions/s); Git checked: every pin holds its digest, %d pin commits in %d pushes, linear history (%s commits on main)\n",
 		services, conc, total.Round(time.Millisecond), float64(services)/total.Seconds(), services, strings.Count(string(pushes), "\n"), strings.TrimSpace(string(commits)))
+	return total, nil
+}
+
+// throughputServe registers one build of each of services services with
+// `slipway serve`'s controller running in this process (its queue, its
+// workers, its fetch loop) and returns the time until every promotion
+// succeeded.
+func throughputServe(ctx context.Context, dir string, services, workers int) (time.Duration, error) {
+	start := time.Now()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	w, err := testworld.New(ctx, testworld.Options{Dir: dir, Services: services, Builds: 1, Register: true, Envs: []testworld.Env{{Name: "dev"}}})
+	if err != nil {
+		return 0, err
+	}
+	defer w.Close()
+	if _, err := gitOut(w.Remote, "config", "core.logAllRefUpdates", "always"); err != nil {
+		return 0, err
+	}
+	e, err := w.Open(ctx, true)
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close()
+	fmt.Printf("serve world: %d services, a signed build each, registered in %s\n", services, time.Since(start).Round(time.Millisecond))
+	runCtx, stop := context.WithCancel(ctx)
+	c := &controller.Controller{Engine: e, Workers: workers, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	t0 := time.Now()
+	for _, s := range w.Services() {
+		if _, err := e.Promote(ctx, engine.PromoteRequest{Service: s, Env: "dev", BuildID: w.Builds[s][0].ID, Requester: "ci@example.com"}); err != nil {
+			return 0, fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	queued := time.Since(t0)
+	for {
+		ok, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Env: "dev", State: slipway.StateSucceeded})
+		if err != nil {
+			return 0, err
+		}
+		if len(ok) == services {
+			break
+		}
+		if time.Since(t0) > 10*time.Minute {
+			return 0, fmt.Errorf("after 10 minutes %d of %d promotions succeeded", len(ok), services)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	total := time.Since(t0)
+	if err := checkPinned(w); err != nil {
+		return 0, err
+	}
+	pushes, _ := gitOut(w.Remote, "reflog", "show", "--format=%H", "main")
+	fmt.Printf("%d services through the controller (%d workers): all requests queued in %s, all succeeded in %s (%.1f promotions/s); Git checked: %d pin commits in %d pushes, linear history\n",
+		services, workers, queued.Round(time.Millisecond), total.Round(time.Millisecond), float64(services)/total.Seconds(), services, strings.Count(string(pushes), "\n"))
 	return total, nil
 }
 
