@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,5 +151,40 @@ func TestChainOnAMovedRemoteRetriesAll(t *testing.T) {
 	}
 	if tip := c.remoteTip(); tip != moved {
 		t.Fatalf("main is %s, want the other push %s", tip, moved)
+	}
+}
+
+// TestRecoveredCommitNeverCarriesAnotherPromotionsCommit: a pass that finds
+// its commit recorded but not pushed (the chain's push failed, or the
+// process died) must not push it when it was built on another promotion's
+// unpushed commit: that one may have been superseded meanwhile. It builds
+// its edit again on the branch instead.
+func TestRecoveredCommitNeverCarriesAnotherPromotionsCommit(t *testing.T) {
+	c := newChain(t)
+	ctx := context.Background()
+	// api's recorded commit was built at the end of a chain, on web's
+	// commit; the push never happened. web is superseded since.
+	web, api := c.ps[1], c.ps[0]
+	onWeb, err := c.e.GitOps.CommitFiles(ctx, c.links[1].head, map[string][]byte{"envs/dev/api.yaml": []byte("image:\n  digest: \"" + api.Digest + "\"\n")}, c.e.identity(), c.now, "chore(dev): pin api\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Head = onWeb
+	if err := c.e.Store.Promotions.Update(ctx, api, c.now); err != nil {
+		t.Fatal(err)
+	}
+	c.supersede(1)
+	if err := c.e.Advance(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.e.Store.Promotions.Promotion(ctx, api.ID)
+	if got.State != slipway.StateSucceeded || got.PinCommit == onWeb {
+		t.Fatalf("api: %s, pin commit %s (the one on web's commit is %s)", got.State, got.PinCommit, onWeb)
+	}
+	if parent := c.git(c.remote, "rev-parse", got.PinCommit+"^"); parent != c.base {
+		t.Fatalf("api's commit was built on %s, not on the branch %s", parent, c.base)
+	}
+	if out := c.git(c.remote, "log", "--format=%H", "main"); strings.Contains(out, c.links[1].head) {
+		t.Fatalf("web's commit (%s, superseded) reached the branch:\n%s", web.ID, out)
 	}
 }

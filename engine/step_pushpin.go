@@ -45,6 +45,20 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 		if landed, err = r.e.GitOps.IsAncestor(ctx, p.Head, tip); err != nil {
 			return Outcome{}, err
 		}
+		if !landed {
+			// It may sit on another promotion's commit of a chain that was
+			// never pushed: pushing it would land that one too, unchecked.
+			// Only a commit built on the branch is pushed again.
+			if on, err := r.onBranch(ctx, p.Head, tip); err != nil {
+				return Outcome{}, err
+			} else if !on {
+				p.Head = ""
+				if err := r.persist(ctx); err != nil {
+					return Outcome{}, err
+				}
+				return Outcome{Retry: true}, nil
+			}
+		}
 	}
 	if !landed {
 		res := r.push(ctx)
@@ -69,6 +83,15 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 	p.PinCommit = p.Head
 	r.recordPin(ctx, p.Head)
 	return Outcome{Next: slipway.StateSynced, Reason: "pinned on " + r.base}, nil
+}
+
+// onBranch reports whether commit's only parent is on the branch (tip).
+func (r *run) onBranch(ctx context.Context, commit, tip string) (bool, error) {
+	parents, err := r.e.GitOps.Parents(ctx, commit)
+	if err != nil || len(parents) != 1 {
+		return false, err
+	}
+	return r.e.GitOps.IsAncestor(ctx, parents[0], tip)
 }
 
 // link is one promotion's pin commit in a branch's chain, as the pusher

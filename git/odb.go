@@ -186,10 +186,13 @@ func (o *odb) start() error {
 	return nil
 }
 
+// closeIdle ends the reader and forgets the cached objects of a repository
+// nobody used for odbIdle.
 func (o *odb) closeIdle() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.stop()
+	o.cache.clear()
 }
 
 // stop ends the reader process (o.mu held); the next request starts one.
@@ -439,6 +442,14 @@ func (c *objectCache) put(oid, typ string, data []byte) {
 	if len(c.order) > 4*len(c.objs)+64 {
 		c.order = append([]string(nil), c.order...) // drop the evicted prefix's backing array
 	}
+}
+
+func (c *objectCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.objs)
+	clear(c.plain)
+	c.order, c.size = nil, 0
 }
 
 func (c *objectCache) isPlain(oid string) bool {
