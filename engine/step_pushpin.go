@@ -49,14 +49,12 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 			// It may sit on another promotion's commit of a chain that was
 			// never pushed: pushing it would land that one too, unchecked.
 			// Only a commit built on the branch is pushed again.
-			if on, err := r.onBranch(ctx, p.Head, tip); err != nil {
+			on, err := r.onBranch(ctx, p.Head, tip)
+			if err != nil {
 				return Outcome{}, err
-			} else if !on {
-				p.Head = ""
-				if err := r.persist(ctx); err != nil {
-					return Outcome{}, err
-				}
-				return Outcome{Retry: true}, nil
+			}
+			if !on {
+				return r.editAgain(ctx)
 			}
 		}
 	}
@@ -65,11 +63,7 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 		if res.retry {
 			// The branch moved (or a promotion before this one in its
 			// chain stopped): build the edit again on the new tip.
-			p.Head = ""
-			if err := r.persist(ctx); err != nil {
-				return Outcome{}, err
-			}
-			return Outcome{Retry: true}, nil
+			return r.editAgain(ctx)
 		}
 		if errors.Is(res.err, errNotCurrent) {
 			return Outcome{}, res.err
@@ -83,6 +77,16 @@ func (pushPin) Run(ctx context.Context, r *run) (Outcome, error) {
 	p.PinCommit = p.Head
 	r.recordPin(ctx, p.Head)
 	return Outcome{Next: slipway.StateSynced, Reason: "pinned on " + r.base}, nil
+}
+
+// editAgain forgets the pin commit (persisted) so the edit is made again on
+// a fetched tip.
+func (r *run) editAgain(ctx context.Context) (Outcome, error) {
+	r.p.Head = ""
+	if err := r.persist(ctx); err != nil {
+		return Outcome{}, err
+	}
+	return Outcome{Retry: true}, nil
 }
 
 // onBranch reports whether commit's only parent is on the branch (tip).

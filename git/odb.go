@@ -88,7 +88,9 @@ func (r *Repo) objectsDB(ctx context.Context) (*odb, error) {
 	defer o.mu.Unlock()
 	if time.Since(o.checked) > odbRecheck {
 		o.usable, o.why = o.check(ctx)
-		o.checked = time.Now()
+		if ctx.Err() == nil { // an answer cut short is asked again next time
+			o.checked = time.Now()
+		}
 	}
 	if !o.usable {
 		return nil, unusual("%s", o.why)
