@@ -219,7 +219,7 @@ func (r *Repo) readFilesFast(ctx context.Context, commit string, paths []string,
 		if typ != "blob" {
 			return nil, unusual("%s is a %s", p, typ)
 		}
-		files[p] = data
+		files[p] = bytes.Clone(data) // the caller may edit it; the cache keeps its own
 	}
 	return files, nil
 }
@@ -303,7 +303,7 @@ func (o *odb) rewrite(ctx context.Context, oid string, ed *treeEdit) (string, er
 		at[e.name] = i
 	}
 	for name, content := range ed.files {
-		blob, err := o.write("blob", content)
+		blob, err := o.write("blob", bytes.Clone(content)) // cached: the caller may reuse its slice
 		if err != nil {
 			return "", err
 		}

@@ -498,3 +498,27 @@ func BenchmarkReadFiles(b *testing.B) {
 		}
 	})
 }
+
+// TestFastPathKeepsItsObjects: bytes a caller edits after reading or
+// committing them do not change what the next read returns.
+func TestFastPathKeepsItsObjects(t *testing.T) {
+	ctx := context.Background()
+	r, tip := richRepo(t)
+	got, err := r.ReadFiles(ctx, tip, []string{"envs/dev/a.yaml"}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(got["envs/dev/a.yaml"])
+	copy(got["envs/dev/a.yaml"], "XXXX")
+	content := []byte("image: 1\n")
+	sha, err := r.CommitFiles(ctx, tip, map[string][]byte{"envs/dev/b.yaml": content}, bot, time.Now(), "m\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(content, "XXXX")
+	again, _ := r.ReadFiles(ctx, tip, []string{"envs/dev/a.yaml"}, 1000)
+	written, _ := r.ReadFiles(ctx, sha, []string{"envs/dev/b.yaml"}, 1000)
+	if string(again["envs/dev/a.yaml"]) != want || string(written["envs/dev/b.yaml"]) != "image: 1\n" {
+		t.Fatalf("cached objects changed under the reader: %q %q", again, written)
+	}
+}
