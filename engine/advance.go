@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slipway/slipway"
@@ -69,27 +70,60 @@ type run struct {
 	setBy   string            // the commit that already pins the digest (no edit needed)
 	canary  *canaryResult     // how the canary ended in this pass
 	retries int
-	branch  *sync.Mutex // held from the edit to the push of a direct environment's pin
+	built   string      // the pin commit this pass built (not on the remote before this pass pushes it)
+	branch  *branchLock // held from the edit to the push of a direct environment's pin
 }
 
-// lockBranch makes this process's promotions into one branch edit and push
-// one at a time: each builds on the tip the previous one pushed, instead of
+// branchLock makes this process's promotions into one branch edit and push
+// one at a time: each builds on the tip the previous one left, instead of
 // all racing and rebuilding on rejection. Other processes still race, and
 // fast-forward-only pushes keep that safe.
+//
+// When others wait for the branch, the holder does not push: it leaves its
+// pin commit at the end of the branch's chain and lets the next holder
+// build on it; the holder that finds nobody waiting (or a full chain) pushes
+// the whole chain at once (see pushChain). Every holder either joins the
+// chain or pushes it before letting the branch go, so a chain never waits
+// for nobody.
+type branchLock struct {
+	mu      sync.Mutex
+	waiting atomic.Int32
+	chain   []*link // pin commits built one on another, not pushed yet (mu held)
+}
+
+// maxChain caps how many promotions one push carries.
+var maxChain = 32
+
+// lockBranch takes the environment's branch for this pass.
 func (r *run) lockBranch() {
 	if r.branch != nil {
 		return
 	}
-	mu, _ := r.e.branches.LoadOrStore(r.base, &sync.Mutex{})
-	r.branch = mu.(*sync.Mutex)
-	r.branch.Lock()
+	v, _ := r.e.branches.LoadOrStore(r.base, &branchLock{})
+	b := v.(*branchLock)
+	b.waiting.Add(1)
+	b.mu.Lock()
+	b.waiting.Add(-1)
+	r.branch = b
 }
 
-func (r *run) unlockBranch() {
-	if r.branch != nil {
-		r.branch.Unlock()
-		r.branch = nil
+// chainTip is the commit the next pin edit builds on when a chain waits to
+// be pushed ("" when none does).
+func (r *run) chainTip() string {
+	if r.branch == nil || len(r.branch.chain) == 0 {
+		return ""
 	}
+	return r.branch.chain[len(r.branch.chain)-1].head
+}
+
+// unlockBranch lets the branch go, pushing the chain left by others first.
+func (r *run) unlockBranch(ctx context.Context) {
+	if r.branch == nil {
+		return
+	}
+	r.flush(context.WithoutCancel(ctx))
+	r.branch.mu.Unlock()
+	r.branch = nil
 }
 
 func runsIn(s Step, state slipway.PromotionState) bool {
@@ -184,7 +218,7 @@ func (r *run) drive(ctx context.Context) error {
 	if err := r.load(ctx); err != nil {
 		return r.fail(ctx, "load", err)
 	}
-	defer r.unlockBranch()
+	defer r.unlockBranch(ctx)
 	for r.p.State.Active() {
 		moved := false
 		for _, st := range pipeline {
@@ -267,7 +301,7 @@ const maxPushRetries = 12
 // backoff waits before a retry: capped exponential with full jitter, so
 // many promotions racing for one branch spread out instead of colliding again.
 func (r *run) backoff(ctx context.Context) error {
-	r.unlockBranch()
+	r.unlockBranch(ctx)
 	r.retries++
 	if r.retries > maxPushRetries {
 		return r.fail(ctx, "push", unreachable("git remote", fmt.Errorf("the branch %s kept moving: %d pushes refused in a row", r.base, maxPushRetries)))
@@ -319,12 +353,17 @@ func (r *run) blocked(ctx context.Context, o *Outage) {
 // that was superseded, or moved on by someone else, must not push, open or
 // merge anything. It returns errNotCurrent then.
 func (r *run) current(ctx context.Context) error {
-	now, err := r.e.Store.Promotions.Promotion(ctx, r.p.ID)
+	return r.e.current(ctx, r.p.Env, r.p.ID, r.p.State)
+}
+
+// current is run.current for promotion id, expected in state.
+func (e *Engine) current(ctx context.Context, env, id string, state slipway.PromotionState) error {
+	now, err := e.Store.Promotions.Promotion(ctx, id)
 	if err != nil {
 		return err
 	}
-	if now.State != r.p.State {
-		r.e.emit(r.p.Env, r.p.ID, "%s is %s now (not %s): it stops before touching Git", r.p.ID, now.State, r.p.State)
+	if now.State != state {
+		e.emit(env, id, "%s is %s now (not %s): it stops before touching Git", id, now.State, state)
 		return errNotCurrent
 	}
 	return nil

@@ -53,10 +53,19 @@ type Engine struct {
 	// Close closes it.
 	AuditLog AuditLog
 
-	branches sync.Map // branch → *sync.Mutex, see run.lockBranch
+	branches sync.Map // branch → *branchLock, see run.lockBranch
 	fetchMu  sync.Mutex
-	fetched  time.Time
-	synced   map[string]string // branch → the tip SyncPins last read
+	fetched  time.Time            // when the last fetch that succeeded began
+	pushed   map[string]time.Time // branch → when our last push to it that landed began
+	fetching *fetchCall           // the fetch under way, which others wait for
+	synced   map[string]string    // branch → the tip SyncPins last read
+}
+
+// fetchCall is one fetch that every caller needing it shares.
+type fetchCall struct {
+	began time.Time
+	done  chan struct{}
+	err   error
 }
 
 // Event is one line of the timeline.
@@ -125,27 +134,107 @@ func (e *Engine) isProd(env string) bool {
 	return len(envs) > 0 && envs[len(envs)-1].Name == env
 }
 
-// fresh makes the clone's view of the remote at most FetchMaxAge old.
+// fetchTimeout bounds one shared fetch: callers stop waiting when their
+// own context ends, but the fetch itself must end for the next one to start.
+var fetchTimeout = 5 * time.Minute
+
+// fresh makes the clone's view of the remote at most FetchMaxAge old (0:
+// fetched after this call began); force asks for a fetch begun after the
+// call whatever the age (a push was refused: the remote moved).
 func (e *Engine) fresh(ctx context.Context, force bool) error {
-	e.fetchMu.Lock()
-	stale := force || e.fetched.IsZero() || time.Since(e.fetched) > e.FetchMaxAge
-	e.fetchMu.Unlock()
-	if !stale {
-		return nil
+	if force {
+		return e.refresh(ctx, 0, true)
 	}
-	if err := e.GitOps.FetchShared(ctx); err != nil {
-		return unreachable("git remote", err)
-	}
-	e.fetchMu.Lock()
-	e.fetched = time.Now()
-	e.fetchMu.Unlock()
-	return nil
+	return e.refresh(ctx, e.FetchMaxAge, false)
 }
 
-// Fetched tells the engine another loop (serve's fetch loop) refreshed the clone.
+// refresh makes the view at most maxAge old. Concurrent callers share one
+// fetch instead of queueing one each: a caller waits for the fetch under way
+// when it began late enough, else for the next one. Unless onlyFetch, a
+// branch this engine pushed to counts as known from the moment the push
+// began (a fast-forward push lands only on the tip we had), so a stream of
+// promotions into the environments' branches does not fetch until a push is
+// refused.
+func (e *Engine) refresh(ctx context.Context, maxAge time.Duration, onlyFetch bool) error {
+	need := time.Now().Add(-maxAge)
+	for {
+		e.fetchMu.Lock()
+		known := e.fetched
+		if !onlyFetch {
+			known = e.knownSince()
+		}
+		if !known.IsZero() && !known.Before(need) {
+			e.fetchMu.Unlock()
+			return nil
+		}
+		c := e.fetching // one that began too early is waited for, then followed by ours
+		if c == nil {
+			c = &fetchCall{began: time.Now(), done: make(chan struct{})}
+			e.fetching = c
+			go e.fetch(context.WithoutCancel(ctx), c)
+		}
+		e.fetchMu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+		}
+		if c.err != nil && !c.began.Before(need) {
+			return unreachable("git remote", c.err)
+		}
+	}
+}
+
+// fetch runs one shared fetch and publishes its outcome.
+func (e *Engine) fetch(ctx context.Context, c *fetchCall) {
+	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+	defer cancel()
+	c.err = e.GitOps.FetchShared(ctx)
+	e.fetchMu.Lock()
+	if c.err == nil && c.began.After(e.fetched) {
+		e.fetched = c.began
+	}
+	e.fetching = nil
+	e.fetchMu.Unlock()
+	close(c.done)
+}
+
+// knownSince is how old the view of the environments' branches is: each is
+// known from the last fetch, or from our last push to it when that is later
+// (fetchMu held).
+func (e *Engine) knownSince() time.Time {
+	oldest := e.fetched
+	for i := range e.Cfg.Environments {
+		at := e.fetched
+		if p := e.pushed[e.Cfg.Branch(&e.Cfg.Environments[i])]; p.After(at) {
+			at = p
+		}
+		if i == 0 || at.Before(oldest) {
+			oldest = at
+		}
+	}
+	return oldest
+}
+
+// pushedTo records that a push to branch, begun at began, landed.
+func (e *Engine) pushedTo(branch string, began time.Time) {
+	e.fetchMu.Lock()
+	defer e.fetchMu.Unlock()
+	if e.pushed == nil {
+		e.pushed = map[string]time.Time{}
+	}
+	if began.After(e.pushed[branch]) {
+		e.pushed[branch] = began
+	}
+}
+
+// Fetched tells the engine another loop (serve's fetch loop) refreshed the
+// clone with a fetch begun at at.
 func (e *Engine) Fetched(at time.Time) {
 	e.fetchMu.Lock()
-	e.fetched = at
+	if at.After(e.fetched) {
+		e.fetched = at
+	}
 	e.fetchMu.Unlock()
 }
 

@@ -39,7 +39,7 @@ func (commitPin) Run(ctx context.Context, r *run) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	p.Head = sha
+	p.Head, r.built = sha, sha
 	if err := r.persist(ctx); err != nil {
 		return Outcome{}, err
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/slipway/slipway"
 )
@@ -27,19 +28,23 @@ func (editPin) Run(ctx context.Context, r *run) (Outcome, error) {
 	return editPinAt(ctx, r, r.retries > 0)
 }
 
-// editPinAt edits the pins at the branch tip. "Already pinned" is only
-// concluded on a tip fetched after the promotion became current: a stale
-// view could hide a push of the promotion it superseded.
+// editPinAt edits the pins at the branch tip, or on the chain of pin
+// commits this process is about to push there (see branchLock). "Already
+// pinned" is only concluded on a tip fetched after the promotion became
+// current: a stale view could hide a push of the promotion it superseded.
 func editPinAt(ctx context.Context, r *run, fetched bool) (Outcome, error) {
 	if r.env.Promotion == "direct" {
 		r.lockBranch() // released once the pin is pushed (or at the end of the pass)
 	}
-	if err := r.e.fresh(ctx, fetched); err != nil {
-		return Outcome{}, err
-	}
-	tip, err := r.e.GitOps.RemoteBranch(ctx, r.base)
-	if err != nil {
-		return Outcome{}, err
+	tip := r.chainTip()
+	if tip == "" {
+		if err := r.freshForEdit(ctx, fetched); err != nil {
+			return Outcome{}, err
+		}
+		var err error
+		if tip, err = r.e.GitOps.RemoteBranch(ctx, r.base); err != nil {
+			return Outcome{}, err
+		}
 	}
 	if tip == "" {
 		return Outcome{}, invalid("branch %s of environment %s is not on the GitOps remote %s: create it, or set branch: in slipway.yaml", r.base, r.p.Env, r.e.Cfg.GitOps.Remote)
@@ -57,6 +62,12 @@ func editPinAt(ctx context.Context, r *run, fetched bool) (Outcome, error) {
 		return Outcome{}, err
 	}
 	r.tip, r.files, r.setBy = tip, changed, ""
+	if len(changed) == 0 && r.chainTip() != "" {
+		// Not on commits that are not pushed yet either: push them, then
+		// look at the remote.
+		r.flush(ctx)
+		return editPinAt(ctx, r, true)
+	}
 	if len(changed) == 0 && !fetched {
 		return editPinAt(ctx, r, true)
 	}
@@ -66,4 +77,19 @@ func editPinAt(ctx context.Context, r *run, fetched bool) (Outcome, error) {
 		}
 	}
 	return Outcome{}, nil
+}
+
+// editMaxAge is how old a view of the branch the first edit may build on.
+// A stale tip costs no correctness: the fast-forward push is refused and
+// the edit is made again on a fetched tip.
+const editMaxAge = time.Second
+
+// freshForEdit makes the view fresh enough for an edit: fetched after this
+// call when fetched is asked for, else at most editMaxAge old (or as old as
+// FetchMaxAge allows, when that is longer) counting our own pushes.
+func (r *run) freshForEdit(ctx context.Context, fetched bool) error {
+	if fetched {
+		return r.e.fresh(ctx, true)
+	}
+	return r.e.refresh(ctx, max(r.e.FetchMaxAge, editMaxAge), false)
 }

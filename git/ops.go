@@ -76,8 +76,12 @@ func (r *Repo) StartFrom(ctx context.Context, ref string) error {
 }
 
 // RemoteBranch returns the SHA of origin/<branch> after a fetch, or "" if the
-// branch does not exist on the remote.
+// branch does not exist on the remote. It asks the repository's reader
+// process when it can (no new process).
 func (r *Repo) RemoteBranch(ctx context.Context, branch string) (string, error) {
+	if sha, err := r.remoteBranchFast(ctx, branch); err == nil {
+		return sha, nil
+	}
 	out, err := r.Run(ctx, "rev-parse", "--verify", "--quiet", "refs/remotes/origin/"+branch)
 	var ge *Error
 	if errors.As(err, &ge) && out == "" {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -37,16 +38,30 @@ func CheckArg(what, s string) error {
 	return nil
 }
 
-// CheckBranch refuses names git would not accept as a branch.
+// CheckBranch refuses names git would not accept as a branch. Git's
+// answer for a name without '@' (which could refer to a previous branch)
+// never changes, so an accepted one is remembered: a push does not pay a
+// process to check the same branch again.
 func CheckBranch(name string) error {
 	if err := CheckArg("branch", name); err != nil {
 		return err
 	}
+	if _, ok := validBranches.Load(name); ok {
+		return nil
+	}
 	if _, err := Open(".").Run(context.Background(), "check-ref-format", "--branch", name); err != nil {
 		return fmt.Errorf("%q is not a valid git branch name", name)
 	}
+	if !strings.Contains(name, "@") && validCount.Add(1) < 1<<14 {
+		validBranches.Store(name, true)
+	}
 	return nil
 }
+
+var (
+	validBranches sync.Map
+	validCount    atomic.Int64
+)
 
 // ErrNotFile is returned by ReadFile for a path that is a directory, a
 // submodule or a symlink.
@@ -68,13 +83,22 @@ func (r *Repo) ReadFile(ctx context.Context, commit, path string, limit int64) (
 	return b, nil
 }
 
-// ReadFiles reads the files of paths that exist at commit, with two git
-// processes and ReadFile's refusals (the first refusal is the error); a
-// missing path is left out of the map.
+// ReadFiles reads the files of paths that exist at commit, with ReadFile's
+// refusals (the first refusal is the error); a missing path is left out of
+// the map. Ordinary reads go through the repository's reader process (no
+// new process); anything else takes two git processes.
 func (r *Repo) ReadFiles(ctx context.Context, commit string, paths []string, limit int64) (map[string][]byte, error) {
 	if err := CheckArg("revision", commit); err != nil {
 		return nil, err
 	}
+	if files, err := r.readFilesFast(ctx, commit, paths, limit); err == nil {
+		return files, nil
+	}
+	return r.readFilesGit(ctx, commit, paths, limit)
+}
+
+// readFilesGit is ReadFiles with ls-tree and cat-file.
+func (r *Repo) readFilesGit(ctx context.Context, commit string, paths []string, limit int64) (map[string][]byte, error) {
 	out, err := r.Run(ctx, append([]string{"ls-tree", "-z", "--full-tree", "-l", commit, "--"}, paths...)...)
 	if err != nil {
 		return nil, err
@@ -154,11 +178,22 @@ func (r *Repo) fileMode(ctx context.Context, commit, path string) (string, error
 
 // CommitFiles makes a commit on parent whose tree is parent's with files
 // replaced, without touching a work tree or the clone's index. Modes of
-// existing files are kept; new files are 100644.
+// existing files are kept; new files are 100644. An ordinary edit is
+// written from Go (commitFilesFast: the same objects git writes, no
+// process); anything else takes git's plumbing.
 func (r *Repo) CommitFiles(ctx context.Context, parent string, files map[string][]byte, id Identity, at time.Time, message string) (string, error) {
 	if err := CheckArg("revision", parent); err != nil {
 		return "", err
 	}
+	if sha, err := r.commitFilesFast(ctx, parent, files, id, at, message); err == nil {
+		return sha, nil
+	}
+	return r.commitFilesGit(ctx, parent, files, id, at, message)
+}
+
+// commitFilesGit is CommitFiles with a temporary index: read-tree,
+// hash-object, update-index, write-tree, commit-tree.
+func (r *Repo) commitFilesGit(ctx context.Context, parent string, files map[string][]byte, id Identity, at time.Time, message string) (string, error) {
 	idx, err := os.CreateTemp("", "slipway-index-*")
 	if err != nil {
 		return "", err
