@@ -24,8 +24,8 @@ func (f *fakeGitLab) releaseJSON(s *forgetest.State, rel *forgetest.Release) map
 	return map[string]any{
 		"tag_name": rel.Tag, "name": rel.Name, "description": rel.Body, "description_html": "<p>" + rel.Body + "</p>",
 		"created_at": ts(rel.Created), "released_at": ts(rel.Created), "upcoming_release": false,
-		"author": f.user(s, rel.Author),
-		"commit": map[string]any{"id": rel.Commit, "short_id": rel.Commit[:min(8, len(rel.Commit))], "title": "release"},
+		"author":      f.user(s, rel.Author),
+		"commit":      map[string]any{"id": rel.Commit, "short_id": rel.Commit[:min(8, len(rel.Commit))], "title": "release"},
 		"commit_path": "/" + s.Repo + "/-/commit/" + rel.Commit, "tag_path": "/" + s.Repo + "/-/tags/" + url.PathEscape(rel.Tag),
 		"assets":    map[string]any{"count": 0, "sources": []any{}, "links": []any{}},
 		"evidences": []any{},
