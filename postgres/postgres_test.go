@@ -45,7 +45,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 	storetest.Build(t, db.Store(), "api", "a")
 	db.Close()
 	again := open(t, dsn) // re-running migrations must keep the data
-	if v, err := again.SchemaVersion(ctx); err != nil || v != 4 {
+	if v, err := again.SchemaVersion(ctx); err != nil || v != 7 {
 		t.Fatalf("schema version %d %v", v, err)
 	}
 	if bs, _ := again.Store().Builds.Builds(ctx, "api"); len(bs) != 1 {
