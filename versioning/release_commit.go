@@ -29,11 +29,17 @@ type destination struct {
 	// mode); ref the branch ref to move there, old its value ("" when the
 	// local branch is created from the remote-tracking one).
 	parent, ref, old string
+	// remote: built on the remote-tracking branch; no ref is moved (the
+	// caller pushes the commit).
+	remote bool
 }
 
 // destinationOf decides where the release commit goes, and refuses a
 // dirty work tree before anything is written.
 func destinationOf(ctx context.Context, repo *git.Repo, req ReleaseRequest, res *Result) (*destination, error) {
+	if req.OnRemote != "" {
+		return remoteDestination(ctx, repo, req, res)
+	}
 	if m := res.Maintenance; m != nil {
 		cur, err := repo.CurrentBranch(ctx)
 		if err != nil {
@@ -55,6 +61,28 @@ func destinationOf(ctx context.Context, repo *git.Repo, req ReleaseRequest, res 
 			return nil, fmt.Errorf("release %s: the work tree of %s has uncommitted changes, so the changelog commit could include them: commit them first, or release without updating the changelog", res.Tag, req.Dir)
 		}
 		d.clean = true
+	}
+	return d, nil
+}
+
+// remoteDestination builds the release commit on the remote-tracking
+// branch the release belongs to: the maintenance branch of a hotfix
+// release, else the main line.
+func remoteDestination(ctx context.Context, repo *git.Repo, req ReleaseRequest, res *Result) (*destination, error) {
+	branch := "main"
+	if req.Branches != nil && req.Branches.Release != "" {
+		branch = req.Branches.Release
+	}
+	if m := res.Maintenance; m != nil {
+		branch = m.Branch
+	}
+	d := &destination{branch: branch, remote: true}
+	var err error
+	if d.parent, err = repo.RefSHA(ctx, "refs/remotes/"+req.OnRemote+"/"+branch); err != nil {
+		return nil, err
+	}
+	if d.parent == "" {
+		return nil, fmt.Errorf("release %s: branch %s is not on remote %s (no refs/remotes/%s/%s in %s): push it, or fetch it", res.Tag, branch, req.OnRemote, req.OnRemote, branch, repo.Dir)
 	}
 	return d, nil
 }
@@ -161,8 +189,8 @@ func (d *destination) commit(ctx context.Context, repo *git.Repo, req ReleaseReq
 		return "", err
 	}
 	sha, err := repo.CommitFiles(ctx, d.parent, files, id, at, msg+"\n")
-	if err != nil {
-		return "", err
+	if err != nil || d.remote {
+		return sha, err
 	}
 	if err := repo.UpdateRef(ctx, d.ref, sha, d.old, msg); err != nil {
 		return "", fmt.Errorf("branch %s moved while releasing (it was at %s): release again: %w", d.branch, short(d.old), err)
