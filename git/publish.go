@@ -247,3 +247,29 @@ func (r *Repo) FastForwardBranch(ctx context.Context, branch, sha string) (bool,
 	}
 	return true, nil
 }
+
+// PushLease points branch of remote at sha only if it is still at old (""
+// for a branch that must not exist yet): a compare-and-swap for Slipway's
+// own branches (release pull requests), which it rebuilds; a branch
+// someone moved meanwhile refuses it (ErrRejected).
+func (r *Repo) PushLease(ctx context.Context, remote, sha, branch, old string) error {
+	if err := CheckArg("remote", remote); err != nil {
+		return err
+	}
+	if err := CheckBranch(branch); err != nil {
+		return err
+	}
+	if err := CheckArg("commit", sha); err != nil {
+		return err
+	}
+	lease := "--force-with-lease=refs/heads/" + branch + ":" + old
+	_, err := r.Run(ctx, "push", "--quiet", "--porcelain", lease, "--", remote, sha+":refs/heads/"+branch)
+	var ge *Error
+	if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "rejected") || strings.Contains(ge.Stderr, "stale info") || strings.Contains(ge.Stderr, "failed to push")) {
+		return fmt.Errorf("%w: %s refused %s: %v", ErrRejected, remote, branch, err)
+	}
+	if err == nil {
+		r.Run(ctx, "update-ref", "refs/remotes/"+remote+"/"+branch, sha)
+	}
+	return err
+}
