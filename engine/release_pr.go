@@ -576,7 +576,9 @@ type gitTree struct {
 	rev  string
 }
 
-func (t gitTree) Read(p string) ([]byte, error) { return t.repo.ReadFile(context.Background(), t.rev, p, 16<<20) }
+func (t gitTree) Read(p string) ([]byte, error) {
+	return t.repo.ReadFile(context.Background(), t.rev, p, 16<<20)
+}
 
 func (t gitTree) Find(dir, name string) ([]string, error) {
 	out, err := t.repo.Run(context.Background(), "ls-tree", "-r", "-z", "--name-only", "--full-tree", t.rev, "--", dir)
