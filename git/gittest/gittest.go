@@ -90,3 +90,26 @@ func mkTree(t testing.TB, bare, commit, file, blob string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// RefusePushes makes the bare repository refuse every push (a pre-receive
+// hook that declines, as a remote that is down for maintenance or a
+// network cut mid-push leaves nothing behind); the returned func undoes it.
+func RefusePushes(t testing.TB, bare string) func() {
+	t.Helper()
+	hook := filepath.Join(bare, "hooks", "pre-receive")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho 'remote: refusing pushes (test)' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return func() { os.Remove(hook) }
+}
+
+// MergeInBare merges branch into base in the bare repository with a merge
+// commit, as a person pressing "Merge" on a forge does, and returns it.
+func MergeInBare(t testing.TB, bare, base, branch, message string) string {
+	t.Helper()
+	tree := Git(t, bare, "merge-tree", "--write-tree", "refs/heads/"+base, "refs/heads/"+branch)
+	tree = strings.SplitN(tree, "\n", 2)[0]
+	sha := Git(t, bare, "commit-tree", tree, "-p", "refs/heads/"+base, "-p", "refs/heads/"+branch, "-m", message)
+	Git(t, bare, "update-ref", "refs/heads/"+base, sha)
+	return sha
+}
