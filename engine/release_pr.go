@@ -287,6 +287,9 @@ func (r *Releaser) keepPR(ctx context.Context, g *prGroup, repo *git.Repo, remot
 		if err := editor.Relabel(ctx, pr.Number, []string{versioning.LabelPending}, nil); err != nil {
 			return forgeError(err)
 		}
+		if _, err := r.Forge.Get(ctx, pr.Number); err != nil { // the local forge learns the new head on a read
+			return forgeError(err)
+		}
 		state.Action = "unchanged"
 		if pushed || pr.Title != title || pr.Body != body {
 			state.Action = "updated"
@@ -366,7 +369,7 @@ func (r *Releaser) pushPRBranch(ctx context.Context, repo *git.Repo, remote, bra
 	if err != nil {
 		return "", false, unreachable("app remote "+remote, err)
 	}
-	sha, err := repo.CommitFiles(ctx, tip, files, r.identity(), r.Now(), title+"\n")
+	sha, err := repo.CommitFiles(ctx, tip, files, r.identity(), repo.AfterParent(ctx, tip, r.Now()), title+"\n")
 	if err != nil {
 		return "", false, err
 	}

@@ -213,7 +213,8 @@ func (r *Repo) ReapplyCommit(ctx context.Context, commit, onto string) (string, 
 	if err != nil {
 		return "", err
 	}
-	return r.CommitFiles(ctx, onto, files, Identity{Name: f[0], Email: f[1]}, time.Unix(secs, 0), strings.TrimRight(string(msg), "\n")+"\n")
+	at := r.AfterParent(ctx, onto, time.Unix(secs, 0))
+	return r.CommitFiles(ctx, onto, files, Identity{Name: f[0], Email: f[1]}, at, strings.TrimRight(string(msg), "\n")+"\n")
 }
 
 // FastForwardBranch moves the local branch to sha when it is behind it:
@@ -272,4 +273,24 @@ func (r *Repo) PushLease(ctx context.Context, remote, sha, branch, old string) e
 		r.Run(ctx, "update-ref", "refs/remotes/"+remote+"/"+branch, sha)
 	}
 	return err
+}
+
+// AfterParent returns at, or a second after parent's commit time when at
+// is not later: a commit Slipway makes is never dated at or before its
+// parent, so history walks in date order meet every child before its
+// parent (git log's default order shows a parent first when their dates
+// tie, which Log's completeness proof does not expect).
+func (r *Repo) AfterParent(ctx context.Context, parent string, at time.Time) time.Time {
+	out, err := r.Run(ctx, "log", "-1", "--format=%ct", parent, "--")
+	if err != nil {
+		return at
+	}
+	var secs int64
+	if _, err := fmt.Sscan(out, &secs); err != nil {
+		return at
+	}
+	if p := time.Unix(secs, 0); !at.Truncate(time.Second).After(p) { // commit dates have whole seconds
+		return p.Add(time.Second)
+	}
+	return at
 }

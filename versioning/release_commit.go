@@ -188,6 +188,9 @@ func (d *destination) commit(ctx context.Context, repo *git.Repo, req ReleaseReq
 	if err != nil {
 		return "", err
 	}
+	if d.remote {
+		at = repo.AfterParent(ctx, d.parent, at)
+	}
 	sha, err := repo.CommitFiles(ctx, d.parent, files, id, at, msg+"\n")
 	if err != nil || d.remote {
 		return sha, err

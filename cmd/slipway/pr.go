@@ -48,7 +48,12 @@ func init() {
 					return err
 				}
 				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
-					p, err := e.Forge.Get(ctx, n)
+					f, repo := e.Forge, e.GitOps
+					if rel, ok := localReleasePR(ctx, e, n); ok {
+						// A release pull request changes the app repository.
+						f, repo = rel.Forge, git.Open(e.Cfg.Resolve(e.Cfg.App.Repo))
+					}
+					p, err := f.Get(ctx, n)
 					if err != nil {
 						return err
 					}
@@ -56,10 +61,6 @@ func init() {
 					fmt.Fprintf(out, "#%d %s\nstate:  %s\nbranch: %s -> %s\nauthor: %s\nhead:   %s\n", p.Number, p.Title, p.State, p.Branch, p.Base, p.Author, p.HeadSHA)
 					if p.State == "merged" {
 						fmt.Fprintf(out, "merged: %s by %s\n", p.MergeSHA, p.MergedBy)
-					}
-					repo := e.GitOps
-					if _, ok := localReleasePR(ctx, e, n); ok {
-						repo = git.Open(e.Cfg.Resolve(e.Cfg.App.Repo)) // a release pull request changes the app repository
 					}
 					diff, _ := repo.Run(ctx, "diff", "origin/"+p.Base+"..."+p.HeadSHA)
 					fmt.Fprintf(out, "\n%s\n\n%s\n", p.Body, diff)
