@@ -233,8 +233,8 @@ func (r *Releaser) keepPR(ctx context.Context, g *prGroup, repo *git.Repo, remot
 	}
 	if pr != nil && pr.State == slipway.PRMerged && hasLabel(pr.Labels, versioning.LabelPending) {
 		waiting, err := r.finishMerged(ctx, g, pr, editor, out)
-		if err != nil || waiting {
-			return err
+		if err != nil || waiting || out.DryRun {
+			return err // a dry run released nothing: the next pull request would repeat it
 		}
 	}
 	if pr != nil && pr.State != slipway.PROpen {

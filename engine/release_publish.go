@@ -112,9 +112,7 @@ func (r *Releaser) Release(ctx context.Context, req ReleaseRequest) (*ReleaseOut
 		if rel, made, err = r.tagRelease(ctx, svc, b, vreq, req, remote, onRemote); err != nil {
 			return nil, err
 		}
-		for p := range made.Files {
-			out.Files = append(out.Files, p)
-		}
+		out.Files = sortedKeys(made.Files)
 	}
 	out.Release = rel
 	if err := r.step("tagged"); err != nil {

@@ -254,6 +254,13 @@ func (r *Repo) FastForwardBranch(ctx context.Context, branch, sha string) (bool,
 // own branches (release pull requests), which it rebuilds; a branch
 // someone moved meanwhile refuses it (ErrRejected).
 func (r *Repo) PushLease(ctx context.Context, remote, sha, branch, old string) error {
+	return r.pushRemote(ctx, remote, sha, branch, "--force-with-lease=refs/heads/"+branch+":"+old)
+}
+
+// pushRemote pushes sha to branch of remote with opts (a lease at most,
+// never a plain force): a refusal is ErrRejected; after a push the
+// remote-tracking ref follows.
+func (r *Repo) pushRemote(ctx context.Context, remote, sha, branch string, opts ...string) error {
 	if err := CheckArg("remote", remote); err != nil {
 		return err
 	}
@@ -263,10 +270,11 @@ func (r *Repo) PushLease(ctx context.Context, remote, sha, branch, old string) e
 	if err := CheckArg("commit", sha); err != nil {
 		return err
 	}
-	lease := "--force-with-lease=refs/heads/" + branch + ":" + old
-	_, err := r.Run(ctx, "push", "--quiet", "--porcelain", lease, "--", remote, sha+":refs/heads/"+branch)
+	args := append(append([]string{"push", "--quiet", "--porcelain"}, opts...), "--", remote, sha+":refs/heads/"+branch)
+	_, err := r.Run(ctx, args...)
 	var ge *Error
-	if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "rejected") || strings.Contains(ge.Stderr, "stale info") || strings.Contains(ge.Stderr, "failed to push")) {
+	if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "rejected") || strings.Contains(ge.Stderr, "non-fast-forward") ||
+		strings.Contains(ge.Stderr, "fetch first") || strings.Contains(ge.Stderr, "stale info") || strings.Contains(ge.Stderr, "failed to push")) {
 		return fmt.Errorf("%w: %s refused %s: %v", ErrRejected, remote, branch, err)
 	}
 	if err == nil {
