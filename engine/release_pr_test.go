@@ -290,3 +290,38 @@ func TestSeparateReleasePullRequests(t *testing.T) {
 		t.Fatalf("pull requests: %v", titles)
 	}
 }
+
+// TestMergedReleasePullRequestCannotGoBack: a pull request from the
+// release branch, labeled as release-please labels, whose merged changelog
+// names a version below the latest release, is not tagged: the version is
+// read from the merge commit's content and must move forward.
+func TestMergedReleasePullRequestCannotGoBack(t *testing.T) {
+	p := newPRFixture(t)
+	ctx := context.Background()
+	p.landOnMain("feat: orders", "orders.go", "package orders\n")
+	// Someone pushes the release branch by hand with a changelog for 0.9.0.
+	p.git(p.app, "checkout", "-q", "-b", "slipway/release/api", "origin/main")
+	p.commit("mallory@example.com", "chore(main): release 0.9.0", "CHANGELOG.md", "# Changelog\n\n## 0.9.0 (2026-12-01)\n\n* rollback\n", "")
+	p.git(p.app, "push", "-q", "origin", "slipway/release/api")
+	p.git(p.app, "checkout", "-q", "main")
+	pr, err := p.rel.Forge.Open(ctx, &slipway.PullRequest{Branch: "slipway/release/api", Base: "main", Title: "chore(main): release 0.9.0", Labels: []string{versioning.LabelPending}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := p.rel.Forge.Merge(ctx, pr.Number, pr.HeadSHA, "mallory@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := p.register(merged.MergeSHA)
+	before := p.snapshot()
+	_, err = p.rel.ReleasePullRequests(ctx, nil, false)
+	if slipway.ErrorCode(err) != slipway.ECONFLICT || !strings.Contains(err.Error(), "not above the latest release 1.0.0") {
+		t.Fatalf("err = %v; want the backwards version refused", err)
+	}
+	if _, err := p.rel.Release(ctx, ReleaseRequest{Service: "api", BuildID: b.ID}); slipway.ErrorCode(err) != slipway.ECONFLICT {
+		t.Fatalf("release of the build: %v", err)
+	}
+	if after := p.snapshot(); after != before {
+		t.Fatalf("a refused release changed something:\n%s\n---\n%s", before, after)
+	}
+}

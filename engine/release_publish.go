@@ -173,9 +173,42 @@ func (r *Releaser) releaseRequest(ctx context.Context, svc *config.Service, b *s
 		}
 		return vreq, slipway.Errorf(slipway.ECONFLICT, "service %s releases through its release pull request (release.mode: pull-request), and build %s (commit %s) is not the merge of one: run `slipway release --service %s` to open or update it, merge it, then release the build of its merge commit", svc.Name, b.ID, short(b.Commit), svc.Name)
 	}
+	if err := versionAbove(ctx, vreq.Request, merged); err != nil {
+		return vreq, err
+	}
 	vreq.Rules.ReleaseAs, vreq.Notes = merged.version, merged.notes
 	vreq.UpdateChangelog = false // the pull request's commit wrote it
 	return vreq, nil
+}
+
+// versionAbove refuses a merged release pull request whose changelog
+// names a version not above the service's latest release: whoever can
+// merge decides the version (release-please lets them edit it), but never
+// one that goes back.
+func versionAbove(ctx context.Context, req versioning.Request, merged *mergedRelease) error {
+	v, err := semver.StrictNewVersion(merged.version)
+	if err != nil {
+		return slipway.Errorf(slipway.ECONFLICT, "release pull request #%d: its changelog's newest section names %q, not a SemVer version: nothing was tagged", merged.pr.Number, merged.version)
+	}
+	req.SummaryOnly = true
+	res, err := versioning.Next(ctx, req)
+	if err != nil {
+		return err
+	}
+	if res.Current == "" {
+		return nil
+	}
+	if cur, err := semver.NewVersion(res.Current); err == nil && !v.GreaterThan(cur) {
+		return slipway.Errorf(slipway.ECONFLICT, "release pull request #%d releases %s, which is not above the latest release %s of %s: nothing was tagged; fix the changelog on main and release again", merged.pr.Number, merged.version, res.Current, orComponent(req.Component))
+	}
+	return nil
+}
+
+func orComponent(c string) string {
+	if c == "" {
+		return "the repository"
+	}
+	return c
 }
 
 // onMainLine reports whether commit is in the main line's history.
