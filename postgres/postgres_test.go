@@ -89,8 +89,8 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		rows.Scan(&v)
 		versions = append(versions, v)
 	}
-	if fmt.Sprint(versions) != "[1 2 3 4]" {
-		t.Fatalf("applied migrations %v, want [1 2 3 4] once each", versions)
+	if fmt.Sprint(versions) != "[1 2 3 4 7]" {
+		t.Fatalf("applied migrations %v, want [1 2 3 4 7] once each", versions)
 	}
 }
 
