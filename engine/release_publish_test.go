@@ -377,3 +377,36 @@ func (h *pages) String() string {
 }
 
 var _ = versioning.LabelPending
+
+// TestReleaseOfACommitNotPushedYet: the release commit follows the
+// released commit on the branch. A build of a local commit ahead of the
+// remote's main publishes it with the release (a fast-forward); one whose
+// main went elsewhere is refused before anything is written.
+func TestReleaseOfACommitNotPushedYet(t *testing.T) {
+	p := newPubFixture(t, "{}")
+	ctx := context.Background()
+	p.git(p.app, "pull", "-q", "--ff-only", "origin", "main")
+	local := p.commit("alice@example.com", "feat: orders", "orders.go", "package orders\n", "")
+	b := p.register(local)
+	if _, err := p.rel.Release(ctx, ReleaseRequest{Service: "api", BuildID: b.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if parent := p.git(p.appBare, "rev-parse", "main^"); parent != local {
+		t.Fatalf("remote main^ is %s, want the released commit %s", parent, local)
+	}
+
+	// Now a local commit on a main the remote has left behind.
+	stale := p.git(p.app, "rev-parse", "HEAD")
+	p.landOnMain("fix: landed elsewhere", "else.go", "package else\n")
+	p.git(p.app, "checkout", "-q", "-B", "old", stale)
+	orphan := p.commit("alice@example.com", "feat: on an old main", "old.go", "package old\n", "")
+	b2 := p.register(orphan)
+	before := p.snapshot()
+	_, err := p.rel.Release(ctx, ReleaseRequest{Service: "api", BuildID: b2.ID})
+	if err == nil || !strings.Contains(err.Error(), "went elsewhere") {
+		t.Fatalf("err = %v; want the diverged build refused", err)
+	}
+	if after := p.snapshot(); after != before {
+		t.Fatalf("a refused release changed something:\n%s\n---\n%s", before, after)
+	}
+}

@@ -123,7 +123,19 @@ func (r *Repo) PublishCommit(ctx context.Context, p Publish) (string, error) {
 		if len(parents) != 1 {
 			return "", fmt.Errorf("commit %.12s has %d parents: only a single-parent commit is re-applied", commit, len(parents))
 		}
-		if parents[0] != tip {
+		behind, err := r.IsAncestor(ctx, tip, parents[0]) // a fast-forward as it is
+		if err != nil {
+			return "", err
+		}
+		if !behind {
+			// Re-applied only on a branch that kept what the commit was
+			// built on: a branch rewritten (forced), or one that went
+			// another way than the released commit, is not published over.
+			if kept, err := r.IsAncestor(ctx, parents[0], tip); err != nil {
+				return "", err
+			} else if !kept {
+				return "", fmt.Errorf("%s of %s is at %.12s, which does not hold %.12s the release commit was built on (the branch was rewritten, or the released commit was never pushed): push it, then release again: %w", p.Branch, p.Remote, tip, parents[0], ErrRejected)
+			}
 			moved := commit
 			if commit, err = r.ReapplyCommit(ctx, commit, tip); err != nil {
 				return "", fmt.Errorf("%s moved to %.12s: re-apply %.12s on it: %w", p.Branch, tip, moved, err)

@@ -169,3 +169,19 @@ func TestFastForwardBranch(t *testing.T) {
 		t.Fatalf("work tree not updated: %s", b)
 	}
 }
+
+// TestPublishRefusesARewrittenBranch: a main that no longer holds the
+// commit the release was built on (force-pushed by someone) is not
+// published over.
+func TestPublishRefusesARewrittenBranch(t *testing.T) {
+	f := newPub(t)
+	orphan := gittest.Git(t, f.bare, "commit-tree", gittest.Git(t, f.bare, "rev-parse", "main^{tree}"), "-m", "rewritten")
+	gittest.Git(t, f.bare, "update-ref", "refs/heads/main", orphan)
+	var rebased []string
+	if _, err := f.publish(5, &rebased); !errors.Is(err, git.ErrRejected) || !strings.Contains(err.Error(), "does not hold") {
+		t.Fatalf("err = %v; want the rewritten branch refused", err)
+	}
+	if main := gittest.Git(t, f.bare, "rev-parse", "main"); main != orphan || len(rebased) != 0 {
+		t.Fatalf("remote main %s (want %s untouched), rebased %v", main, orphan, rebased)
+	}
+}

@@ -77,13 +77,27 @@ func remoteDestination(ctx context.Context, repo *git.Repo, req ReleaseRequest, 
 		branch = m.Branch
 	}
 	d := &destination{branch: branch, remote: true}
-	var err error
-	if d.parent, err = repo.RefSHA(ctx, "refs/remotes/"+req.OnRemote+"/"+branch); err != nil {
+	tip, err := repo.RefSHA(ctx, "refs/remotes/"+req.OnRemote+"/"+branch)
+	if err != nil {
 		return nil, err
 	}
-	if d.parent == "" {
+	if tip == "" {
 		return nil, fmt.Errorf("release %s: branch %s is not on remote %s (no refs/remotes/%s/%s in %s): push it, or fetch it", res.Tag, branch, req.OnRemote, req.OnRemote, branch, repo.Dir)
 	}
+	// The release commit follows the released commit on the branch: on
+	// the remote's tip when it holds the build's commit, on the build's
+	// commit when the branch is behind it (the push then publishes it,
+	// and nothing after it); a branch that went elsewhere is refused.
+	d.parent = tip
+	if in, err := repo.IsAncestor(ctx, req.Target, tip); err != nil || in {
+		return d, err
+	}
+	if behind, err := repo.IsAncestor(ctx, tip, req.Target); err != nil {
+		return nil, err
+	} else if !behind {
+		return nil, fmt.Errorf("release %s: the build's commit %s is not on %s/%s, which went elsewhere (at %s): push the commit to %s, or build from %s, then release again", res.Tag, short(req.Target), req.OnRemote, branch, short(tip), branch, branch)
+	}
+	d.parent = req.Target
 	return d, nil
 }
 
