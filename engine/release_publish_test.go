@@ -15,7 +15,6 @@ import (
 	"github.com/slipway/slipway/forge/local"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/git/gittest"
-	"github.com/slipway/slipway/versioning"
 )
 
 // The publishing fixture is the engine fixture with the app repository's
@@ -376,7 +375,6 @@ func (h *pages) String() string {
 	return strings.Join(tags, " ")
 }
 
-var _ = versioning.LabelPending
 
 // TestReleaseOfACommitNotPushedYet: the release commit follows the
 // released commit on the branch. A build of a local commit ahead of the
