@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,9 @@ type Config struct {
 	Permissions Permissions `yaml:"permissions"`
 	// Policy is the API policy of releases (deprecation window).
 	Policy Policy `yaml:"policy"`
+	// Release is how releases are published, for every service (a
+	// service's release: overrides it field by field).
+	Release Release `yaml:"release"`
 	// Services are the deployable components.
 	Services []Service `yaml:"services"`
 	// Environments in promotion order: each promotes from the one before it.
@@ -102,6 +106,58 @@ type App struct {
 	// and optionally {minor} (default hotfix/{service}/v{major}.{minor});
 	// semantic-release's X.Y.x / X.x names are recognized too.
 	HotfixBranch string `yaml:"hotfixBranch"`
+	// Forge hosts the app repository: release pull requests and release
+	// pages (GitHub Releases, GitLab and Gitea releases). Absent, the
+	// built-in local forge (release pull requests in the store, no
+	// pages). Same shape as gitops.forge; paths relative to the config
+	// file.
+	Forge *forge.Config `yaml:"forge"`
+}
+
+// Release modes.
+const (
+	ReleaseTag         = "tag"
+	ReleasePullRequest = "pull-request"
+)
+
+// Release is how a service's releases are published.
+type Release struct {
+	// Mode is tag (the default: `slipway release --build` tags a build and
+	// publishes it) or pull-request (release-please's workflow: a standing
+	// release pull request per component collects changes; merging it
+	// releases the build of the merge commit).
+	Mode string `yaml:"mode"`
+	// ReleaseType is release-please's release-type for a service without
+	// a release-please configuration: the version files a release pull
+	// request bumps (simple, the default; node, python, helm, go).
+	ReleaseType string `yaml:"releaseType"`
+	// BuildURL links a release page to the build: a URL with {service},
+	// {build}, {commit}, {digest} and {image} filled in.
+	BuildURL string `yaml:"buildURL"`
+	// SignatureURL links a release page to the image's signature: a URL
+	// with {signature} (the signature's digest), {image}, {digest} and
+	// {tlog} (its transparency-log entry) filled in.
+	SignatureURL string `yaml:"signatureURL"`
+}
+
+// ReleaseOf is svc's release settings: its own release: over the global
+// one, field by field, defaulted.
+func (c *Config) ReleaseOf(svc *Service) Release {
+	r := c.Release
+	if o := svc.Release; o != nil {
+		for _, f := range []struct {
+			dst *string
+			src string
+		}{{&r.Mode, o.Mode}, {&r.ReleaseType, o.ReleaseType}, {&r.BuildURL, o.BuildURL}, {&r.SignatureURL, o.SignatureURL}} {
+			if f.src != "" {
+				*f.dst = f.src
+			}
+		}
+	}
+	if r.Mode == "" {
+		r.Mode = ReleaseTag
+	}
+	return r
 }
 
 // Policy is the API policy `slipway release` enforces.
@@ -156,6 +212,8 @@ type Service struct {
 	TrustedRoot string `yaml:"trustedRoot"`
 	// Require lists what intake demands beyond a trusted signature.
 	Require Require `yaml:"require"`
+	// Release overrides the global release: settings for this service.
+	Release *Release `yaml:"release"`
 	// Labels are Kubernetes-style labels; platform rollout steps select
 	// services by them (matchExpressions), and platform manifests carry them.
 	Labels map[string]string `yaml:"labels"`
@@ -462,10 +520,12 @@ func (c *Config) applyDefaults() {
 	if c.Platform.Rollout.RollbackOnFailure == "" {
 		c.Platform.Rollout.RollbackOnFailure = platform.RollbackWave
 	}
-	if f := c.GitOps.Forge; f != nil {
-		f.TokenFile, f.WebhookSecretFile = c.Resolve(f.TokenFile), c.Resolve(f.WebhookSecretFile)
-		if f.App != nil {
-			f.App.PrivateKeyFile = c.Resolve(f.App.PrivateKeyFile)
+	for _, f := range []*forge.Config{c.GitOps.Forge, c.App.Forge} {
+		if f != nil {
+			f.TokenFile, f.WebhookSecretFile = c.Resolve(f.TokenFile), c.Resolve(f.WebhookSecretFile)
+			if f.App != nil {
+				f.App.PrivateKeyFile = c.Resolve(f.App.PrivateKeyFile)
+			}
 		}
 	}
 	if c.App.Remote == "" {
@@ -543,13 +603,19 @@ func (c *Config) validate() error {
 		errs = append(errs, c.validateTrust(i, s)...)
 		errs = append(errs, c.validateLabels(i, s)...)
 	}
-	if f := c.GitOps.Forge; f != nil {
-		for _, p := range f.Check() {
-			at := []any{"gitops", "forge"}
+	for _, where := range []struct {
+		key string
+		f   *forge.Config
+	}{{"gitops", c.GitOps.Forge}, {"app", c.App.Forge}} {
+		if where.f == nil {
+			continue
+		}
+		for _, p := range where.f.Check() {
+			at := []any{where.key, "forge"}
 			for _, k := range strings.Split(p.Field, ".") {
 				at = append(at, k)
 			}
-			errs = append(errs, c.fieldError(c.line(at...), "gitops.forge."+p.Field, "%s", p.Message))
+			errs = append(errs, c.fieldError(c.line(at...), where.key+".forge."+p.Field, "%s", p.Message))
 		}
 	}
 	if len(c.Environments) == 0 {
@@ -783,6 +849,47 @@ func (c *Config) validateApp() []error {
 	}
 	if _, err := deprecation.ParseWindow(c.Policy.DeprecationWindow); err != nil {
 		errs = append(errs, c.fieldError(c.line("policy", "deprecationWindow"), "policy.deprecationWindow", "%v", err))
+	}
+	errs = append(errs, c.validateRelease(c.Release, "release")...)
+	for i, s := range c.Services {
+		if s.Release != nil {
+			errs = append(errs, c.validateRelease(*s.Release, "services", i, "release")...)
+		}
+	}
+	return errs
+}
+
+// validateRelease checks a release: block (path locates it for errors).
+func (c *Config) validateRelease(r Release, path ...any) []error {
+	var errs []error
+	field := func(f string) string {
+		var b strings.Builder
+		for _, p := range path {
+			switch p := p.(type) {
+			case string:
+				if b.Len() > 0 {
+					b.WriteString(".")
+				}
+				b.WriteString(p)
+			case int:
+				fmt.Fprintf(&b, "[%d]", p)
+			}
+		}
+		return b.String() + "." + f
+	}
+	at := func(f string) int { return c.line(append(append([]any{}, path...), f)...) }
+	switch r.Mode {
+	case "", ReleaseTag, ReleasePullRequest:
+	default:
+		errs = append(errs, c.fieldError(at("mode"), field("mode"), "%q: use tag (slipway release --build tags a build) or pull-request (a standing release pull request, release-please's workflow)", r.Mode))
+	}
+	if r.ReleaseType != "" && !slices.Contains(versioning.BumpTypes, r.ReleaseType) {
+		errs = append(errs, c.fieldError(at("releaseType"), field("releaseType"), "%q: use one of %s (or a release-please-config.json for other types)", r.ReleaseType, strings.Join(versioning.BumpTypes, ", ")))
+	}
+	for _, u := range []struct{ name, v string }{{"buildURL", r.BuildURL}, {"signatureURL", r.SignatureURL}} {
+		if u.v != "" && !strings.HasPrefix(u.v, "https://") && !strings.HasPrefix(u.v, "http://") {
+			errs = append(errs, c.fieldError(at(u.name), field(u.name), "%q is not an http(s) URL: write e.g. https://ci.example.com/builds/{build}", u.v))
+		}
 	}
 	return errs
 }

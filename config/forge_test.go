@@ -45,7 +45,7 @@ func TestForgeBlock(t *testing.T) {
 
 func TestForgeBlockErrorsNameFileLineAndField(t *testing.T) {
 	cases := []struct{ name, edit, want string }{
-		{"no repo", strings.Replace(withForge, "    repo: acme/gitops\n", "", 1), "slipway.yaml:4: gitops.forge.repo: name the GitOps repository on github"},
+		{"no repo", strings.Replace(withForge, "    repo: acme/gitops\n", "", 1), "slipway.yaml:4: gitops.forge.repo: name the repository on github"},
 		{"app without installation", strings.Replace(withForge, "      installationID: 4242\n", "", 1), "slipway.yaml:7: gitops.forge.app.installationID: write the installation's numeric ID"},
 		{"bad key file field", strings.Replace(withForge, `appID: "123456"`, `appID: ""`, 1), "slipway.yaml:8: gitops.forge.app.appID"},
 		{"token and app", strings.Replace(withForge, "    repo: acme/gitops\n", "    repo: acme/gitops\n    tokenEnv: GITHUB_TOKEN\n", 1), "gitops.forge.tokenEnv: set only one of tokenEnv:, tokenFile: and app:"},

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/slipway/slipway"
-	"github.com/slipway/slipway/auth"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/versioning"
@@ -23,51 +22,55 @@ type ReleaseRequest struct {
 	AllowEarlyRemoval string
 	// User is who asks (recorded with an early removal).
 	User string
+	// DryRun computes the release and says what would be written and
+	// pushed; it changes nothing (no commit, tag, push, page or row).
+	DryRun bool
 }
 
 // Release computes the next SemVer of the service from the Conventional
-// Commits up to the build's commit, writes the changelog section, and creates
-// an annotated tag on that commit whose message names the image digest.
-// Nothing is built: the tag names the build that already exists. Releasing
-// the same build again returns the existing release.
+// Commits up to the build's commit, writes the changelog section, creates
+// an annotated tag on that commit whose message names the image digest,
+// and pushes both to the app repository's remote. Nothing is built: the
+// tag names the build that already exists. Releasing the same build again
+// returns the existing release, finishing what a crash left undone. It
+// publishes no forge page: Releaser.Release does, with the app forge.
 func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Release, error) {
-	if err := e.authorize(ctx, auth.Release, auth.Scope{Service: r.Service}, nil); err != nil {
+	out, err := (&Releaser{Engine: e}).Release(ctx, r)
+	if out == nil {
 		return nil, err
 	}
-	svc, err := e.Cfg.Service(r.Service)
-	if err != nil {
-		return nil, invalid("%v", err)
-	}
-	b, err := e.Store.Builds.Build(ctx, r.BuildID)
-	if err != nil {
-		return nil, err
-	}
-	if b.Service != svc.Name {
-		return nil, invalid("build %s belongs to service %s, not %s", b.ID, b.Service, svc.Name)
-	}
-	if rel, err := e.Store.Releases.ReleaseOfBuild(ctx, b.ID); err != nil || rel != nil {
-		return rel, err
-	}
-	repo := e.Cfg.Resolve(e.Cfg.App.Repo)
-	vreq, err := e.versionRequest(ctx, svc, repo, b.Commit)
-	if err != nil {
-		return nil, err
-	}
-	vreq.UpdateChangelog = clean(ctx, repo)
-	vreq.GitEnv = e.identity().Env() // the CHANGELOG.md commit and the tag are Slipway's own acts
+	return out.Release, err
+}
+
+// tagRelease computes the release of b and writes it in the app
+// repository (the changelog commit and the annotated tag, or in a dry run
+// nothing), then records it in the store. vreq is prepared by the caller
+// (a release pull request's merge fixes the version and the notes).
+func (r *Releaser) tagRelease(ctx context.Context, svc *config.Service, b *slipway.Build, vreq versioning.ReleaseRequest, req ReleaseRequest, remote, onRemote string) (*slipway.Release, *versioning.ReleaseResult, error) {
+	vreq.GitEnv = r.identity().Env() // the CHANGELOG.md commit and the tag are Slipway's own acts
 	vreq.TagLines = []string{"Digest: " + b.Digest, "Image: " + b.Ref(), "Build: " + b.ID}
-	vreq.Date = e.Now()
-	vreq.Deprecations = versioning.DeprecationPolicy{Window: e.Cfg.Policy.Window(), AllowEarlyRemoval: r.AllowEarlyRemoval}
+	vreq.Date = r.Now()
+	vreq.Deprecations = versioning.DeprecationPolicy{Window: r.Cfg.Policy.Window(), AllowEarlyRemoval: req.AllowEarlyRemoval}
+	vreq.DryRun = req.DryRun
+	if remote != "" {
+		vreq.CheckTag = func(tag string) error { return r.remoteTagFree(ctx, remote, tag, b.Commit) }
+	}
+	if vreq.UpdateChangelog {
+		vreq.OnRemote = onRemote
+	}
 	out, err := versioning.Release(ctx, vreq)
-	switch {
-	case errors.Is(err, versioning.ErrNothingToRelease):
-		return nil, slipway.Errorf(slipway.ECONFLICT, "%v: promote the build without a release, or land a feat: or fix:", err)
-	case errors.Is(err, git.ErrTagElsewhere), errors.Is(err, versioning.ErrOutOfRange):
-		return nil, slipway.Errorf(slipway.ECONFLICT, "%v", err)
-	case errors.Is(err, versioning.ErrDeprecationWindow):
-		return nil, slipway.Errorf(slipway.EFORBIDDEN, "%v", err)
-	case err != nil:
-		return nil, fmt.Errorf("release %s at %s: %w", svc.Name, short(b.Commit), err)
+	if err != nil {
+		switch {
+		case errors.Is(err, versioning.ErrNothingToRelease):
+			return nil, nil, slipway.Errorf(slipway.ECONFLICT, "%v: promote the build without a release, or land a feat: or fix:", err)
+		case errors.Is(err, git.ErrTagElsewhere), errors.Is(err, versioning.ErrOutOfRange):
+			return nil, nil, slipway.Errorf(slipway.ECONFLICT, "%v", err)
+		case errors.Is(err, versioning.ErrDeprecationWindow):
+			return nil, nil, slipway.Errorf(slipway.EFORBIDDEN, "%v", err)
+		case slipway.ErrorCode(err) != slipway.EINTERNAL:
+			return nil, nil, err // the remote's tag, refused by CheckTag
+		}
+		return nil, nil, fmt.Errorf("release %s at %s: %w", svc.Name, short(b.Commit), err)
 	}
 	var authors []string
 	if out.Next != nil {
@@ -75,28 +78,25 @@ func (e *Engine) Release(ctx context.Context, r ReleaseRequest) (*slipway.Releas
 			authors = append(authors, strings.TrimSpace(fmt.Sprintf("%s <%s>", p.Name, p.Email)))
 		}
 	}
-	rel := &slipway.Release{Service: svc.Name, Version: out.Version, Tag: out.Tag, BuildID: b.ID, Commit: b.Commit, Notes: out.Notes, Authors: authors, Created: e.Now()}
-	if err := e.Store.Releases.CreateRelease(ctx, rel); err != nil {
-		return nil, err
+	rel := &slipway.Release{Service: svc.Name, Version: out.Version, Tag: out.Tag, BuildID: b.ID, Commit: b.Commit, Notes: out.Notes, Authors: authors, Created: r.Now()}
+	if req.DryRun {
+		return rel, out, nil
 	}
-	e.emit("release", out.Tag, "released %s %s on %s; the tag names %s", svc.Name, out.Tag, short(b.Commit), b.Ref())
+	if err := r.Store.Releases.CreateRelease(ctx, rel); err != nil {
+		return nil, nil, err
+	}
+	r.emit("release", out.Tag, "released %s %s on %s; the tag names %s", svc.Name, out.Tag, short(b.Commit), b.Ref())
 	if out.ChangelogCommit != "" {
 		where := ""
 		if out.ChangelogBranch != "" {
-			where = " on " + out.ChangelogBranch
+			where = " for " + out.ChangelogBranch
 		}
-		e.emit("release", short(out.ChangelogCommit), "CHANGELOG.md updated in %s%s", short(out.ChangelogCommit), where)
+		r.emit("release", short(out.ChangelogCommit), "CHANGELOG.md updated in %s%s", short(out.ChangelogCommit), where)
 	}
-	if err := e.announceRelease(ctx, svc.Name, b, out, r.User); err != nil {
-		return rel, err
+	if err := r.announceRelease(ctx, svc.Name, b, out, req.User); err != nil {
+		return rel, out, err
 	}
-	// A build already green in an environment may now enter the next one.
-	for _, env := range e.Cfg.Environments {
-		if err := e.autoPromoteNext(ctx, b, env.Name); err != nil {
-			return rel, err
-		}
-	}
-	return rel, nil
+	return rel, out, nil
 }
 
 // clean reports whether the app repository's work tree has no changes, so a

@@ -30,7 +30,8 @@ type Config struct {
 	// write https://host/api/v3, for self-managed GitLab https://host (the
 	// /api/v4 suffix is added).
 	URL string `yaml:"url"`
-	// Repo is the GitOps repository on the forge: owner/name on GitHub and
+	// Repo is the repository on the forge (the GitOps one under gitops.forge,
+	// the app one under app.forge): owner/name on GitHub and
 	// Gitea; the full project path (group/sub/project) or numeric project ID
 	// on GitLab.
 	Repo string `yaml:"repo"`
@@ -58,6 +59,17 @@ type Config struct {
 	Retry *retry.Transport `yaml:"-"`
 	// Now is the clock (GitHub App tokens, webhook timestamps); nil is time.Now.
 	Now func() time.Time `yaml:"-"`
+	// Key is where the block was read from, for messages: "gitops.forge"
+	// (the default) or "app.forge".
+	Key string `yaml:"-"`
+}
+
+// key is Key, defaulted.
+func (c *Config) key() string {
+	if c.Key == "" {
+		return "gitops.forge"
+	}
+	return c.Key
 }
 
 // GitHubApp is a GitHub App installation: Slipway signs a JWT with the
@@ -137,7 +149,7 @@ func (c *Config) Check() []Problem {
 	}
 	switch {
 	case c.Repo == "":
-		add("repo", "name the GitOps repository on %s, e.g. %s", c.Type, exampleRepo(c.Type))
+		add("repo", "name the repository on %s, e.g. %s", c.Type, exampleRepo(c.Type))
 	case c.Type == GitLab:
 		if _, err := strconv.ParseInt(c.Repo, 10, 64); err != nil && !projectRE.MatchString(c.Repo) {
 			add("repo", "%q is not a GitLab project: write its full path (group/project) or numeric ID", c.Repo)
@@ -241,12 +253,12 @@ func (c *Config) Clock() func() time.Time {
 // Token reads the API token from TokenEnv or TokenFile. An empty value is an
 // error that names where it was looked for.
 func (c *Config) Token() (string, error) {
-	s, err := readSecret(c.TokenEnv, c.TokenFile, "API token")
+	s, err := readSecret(c.key(), c.TokenEnv, c.TokenFile, "API token")
 	if err != nil {
 		return "", err
 	}
 	if s == "" {
-		return "", slipway.Errorf(slipway.EINVALID, "gitops.forge: no API token configured: set tokenEnv: or tokenFile:")
+		return "", slipway.Errorf(slipway.EINVALID, "%s: no API token configured: set tokenEnv: or tokenFile:", c.key())
 	}
 	return s, nil
 }
@@ -257,7 +269,7 @@ func (c *Config) WebhookSecret() ([]byte, error) {
 	if c.WebhookSecretEnv == "" && c.WebhookSecretFile == "" {
 		return nil, nil
 	}
-	s, err := readSecret(c.WebhookSecretEnv, c.WebhookSecretFile, "webhook secret")
+	s, err := readSecret(c.key(), c.WebhookSecretEnv, c.WebhookSecretFile, "webhook secret")
 	if err != nil {
 		return nil, err
 	}
@@ -266,23 +278,23 @@ func (c *Config) WebhookSecret() ([]byte, error) {
 
 // readSecret reads a secret from an environment variable or a file, trimmed
 // of surrounding whitespace (editors add a final newline).
-func readSecret(env, file, what string) (string, error) {
+func readSecret(key, env, file, what string) (string, error) {
 	switch {
 	case env != "":
 		v, ok := os.LookupEnv(env)
 		v = strings.TrimSpace(v)
 		if !ok || v == "" {
-			return "", slipway.Errorf(slipway.EINVALID, "gitops.forge: the %s environment variable %s is empty or unset: export it before starting slipway", what, env)
+			return "", slipway.Errorf(slipway.EINVALID, "%s: the %s environment variable %s is empty or unset: export it before starting slipway", key, what, env)
 		}
 		return v, nil
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", slipway.Errorf(slipway.EINVALID, "gitops.forge: cannot read the %s file: %v", what, err)
+			return "", slipway.Errorf(slipway.EINVALID, "%s: cannot read the %s file: %v", key, what, err)
 		}
 		v := strings.TrimSpace(string(b))
 		if v == "" {
-			return "", slipway.Errorf(slipway.EINVALID, "gitops.forge: the %s file %s is empty", what, file)
+			return "", slipway.Errorf(slipway.EINVALID, "%s: the %s file %s is empty", key, what, file)
 		}
 		return v, nil
 	}

@@ -59,7 +59,7 @@ func Open(cfg Config) (slipway.Forge, error) {
 	New, ok := adapters[cfg.Type]
 	mu.RUnlock()
 	if !ok {
-		return nil, slipway.Errorf(slipway.EINVALID, "gitops.forge.type: %s is not linked into this binary (linked: %s): import github.com/slipway/slipway/forge/%s", cfg.Type, strings.Join(Names(), ", "), cfg.Type)
+		return nil, slipway.Errorf(slipway.EINVALID, "%s.type: %s is not linked into this binary (linked: %s): import github.com/slipway/slipway/forge/%s", cfg.key(), cfg.Type, strings.Join(Names(), ", "), cfg.Type)
 	}
 	return New(cfg)
 }
@@ -72,7 +72,7 @@ func (c *Config) checked() error {
 	}
 	msgs := make([]string, len(ps))
 	for i, p := range ps {
-		msgs[i] = "gitops.forge." + p.Error()
+		msgs[i] = c.key() + "." + p.Error()
 	}
 	return slipway.Errorf(slipway.EINVALID, "%s", strings.Join(msgs, "; "))
 }

@@ -181,24 +181,7 @@ func (r *Repo) FetchBranch(ctx context.Context, remote, branch string) error {
 // PushBranch creates or fast-forwards branch on remote to sha, never with
 // force: a remote branch elsewhere refuses it (ErrRejected).
 func (r *Repo) PushBranch(ctx context.Context, remote, sha, branch string) error {
-	if err := CheckArg("remote", remote); err != nil {
-		return err
-	}
-	if err := CheckBranch(branch); err != nil {
-		return err
-	}
-	if err := CheckArg("commit", sha); err != nil {
-		return err
-	}
-	_, err := r.Run(ctx, "push", "--quiet", "--porcelain", "--", remote, sha+":refs/heads/"+branch)
-	var ge *Error
-	if errors.As(err, &ge) && (strings.Contains(ge.Stderr, "rejected") || strings.Contains(ge.Stderr, "non-fast-forward") || strings.Contains(ge.Stderr, "fetch first")) {
-		return fmt.Errorf("%w: %s refused %s: %v", ErrRejected, remote, branch, err)
-	}
-	if err == nil {
-		r.Run(ctx, "update-ref", "refs/remotes/"+remote+"/"+branch, sha)
-	}
-	return err
+	return r.pushRemote(ctx, remote, sha, branch)
 }
 
 // FilesOf lists the paths a commit changes against its first parent (every

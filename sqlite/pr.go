@@ -22,6 +22,8 @@ func scanPR(r rowScanner) (*slipway.PullRequest, error) {
 
 // OpenPR stores a pull request for a branch, or returns the open one for
 // that branch (idempotent: a retried promotion never opens a second PR).
+// A branch whose pull request merged or closed may carry a new one (a
+// release pull request reopens on its branch after every release).
 func (s *PullRequestStore) OpenPR(ctx context.Context, p *slipway.PullRequest) (created bool, err error) {
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		old, err := scanPR(tx.QueryRowContext(ctx, prSelect+` WHERE branch = ? AND state = 'open'`, p.Branch))
@@ -35,7 +37,7 @@ func (s *PullRequestStore) OpenPR(ctx context.Context, p *slipway.PullRequest) (
 		res, err := tx.ExecContext(ctx, `INSERT INTO pull_requests (url, branch, base, title, body, labels, reviewers, author, state, head_sha, merge_sha, merged_by, closed_by, conflict, created, updated) VALUES (?,?,?,?,?,?,?,?,'open',?,'','','',0,?,?)`,
 			p.URL, p.Branch, p.Base, p.Title, p.Body, jsonList(p.Labels), jsonList(p.Reviewers), p.Author, p.HeadSHA, ts(p.Created), ts(p.Created))
 		if isUnique(err) {
-			return slipway.Errorf(slipway.ECONFLICT, "branch %s already had a pull request, which is no longer open: push a new branch", p.Branch)
+			return slipway.Errorf(slipway.ECONFLICT, "branch %s has a pull request being merged: wait for the merge, then open a new one", p.Branch)
 		}
 		if err != nil {
 			return err
@@ -70,10 +72,11 @@ func (s *PullRequestStore) PRs(ctx context.Context, state string) ([]*slipway.Pu
 	return queryAll(ctx, s.DB, scanPR, prSelect+` WHERE ? = '' OR state = ? ORDER BY number`, state, state)
 }
 
-// SetPRState moves a pull request from state from to p.State.
+// SetPRState moves a pull request from state from to p.State (with its
+// title, body, labels, head, merge and close fields).
 func (s *PullRequestStore) SetPRState(ctx context.Context, p *slipway.PullRequest, from string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET state = ?, body = ?, head_sha = ?, merge_sha = ?, merged_by = ?, closed_by = ?, conflict = ?, updated = ? WHERE number = ? AND state = ?`,
-		p.State, p.Body, p.HeadSHA, p.MergeSHA, p.MergedBy, p.ClosedBy, p.Conflict, ts(p.Updated), p.Number, from)
+	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET state = ?, title = ?, body = ?, labels = ?, head_sha = ?, merge_sha = ?, merged_by = ?, closed_by = ?, conflict = ?, updated = ? WHERE number = ? AND state = ?`,
+		p.State, p.Title, p.Body, jsonList(p.Labels), p.HeadSHA, p.MergeSHA, p.MergedBy, p.ClosedBy, p.Conflict, ts(p.Updated), p.Number, from)
 	if err != nil {
 		return err
 	}
@@ -83,10 +86,10 @@ func (s *PullRequestStore) SetPRState(ctx context.Context, p *slipway.PullReques
 	return nil
 }
 
-// UpdatePR stores the body and head of an open pull request.
+// UpdatePR stores the title, body, labels and head of an open pull request.
 func (s *PullRequestStore) UpdatePR(ctx context.Context, p *slipway.PullRequest) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET body = ?, head_sha = ?, conflict = ?, updated = ? WHERE number = ? AND state = 'open'`,
-		p.Body, p.HeadSHA, p.Conflict, ts(p.Updated), p.Number)
+	res, err := s.db.ExecContext(ctx, `UPDATE pull_requests SET title = ?, body = ?, labels = ?, head_sha = ?, conflict = ?, updated = ? WHERE number = ? AND state = 'open'`,
+		p.Title, p.Body, jsonList(p.Labels), p.HeadSHA, p.Conflict, ts(p.Updated), p.Number)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Open) {
 		{"AuditChain", testAudit},
 		{"ConcurrentAuditAppendsNeverFork", testAuditConcurrent},
 		{"PullRequests", testPRs},
+		{"PullRequestBranchReopens", testPRBranchReopens},
 		{"Leases", testLeases},
 		{"LeaseHasOneHolderUnderContention", testLeaseContention},
 		{"WorkQueue", testQueue},

@@ -37,6 +37,13 @@ type Component struct {
 	// bootstrap-sha and the manifest.
 	LastReleaseSHA string
 	CurrentVersion string
+	// PackageName and VersionFile are release-please's package-name and
+	// version-file: what a release pull request's version files need.
+	PackageName string
+	VersionFile string
+	// SeparatePullRequest keeps the component out of a combined release
+	// pull request (its own separate-pull-requests: true).
+	SeparatePullRequest bool
 
 	// npm workspace data (node-workspace plugin).
 	npmName string
@@ -70,6 +77,14 @@ type Config struct {
 	Components    []Component
 	NodeWorkspace bool
 	Linked        []LinkedGroup
+	// SeparatePullRequests is release-please's separate-pull-requests: one
+	// release pull request per component, else one for all. Unset, it is
+	// true for a single component and false for several, as
+	// release-please decides.
+	SeparatePullRequests bool
+	// PullRequestHeader and PullRequestFooter replace the release pull
+	// request body's header and footer ("" keeps the defaults).
+	PullRequestHeader, PullRequestFooter string
 }
 
 // Component finds a component by name or path.
@@ -111,6 +126,10 @@ type rpSettings struct {
 	TagSeparator              *string             `json:"tag-separator"`
 	ExcludePaths              []string            `json:"exclude-paths"`
 	ChangelogSections         []changelog.Section `json:"changelog-sections"`
+	VersionFile               string              `json:"version-file"`
+	SeparatePullRequests      *bool               `json:"separate-pull-requests"`
+	PullRequestHeader         string              `json:"pull-request-header"`
+	PullRequestFooter         string              `json:"pull-request-footer"`
 }
 
 type rpConfig struct {
@@ -156,6 +175,15 @@ func (s rpSettings) merge(d rpSettings) rpSettings {
 	if s.ChangelogSections == nil {
 		s.ChangelogSections = d.ChangelogSections
 	}
+	if s.VersionFile == "" {
+		s.VersionFile = d.VersionFile
+	}
+	if s.PullRequestHeader == "" {
+		s.PullRequestHeader = d.PullRequestHeader
+	}
+	if s.PullRequestFooter == "" {
+		s.PullRequestFooter = d.PullRequestFooter
+	}
 	return s
 }
 
@@ -199,7 +227,10 @@ func ParseReleasePlease(raw []byte, manifest map[string]string, readFile func(st
 	if len(rc.Packages) == 0 {
 		return nil, fmt.Errorf("%s has no \"packages\": add at least {\"packages\": {\".\": {}}}", ReleasePleaseConfigFile)
 	}
-	cfg := &Config{}
+	cfg := &Config{
+		SeparatePullRequests: deref(rc.SeparatePullRequests, len(rc.Packages) == 1),
+		PullRequestHeader:    rc.PullRequestHeader, PullRequestFooter: rc.PullRequestFooter,
+	}
 	paths := make([]string, 0, len(rc.Packages))
 	for p := range rc.Packages {
 		paths = append(paths, p)
@@ -221,6 +252,11 @@ func ParseReleasePlease(raw []byte, manifest map[string]string, readFile func(st
 			ExcludePaths:   s.ExcludePaths,
 			LastReleaseSHA: lastSHA,
 			CurrentVersion: manifest[p],
+			PackageName:    s.PackageName,
+			VersionFile:    s.VersionFile,
+			// The package's setting, else the top-level one, keeps it out
+			// of a combined pull request (release-please's merge plugin).
+			SeparatePullRequest: deref(rc.Packages[p].SeparatePullRequests, deref(rc.SeparatePullRequests, false)),
 			Rules: Rules{
 				Preset:                    PresetReleasePlease,
 				BumpMinorPreMajor:         deref(s.BumpMinorPreMajor, false),

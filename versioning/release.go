@@ -50,7 +50,30 @@ type ReleaseRequest struct {
 	GitEnv []string
 	// Deprecations keeps the register and enforces the window.
 	Deprecations DeprecationPolicy
+	// OnRemote, when set, names the remote whose remote-tracking branch
+	// the changelog commit is built on (refs/remotes/<OnRemote>/<branch>,
+	// the main line's or the maintenance branch's), from git's object
+	// database: no work tree and no local branch is touched, and the work
+	// tree may be dirty. The commit is kept under ChangelogRef(tag) until
+	// it is pushed; the caller pushes it (git.Repo.PublishCommit) and
+	// fetches the branch first.
+	OnRemote string
+	// DryRun computes the release and the files its changelog commit would
+	// write (ReleaseResult.Files) and writes nothing: no commit, no tag.
+	DryRun bool
+	// CheckTag, when set, is asked about the computed tag before anything
+	// is written (e.g. whether the remote has it on another commit); its
+	// error refuses the release.
+	CheckTag func(tag string) error
+	// Notes, when set, are the release's notes as given (a merged release
+	// pull request's changelog section) instead of ones computed anew.
+	Notes string
 }
+
+// ChangelogRef is where a release's changelog commit built OnRemote is
+// kept until it is pushed, so a release run again after a crash pushes
+// the commit it made instead of making another.
+func ChangelogRef(tag string) string { return "refs/slipway/changelog/" + tag }
 
 // ReleaseResult is a created (or found) release.
 type ReleaseResult struct {
@@ -84,6 +107,12 @@ type ReleaseResult struct {
 	// Warnings are problems that did not stop the release: a malformed
 	// Deprecated: footer, a Removes: footer naming nothing.
 	Warnings []string
+	// Files are what the changelog commit writes (CHANGELOG.md, the
+	// deprecation register), set when UpdateChangelog is (also for a dry
+	// run); empty when the changelog already had the section.
+	Files map[string][]byte
+	// ChangelogParent is the commit the changelog commit is built on.
+	ChangelogParent string
 }
 
 // DeprecationPolicy is how a release keeps the deprecation register.
@@ -122,6 +151,10 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 		return nil, err
 	}
 	if done, err := existingRelease(ctx, repo, format, req); done != nil || err != nil {
+		if done != nil && req.OnRemote != "" {
+			// A repeat: the changelog commit made before the crash, if any.
+			done.ChangelogCommit, err = repo.RefSHA(ctx, ChangelogRef(done.Tag))
+		}
 		return done, err
 	}
 	res, err := Next(ctx, req.Request)
@@ -134,6 +167,11 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 	}
 	if err := tagFree(ctx, repo, res); err != nil {
 		return nil, err
+	}
+	if req.CheckTag != nil {
+		if err := req.CheckTag(res.Tag); err != nil {
+			return nil, err
+		}
 	}
 	dest, err := destinationOf(ctx, repo, req, res)
 	if err != nil {
@@ -175,6 +213,10 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 		rel.Supersedes, out.Supersedes = sup.tags, sup.tags
 	}
 	out.Notes = strings.TrimSpace(changelog.Markdown(rel, opts))
+	if req.Notes != "" {
+		out.Notes = strings.TrimSpace(req.Notes)
+	}
+	out.ChangelogBranch, out.ChangelogParent = dest.branch, dest.parent
 	if req.UpdateChangelog {
 		files := map[string][]byte{}
 		clPath := req.ChangelogPath
@@ -185,25 +227,51 @@ func Release(ctx context.Context, req ReleaseRequest) (*ReleaseResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		heading := regexp.MustCompile(`(?m)^#{2,3} \[?` + regexp.QuoteMeta(out.Version) + `[\]\s]`)
-		if !heading.Match(old) { // else a crash after the commit, before the tag: leave it
+		if !HasSection(old, out.Version) { // else a crash after the commit, before the tag: leave it
 			files[clPath] = []byte(changelog.Prepend(string(old), out.Notes))
 			if reg, err := dep.reg.Bytes(); err != nil {
 				return nil, fmt.Errorf("release %s: %w", res.Tag, err)
 			} else if !bytes.Equal(reg, regSrc) {
 				files[regPath] = reg
 			}
+			out.Files = files
+			if req.DryRun {
+				return out, nil
+			}
 			if out.ChangelogCommit, err = dest.commit(ctx, repo, req, files, "chore(release): "+res.Tag, date); err != nil {
 				return nil, fmt.Errorf("release %s: changelog commit: %w", res.Tag, err)
 			}
-			out.ChangelogBranch = dest.branch
+			if req.OnRemote != "" {
+				if err := keepChangelogCommit(ctx, repo, res.Tag, out.ChangelogCommit); err != nil {
+					return nil, err
+				}
+			}
 		}
+	}
+	if req.DryRun {
+		return out, nil
 	}
 	lines := append(append([]string(nil), req.TagLines...), releaseLines(out, req.Deprecations.AllowEarlyRemoval)...)
 	if err := repo.CreateTag(ctx, res.Tag, target, tagMessage(res.Tag, lines, out.Notes)); err != nil {
 		return nil, fmt.Errorf("release %s: %w", res.Tag, err)
 	}
 	return out, nil
+}
+
+// HasSection reports whether a changelog already has the section of
+// version (a "## 1.2.3" or "### [1.2.3](…)" heading).
+func HasSection(changelogMD []byte, version string) bool {
+	heading := regexp.MustCompile(`(?m)^#{2,3} \[?` + regexp.QuoteMeta(version) + `[\]\s]`)
+	return heading.Match(changelogMD)
+}
+
+// keepChangelogCommit records the changelog commit under ChangelogRef.
+func keepChangelogCommit(ctx context.Context, repo *git.Repo, tag, sha string) error {
+	old, err := repo.RefSHA(ctx, ChangelogRef(tag))
+	if err != nil {
+		return err
+	}
+	return repo.UpdateRef(ctx, ChangelogRef(tag), sha, old, "slipway: changelog commit of "+tag)
 }
 
 // tagFree refuses a version whose tag exists on another commit, before

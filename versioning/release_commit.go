@@ -29,11 +29,17 @@ type destination struct {
 	// mode); ref the branch ref to move there, old its value ("" when the
 	// local branch is created from the remote-tracking one).
 	parent, ref, old string
+	// remote: built on the remote-tracking branch; no ref is moved (the
+	// caller pushes the commit).
+	remote bool
 }
 
 // destinationOf decides where the release commit goes, and refuses a
 // dirty work tree before anything is written.
 func destinationOf(ctx context.Context, repo *git.Repo, req ReleaseRequest, res *Result) (*destination, error) {
+	if req.OnRemote != "" {
+		return remoteDestination(ctx, repo, req, res)
+	}
 	if m := res.Maintenance; m != nil {
 		cur, err := repo.CurrentBranch(ctx)
 		if err != nil {
@@ -56,6 +62,42 @@ func destinationOf(ctx context.Context, repo *git.Repo, req ReleaseRequest, res 
 		}
 		d.clean = true
 	}
+	return d, nil
+}
+
+// remoteDestination builds the release commit on the remote-tracking
+// branch the release belongs to: the maintenance branch of a hotfix
+// release, else the main line.
+func remoteDestination(ctx context.Context, repo *git.Repo, req ReleaseRequest, res *Result) (*destination, error) {
+	branch := "main"
+	if req.Branches != nil && req.Branches.Release != "" {
+		branch = req.Branches.Release
+	}
+	if m := res.Maintenance; m != nil {
+		branch = m.Branch
+	}
+	d := &destination{branch: branch, remote: true}
+	tip, err := repo.RefSHA(ctx, "refs/remotes/"+req.OnRemote+"/"+branch)
+	if err != nil {
+		return nil, err
+	}
+	if tip == "" {
+		return nil, fmt.Errorf("release %s: branch %s is not on remote %s (no refs/remotes/%s/%s in %s): push it, or fetch it", res.Tag, branch, req.OnRemote, req.OnRemote, branch, repo.Dir)
+	}
+	// The release commit follows the released commit on the branch: on
+	// the remote's tip when it holds the build's commit, on the build's
+	// commit when the branch is behind it (the push then publishes it,
+	// and nothing after it); a branch that went elsewhere is refused.
+	d.parent = tip
+	if in, err := repo.IsAncestor(ctx, req.Target, tip); err != nil || in {
+		return d, err
+	}
+	if behind, err := repo.IsAncestor(ctx, tip, req.Target); err != nil {
+		return nil, err
+	} else if !behind {
+		return nil, fmt.Errorf("release %s: the build's commit %s is not on %s/%s, which went elsewhere (at %s): push the commit to %s, or build from %s, then release again", res.Tag, short(req.Target), req.OnRemote, branch, short(tip), branch, branch)
+	}
+	d.parent = req.Target
 	return d, nil
 }
 
@@ -160,9 +202,12 @@ func (d *destination) commit(ctx context.Context, repo *git.Repo, req ReleaseReq
 	if err != nil {
 		return "", err
 	}
+	if d.remote {
+		at = repo.AfterParent(ctx, d.parent, at)
+	}
 	sha, err := repo.CommitFiles(ctx, d.parent, files, id, at, msg+"\n")
-	if err != nil {
-		return "", err
+	if err != nil || d.remote {
+		return sha, err
 	}
 	if err := repo.UpdateRef(ctx, d.ref, sha, d.old, msg); err != nil {
 		return "", fmt.Errorf("branch %s moved while releasing (it was at %s): release again: %w", d.branch, short(d.old), err)

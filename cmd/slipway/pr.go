@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway/slipway/engine"
+	"github.com/slipway/slipway/git"
 )
 
 func init() {
@@ -47,7 +48,12 @@ func init() {
 					return err
 				}
 				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
-					p, err := e.Forge.Get(ctx, n)
+					f, repo := e.Forge, e.GitOps
+					if rel, ok := localReleasePR(ctx, e, n); ok {
+						// A release pull request changes the app repository.
+						f, repo = rel.Forge, git.Open(e.Cfg.Resolve(e.Cfg.App.Repo))
+					}
+					p, err := f.Get(ctx, n)
 					if err != nil {
 						return err
 					}
@@ -56,7 +62,7 @@ func init() {
 					if p.State == "merged" {
 						fmt.Fprintf(out, "merged: %s by %s\n", p.MergeSHA, p.MergedBy)
 					}
-					diff, _ := e.GitOps.Run(ctx, "diff", "origin/"+p.Base+"..."+p.HeadSHA)
+					diff, _ := repo.Run(ctx, "diff", "origin/"+p.Base+"..."+p.HeadSHA)
 					fmt.Fprintf(out, "\n%s\n\n%s\n", p.Body, diff)
 					return nil
 				})
@@ -66,7 +72,7 @@ func init() {
 	register("pr", func(g *globals) *cobra.Command {
 		return &cobra.Command{
 			Use:   "merge N",
-			Short: "Merge a pull request (a real git merge pushed to the GitOps remote) and continue its promotion",
+			Short: "Merge a pull request (a real git merge pushed to its remote) and continue its promotion, or its release",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				n, err := prNumber(args[0])
@@ -74,11 +80,31 @@ func init() {
 					return err
 				}
 				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
+					if rel, ok := localReleasePR(ctx, e, n); ok {
+						out, err := rel.MergeReleasePR(ctx, n, currentUser())
+						if out != nil {
+							printPROutcome(cmd.OutOrStdout(), out)
+						}
+						return err
+					}
 					return e.MergePR(ctx, n, currentUser())
 				})
 			},
 		}
 	})
+}
+
+// localReleasePR reports whether pull request n is a release pull request
+// of the local forge over the app repository (the local forge keeps the
+// app's and the GitOps repository's pull requests in one list). A hosted
+// app forge numbers its own: its release pull requests merge there.
+func localReleasePR(ctx context.Context, e *engine.Engine, n int) (*engine.Releaser, bool) {
+	rel, err := openReleaser(e)
+	if err != nil || rel.Forge == nil || rel.Forge.Name() != "local" {
+		return nil, false
+	}
+	_, err = rel.ReleasePR(ctx, n)
+	return rel, err == nil
 }
 
 func prNumber(s string) (int, error) {

@@ -41,6 +41,7 @@ func (w *World) Serve(authorized func(*http.Request) bool, unauthorized string, 
 		rec := Request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Body: string(body)}
 		var fault *Fault
 		w.Update(func(s *State) {
+			s.SyncGit()
 			for i := range s.Faults {
 				f := &s.Faults[i]
 				if f.Times > 0 && (f.Method == "" || f.Method == r.Method) && strings.Contains(rec.Path, f.Path) {

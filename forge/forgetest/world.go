@@ -58,8 +58,15 @@ type State struct {
 	// ClosesOnBranchDelete: deleting a head branch closes its open pull
 	// requests (GitHub and Gitea do; GitLab keeps them open).
 	ClosesOnBranchDelete bool
-	seq                  int
-	now                  time.Time
+	// Releases are the release pages of the repository (GitHub Releases,
+	// GitLab and Gitea releases), oldest first.
+	Releases []*Release
+	// Git, when set, is a bare repository on disk whose branches are the
+	// World's: the fake reads them before every request (SyncGit), so an
+	// end-to-end test pushes with real git and the API sees it.
+	Git string
+	seq int
+	now time.Time
 }
 
 // PR is a pull request (merge request on GitLab).

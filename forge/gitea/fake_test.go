@@ -58,6 +58,7 @@ func startFake(t *testing.T, w *forgetest.World) *fakeGitea {
 	mux.HandleFunc("GET "+p+"/issues/{index}/timeline", f.pull(f.timeline))
 	mux.HandleFunc("GET "+p+"/branches/{branch...}", f.repo(f.getBranch))
 	mux.HandleFunc("DELETE "+p+"/branches/{branch...}", f.repo(f.deleteBranch))
+	f.releaseRoutes(mux, p)
 	authorized := func(r *http.Request) bool { return r.Header.Get("Authorization") == "token "+forgetest.Token }
 	f.srv = httptest.NewServer(w.Serve(authorized, `{"message":"invalid username, password or token","url":"`+swagger+`"}`, mux))
 	t.Cleanup(f.srv.Close)

@@ -61,6 +61,7 @@ func startFake(t *testing.T, w *forgetest.World) *fakeGitHub {
 	mux.HandleFunc("POST "+p+"/issues/{n}/comments", f.pull(f.createComment))
 	mux.HandleFunc("GET "+p+"/git/ref/{ref...}", f.getRef)
 	mux.HandleFunc("DELETE "+p+"/git/refs/{ref...}", f.deleteRef)
+	f.releaseRoutes(mux, p)
 	mux.HandleFunc("POST /api/v3/app/installations/{id}/access_tokens", func(rw http.ResponseWriter, r *http.Request) {
 		if f.exchange == nil {
 			forgetest.JSON(rw, 404, ghError("Not Found"))

@@ -10,3 +10,7 @@ import (
 // to fakeGitLab, a stand-in for a GitLab instance's API v4 (no GitLab
 // server runs here).
 func TestContract(t *testing.T) { forgetest.Run(t, newFake) }
+
+// TestReleaseContract runs the release-page and release merge request
+// contract against fakeGitLab's Releases and merge request endpoints.
+func TestReleaseContract(t *testing.T) { forgetest.RunReleases(t, newFake) }

@@ -60,6 +60,7 @@ func startFake(t *testing.T, w *forgetest.World) *fakeGitLab {
 	mux.HandleFunc("GET "+p+"/repository/branches/{branch}", f.project(f.getBranch))
 	mux.HandleFunc("DELETE "+p+"/repository/branches/{branch}", f.project(f.deleteBranch))
 	mux.HandleFunc("GET /api/v4/users", f.users)
+	f.releaseRoutes(mux, p)
 	authorized := func(r *http.Request) bool { return r.Header.Get("PRIVATE-TOKEN") == forgetest.Token }
 	f.srv = httptest.NewServer(w.Serve(authorized, `{"message":"401 Unauthorized"}`, mux))
 	t.Cleanup(f.srv.Close)
@@ -351,10 +352,12 @@ func (f *fakeGitLab) getMR(rw http.ResponseWriter, r *http.Request, s *forgetest
 
 func (f *fakeGitLab) updateMR(rw http.ResponseWriter, r *http.Request, s *forgetest.State, pr *forgetest.PR) {
 	var in struct {
-		Description *string         `json:"description"`
-		StateEvent  string          `json:"state_event"`
-		AddLabels   json.RawMessage `json:"add_labels"`
-		ReviewerIDs *[]int          `json:"reviewer_ids"`
+		Title        *string         `json:"title"`
+		Description  *string         `json:"description"`
+		StateEvent   string          `json:"state_event"`
+		AddLabels    json.RawMessage `json:"add_labels"`
+		RemoveLabels json.RawMessage `json:"remove_labels"`
+		ReviewerIDs  *[]int          `json:"reviewer_ids"`
 	}
 	if err := forgetest.Decode(r, &in); err != nil {
 		glError(rw, 400, "400 Bad request")
@@ -363,8 +366,14 @@ func (f *fakeGitLab) updateMR(rw http.ResponseWriter, r *http.Request, s *forget
 	if in.Description != nil {
 		pr.Body = *in.Description
 	}
+	if in.Title != nil {
+		pr.Title = *in.Title
+	}
 	if len(in.AddLabels) > 0 {
 		s.AddLabels(pr, labelList(in.AddLabels)...)
+	}
+	if len(in.RemoveLabels) > 0 {
+		s.RemoveLabels(pr, labelList(in.RemoveLabels)...)
 	}
 	if in.ReviewerIDs != nil {
 		pr.Reviewers = nil
