@@ -375,7 +375,6 @@ func (h *pages) String() string {
 	return strings.Join(tags, " ")
 }
 
-
 // TestReleaseOfACommitNotPushedYet: the release commit follows the
 // released commit on the branch. A build of a local commit ahead of the
 // remote's main publishes it with the release (a fast-forward); one whose
