@@ -18,6 +18,7 @@ import (
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/app"
+	"github.com/slipway/slipway/bundle"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/git"
@@ -51,6 +52,11 @@ type Result struct {
 	LogKey     string
 	Checkpoint []byte
 	Timeline   []engine.Event
+	// The self-host scene: platform acme 1.0.0 released from prod, its
+	// signed bundle (Bundle.Dir) and where it was published.
+	Platform *engine.PlatformRelease
+	Bundle   *bundle.Result
+	Pushed   *bundle.Pushed
 	// Close stops what KeepServers left running.
 	Close func()
 }

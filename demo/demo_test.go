@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"database/sql"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -14,10 +15,12 @@ import (
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/app"
+	"github.com/slipway/slipway/bundle"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/gitops"
 	"github.com/slipway/slipway/tlog"
+	"github.com/slipway/slipway/trust"
 )
 
 // TestStory plays the demo (the same code `slipway demo` runs) and then
@@ -86,6 +89,7 @@ func TestStory(t *testing.T) {
 	})
 
 	t.Run("hotfix lane", func(t *testing.T) { checkHotfixLane(t, res, e) })
+	t.Run("self-host bundle", func(t *testing.T) { checkSelfHost(t, res) })
 
 	t.Run("gitops remote", func(t *testing.T) {
 		remote := res.GitOps
@@ -169,7 +173,7 @@ func TestStory(t *testing.T) {
 		for _, x := range entries {
 			kinds = append(kinds, x.Kind)
 		}
-		if got := strings.Join(kinds, " "); got != "promoted aborted expedited promoted" {
+		if got := strings.Join(kinds, " "); got != "promoted aborted expedited promoted platform-release" {
 			t.Fatalf("audit entries: %s", got)
 		}
 		if x := entries[2]; x.PromotionID != res.HotfixProd.ID || !strings.Contains(x.Verdict, "INC-7: negative quantities corrupt orders") || !strings.Contains(x.Verdict, "skips staging") {
@@ -207,9 +211,14 @@ func TestStory(t *testing.T) {
 func checkHotfixLane(t *testing.T, res *Result, e *engine.Engine) {
 	ctx := context.Background()
 	appRemote := filepath.Join(res.Dir, "app.git")
+	// The remote's maintenance branch starts at v1.0.0 and carries v1.0.1's
+	// changelog commit, as the local branch does.
 	tip := gitOut(t, appRemote, "rev-parse", res.HotfixBranch)
-	if tip != res.Good.Commit {
-		t.Errorf("%s on the app remote at %s, want v1.0.0's commit %s", res.HotfixBranch, tip, res.Good.Commit)
+	if local := gitOut(t, res.AppRepo, "rev-parse", res.HotfixBranch); tip != local {
+		t.Errorf("%s on the app remote at %s, the local branch at %s", res.HotfixBranch, tip, local)
+	}
+	if base := gitOut(t, appRemote, "merge-base", res.HotfixBranch, "main"); base != res.Good.Commit {
+		t.Errorf("%s forks from main at %s, want v1.0.0's commit %s", res.HotfixBranch, base, res.Good.Commit)
 	}
 	if on := gitOut(t, res.AppRepo, "branch", "--contains", "v1.0.1", "--format=%(refname:short)"); on != res.HotfixBranch {
 		t.Errorf("v1.0.1 should be on %s only, is on %q", res.HotfixBranch, on)
@@ -358,4 +367,43 @@ func pinAt(t *testing.T, repo, ref, file string) string {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// checkSelfHost checks the self-host scene: the platform manifest names the
+// digest that runs in prod; the bundle verifies offline with the platform
+// key, pins that digest in its chart and Compose file, and the published
+// bundle was pulled back from the registry and verified, images included
+// (the scene itself does that, while the registry runs).
+func checkSelfHost(t *testing.T, res *Result) {
+	ctx := context.Background()
+	if res.Platform == nil || res.Bundle == nil || res.Pushed == nil {
+		t.Fatal("the self-host scene left no platform release, bundle or push")
+	}
+	c := res.Platform.Manifest.Components[0]
+	if c.Name != service || c.Digest != res.Hotfix.Digest {
+		t.Errorf("platform component %s %s, want api at the hotfix's digest %s (what runs in prod)", c.Name, c.Digest, res.Hotfix.Digest)
+	}
+	signer, err := trust.LoadPrivateKey(filepath.Join(res.Dir, platformKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := trust.NewPublicKey(signer.Public(), "platform key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := trust.Policy{Keys: []trust.PublicKey{pub}}
+	v, err := bundle.VerifyDir(ctx, res.Bundle.Dir, bundle.VerifyOptions{Keys: keys, Offline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Manifest.Version != "1.0.0" || v.Digest != res.Bundle.Digest {
+		t.Errorf("verified bundle %s %s, want 1.0.0 %s", v.Manifest.Version, v.Digest, res.Bundle.Digest)
+	}
+	compose, err := os.ReadFile(filepath.Join(res.Bundle.Dir, bundle.ComposeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(compose), res.Image+"@"+res.Hotfix.Digest) {
+		t.Errorf("the Compose bundle does not pin api to %s:\n%s", res.Hotfix.Digest, compose)
+	}
 }

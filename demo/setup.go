@@ -69,6 +69,9 @@ func (s *story) setup(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(r.Dir, "analysis", "error-rate.yaml"), []byte(errorRateTemplate), 0o644); err != nil {
 		return err
 	}
+	if err := s.writePlatformKey(); err != nil {
+		return err
+	}
 	cfg := fmt.Sprintf(configTemplate, r.GitOps, r.Image, s.runtime.DriverURL(), s.runtime.URL, ghIssuer)
 	if err := os.WriteFile(r.ConfigPath, []byte(cfg), 0o644); err != nil {
 		return err
@@ -102,12 +105,18 @@ func (s *story) initApp() error {
 			return err
 		}
 	}
+	if _, err := s.commit(alice, "chore(deploy): chart and Compose skeletons for self-hosters", deploySkeletons); err != nil {
+		return err
+	}
 	// Its remote, where hotfix branches are pushed.
 	bare := filepath.Join(r.Dir, "app.git")
 	if _, err := run(r.Dir, nil, "git", "init", "-q", "--bare", "-b", "main", bare); err != nil {
 		return err
 	}
 	if _, err := run(r.AppRepo, nil, "git", "remote", "add", "origin", bare); err != nil {
+		return err
+	}
+	if _, err := run(r.AppRepo, nil, "git", "push", "-q", "origin", "main"); err != nil {
 		return err
 	}
 	s.say("setup", "app", "app repository with %d Conventional Commits by %s; its remote is app.git", len(history), alice)
@@ -184,6 +193,7 @@ gitops:
   branch: main
 registry:
   insecure: true
+platform: {name: acme, key: platform.key}
 groups:
   sre: [bob@example.com, carol@example.com]
 auth:

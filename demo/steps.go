@@ -31,6 +31,7 @@ func (s *story) steps() []storyStep {
 		{"v1.0.1 expedited to prod past staging: approvals, window and canary still apply", s.hotfixExpedite},
 		{"main takes the fix: v1.1.1 does not repeat it in its changelog", s.hotfixOnMain},
 		{"the audit chain and the transparency log verify", s.auditChain},
+		{"self-host: platform acme 1.0.0 from prod, its signed bundle published", s.selfHost},
 	}
 }
 

@@ -296,11 +296,13 @@ func imagePolicyFor(cfg *config.Config, imageKeys []string, fallback trust.Polic
 		if err != nil {
 			return trust.Policy{}, fmt.Errorf("%w: or pass --image-key", err)
 		}
-		var paths []string
-		for _, k := range s.Keys {
-			paths = append(paths, cfg.Resolve(k))
+		// The service's whole trust policy: keys, keyless identities and
+		// its trusted root, as intake verifies them.
+		sp, err := trust.ForService(cfg, s)
+		if err != nil {
+			return trust.Policy{}, err
 		}
-		return trust.LoadPolicy(paths...)
+		return sp.Signers, nil
 	}, nil
 }
 
