@@ -37,8 +37,9 @@ type chartPoint struct {
 }
 
 type tick struct {
-	Pos   float64
-	Label string
+	Pos    float64
+	Label  string
+	Anchor string // text-anchor of an x label: the last one ends at the edge
 }
 
 const (
@@ -128,9 +129,11 @@ func drawChart(id, metric string, ms []slipway.Measurement) chart {
 		v := lo + (hi-lo)*float64(i)/4
 		c.YTicks = append(c.YTicks, tick{Pos: round1(yOf(v)), Label: formatValue(v)})
 	}
-	c.XTicks = append(c.XTicks, tick{Pos: c.Left, Label: t0.UTC().Format("15:04:05")})
 	if span > 0 {
-		c.XTicks = append(c.XTicks, tick{Pos: c.Right, Label: t1.UTC().Format("15:04:05")})
+		c.XTicks = append(c.XTicks, tick{Pos: c.Left, Label: t0.UTC().Format("15:04:05"), Anchor: "start"},
+			tick{Pos: c.Right, Label: t1.UTC().Format("15:04:05"), Anchor: "end"})
+	} else {
+		c.XTicks = append(c.XTicks, tick{Pos: xOf(t0), Label: t0.UTC().Format("15:04:05"), Anchor: "middle"})
 	}
 	return c
 }

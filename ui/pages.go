@@ -150,7 +150,10 @@ func (u *UI) promotionData(ctx context.Context, id string) (*promotionData, erro
 	if err != nil {
 		return nil, err
 	}
-	d := &promotionData{P: p, Tone: tone(p.State), CanDecide: p.State == slipway.StateWaiting || p.State == slipway.StateReviewOpen}
+	d := &promotionData{P: p, Tone: tone(p.State), CanDecide: p.State == slipway.StateWaiting}
+	if env, _, err := u.Engine.Cfg.Environment(p.Env); err == nil && env.ForgeApprovals && p.State == slipway.StateReviewOpen {
+		d.CanDecide = true // approvals count until the pull request merges (engine.Approve)
+	}
 	if d.History, err = st.Promotions.History(ctx, id); err != nil {
 		return nil, err
 	}
