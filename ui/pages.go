@@ -88,6 +88,12 @@ func (u *UI) matrix(w http.ResponseWriter, r *http.Request, v *view) (string, er
 			if cur := current[k]; cur != nil {
 				since := cur.Updated
 				c.Version, c.Digest, c.Since, c.Promotion = cur.Release, cur.Digest, &since, cur.ID
+				if c.Version == "" {
+					// Promoted before it was released (dev): the build's release, if any.
+					if rel, err := u.Engine.Store.Releases.ReleaseOfBuild(ctx, cur.BuildID); err == nil && rel != nil {
+						c.Version = rel.Tag
+					}
+				}
 				c.Tone, c.Label = "ok", "running"
 			}
 			if p := active[k]; p != nil {

@@ -83,11 +83,15 @@ func TestMatrix(t *testing.T) {
 	if err != nil || dev == nil {
 		t.Fatalf("dev runs nothing: %v", err)
 	}
+	rel, err := w.Engine.Store.Releases.ReleaseOfBuild(context.Background(), dev.BuildID)
+	if err != nil || rel == nil {
+		t.Fatalf("the build in dev has no release: %v", err)
+	}
 	b := s.browser()
 	home := b.login(apitest.Victor, apitest.Password, "/")
 	mustContain(t, home,
 		`<th scope="col">dev</th>`, `<th scope="col">prod</th>`, `<th scope="row">api</th>`, `<th scope="row">web</th>`,
-		dev.Release, slipway.Digest12(dev.Digest), `datetime="`+dev.Updated.UTC().Format("2006-01-02T15:04:05Z07:00")+`"`,
+		`<span class="version">`+rel.Tag+`</span>`, slipway.Digest12(dev.Digest), `datetime="`+dev.Updated.UTC().Format("2006-01-02T15:04:05Z07:00")+`"`,
 		`<span class="badge tone-ok">running</span>`, `<span class="badge tone-none">nothing deployed</span>`,
 		`<span class="badge tone-wait">waiting</span>`, `href="/promotions/`+p.ID+`"`)
 }
