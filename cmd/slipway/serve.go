@@ -61,6 +61,9 @@ func init() {
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}
+				if err := mountUI(mux, web); err != nil {
+					return &exitError{code: 2, err: err}
+				}
 				ln, err := net.Listen("tcp", listen)
 				if err != nil {
 					return &exitError{code: 2, err: fmt.Errorf("--listen %s: %w", listen, err)}
@@ -79,7 +82,7 @@ func init() {
 				return err
 			},
 		}
-		cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the HTTP server (API, webhooks, health, readiness, metrics)")
+		cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address of the HTTP server (web UI, API, webhooks, health, readiness, metrics)")
 		tlsFlags.flags(cmd)
 		cmd.Flags().StringVar(&replica, "replica", "", "a stable name for this replica (e.g. the pod name): a restarted replica takes its leases back at once; default host:pid:random")
 		cmd.Flags().IntVar(&c.Workers, "workers", 8, "promotions driven at once")

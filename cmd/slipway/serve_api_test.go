@@ -104,6 +104,11 @@ func TestServeTLSServesTheAPI(t *testing.T) {
 	if s := get("/healthz", ""); s != 200 {
 		t.Fatalf("healthz: %d", s)
 	}
+	// The web UI is on the same server: its pages send a stranger to the
+	// login page (the client follows the redirect), which answers.
+	if s := get("/", ""); s != 200 {
+		t.Fatalf("GET / (web UI, redirected to its login page): %d", s)
+	}
 }
 
 // selfSigned writes a certificate for 127.0.0.1 and its key.
