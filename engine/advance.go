@@ -272,6 +272,11 @@ func (r *run) moveTo(ctx context.Context, to slipway.PromotionState, reason stri
 	if err := r.e.Store.Promotions.Transition(ctx, r.p, to, reason, r.e.Now()); err != nil {
 		if slipway.ErrorCode(err) == slipway.ECONFLICT {
 			r.e.emit(r.p.Env, r.p.ID, "%s stops: %v", r.p.ID, err)
+			if to == slipway.StateReviewOpen && r.p.PR != 0 {
+				// Superseded between opening its pull request and
+				// recording it: nobody else knows the number, so close it now.
+				r.e.closeSuperseded(ctx, r.p, "a newer promotion")
+			}
 			return errNotCurrent
 		}
 		return err

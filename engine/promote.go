@@ -266,19 +266,32 @@ func (e *Engine) closeStalePRs(ctx context.Context) {
 		return
 	}
 	byPR := map[int]*slipway.Promotion{}
+	byBranch := map[string]*slipway.Promotion{} // opened, but the number never recorded (a crash, or superseded at that moment)
 	for _, st := range []slipway.PromotionState{slipway.StateSuperseded, slipway.StateFailed} {
 		ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{State: st})
 		if err != nil {
 			return
 		}
 		for _, p := range ps {
-			if p.PR != 0 {
+			switch {
+			case p.PR != 0:
 				byPR[p.PR] = p
+			case p.Branch != "" && p.Head != "":
+				byBranch[p.Branch] = p
 			}
 		}
 	}
 	for _, pr := range open {
-		if p, ok := byPR[pr.Number]; ok {
+		p, ok := byPR[pr.Number]
+		if !ok {
+			// By content: the branch named for the promotion still holds
+			// the pin commit it made, so the pull request is its own.
+			if q := byBranch[pr.Branch]; q != nil && pr.HeadSHA == q.Head {
+				c := *q
+				c.PR, p, ok = pr.Number, &c, true
+			}
+		}
+		if ok {
 			e.closeSuperseded(ctx, p, "a newer promotion (this one is "+string(p.State)+")")
 		}
 	}
