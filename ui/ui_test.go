@@ -203,3 +203,26 @@ func TestNoticeIsNotReflected(t *testing.T) {
 		t.Fatal("the query string reached the page")
 	}
 }
+
+// TestRejectIsRecordedAndHoldsTheGate: a reviewer's rejection through the
+// form is recorded under their name with the comment, and the approvals
+// gate does not pass on it.
+func TestRejectIsRecordedAndHoldsTheGate(t *testing.T) {
+	w, s := worldSite(t)
+	p := w.Waiting("api")
+	b := s.browser()
+	pg := b.login(apitest.Bob, apitest.Password, "/promotions/"+p.ID)
+	res := b.post("/promotions/"+p.ID+"/reject", url.Values{"csrf_token": {csrf(t, pg)}, "comment": {"error budget spent"}})
+	if res.Status != http.StatusSeeOther || res.Location != "/promotions/"+p.ID+"?done=rejected" {
+		t.Fatalf("reject: %d %q\n%s", res.Status, res.Location, res.Body)
+	}
+	as, _ := w.Engine.Store.Gates.Approvals(context.Background(), p.ID)
+	if len(as) != 1 || as[0].Approve || as[0].User != apitest.Bob || as[0].Comment != "error budget spent" {
+		t.Fatalf("recorded decisions: %+v", as)
+	}
+	pg = b.get(res.Location)
+	mustContain(t, pg, "Your rejection is recorded.", "error budget spent")
+	if strings.Contains(pg.Body, `data-gate="approvals" data-state="pass"`) {
+		t.Error("a rejection made the approvals gate pass")
+	}
+}
