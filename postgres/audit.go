@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/auditjson"
 )
 
 // AppendAudit links e to the chain (PrevHash, Seq, Hash) and stores it. The
@@ -54,7 +55,7 @@ func scanAudit(r rowScanner) (slipway.AuditEntry, error) {
 	if err := r.Scan(&seq, &body); err != nil {
 		return e, err
 	}
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
+	if err := auditjson.Decode(body, &e); err != nil {
 		return e, fmt.Errorf("audit entry %d is not valid JSON: %w", seq, err)
 	}
 	e.Seq = seq

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/auditjson"
 )
 
 // AppendAudit links e to the chain (PrevHash, Seq, Hash) and stores it, in one
@@ -47,7 +48,7 @@ func scanAudit(r rowScanner) (slipway.AuditEntry, error) {
 	if err := r.Scan(&seq, &body); err != nil {
 		return e, err
 	}
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
+	if err := auditjson.Decode(body, &e); err != nil {
 		return e, fmt.Errorf("audit entry %d is not valid JSON: %w", seq, err)
 	}
 	e.Seq = seq
