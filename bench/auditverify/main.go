@@ -50,7 +50,7 @@ func main() {
 	n := flag.Int("n", 100_000, "prod changes (leaves)")
 	dir := flag.String("dir", "", "state directory (default $TMPDIR/slipway-auditverify-N); reused when complete")
 	runs := flag.Int("runs", 3, "verify runs (best and median are reported)")
-	profile := flag.String("cpuprofile", "", "also run the verification in process (GOMAXPROCS=2) once and write its CPU profile to this file")
+	profile := flag.String("cpuprofile", "", "also run the verification in process (GOMAXPROCS=2) once and write its CPU profile to this file (and its allocations to FILE.heap)")
 	flag.Parse()
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
@@ -134,6 +134,10 @@ func profileVerify(ctx context.Context, dir, key, out string) error {
 	start := time.Now()
 	_, err = e.VerifyLog(ctx, engine.VerifyLogOptions{PublicKey: key, Checkpoint: cp, CheckpointName: "saved.cp"})
 	pprof.StopCPUProfile()
+	if h, err := os.Create(out + ".heap"); err == nil {
+		pprof.Lookup("allocs").WriteTo(h, 0) // what the verification allocated
+		h.Close()
+	}
 	fmt.Printf("in process (GOMAXPROCS=2, profiled): %v; profile in %s\n", time.Since(start).Round(time.Millisecond), out)
 	return err
 }
