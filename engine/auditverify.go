@@ -98,10 +98,21 @@ func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport,
 			out.PinCommits++
 		}
 	}
-	gitResults := checker.check(ctx, claims, heads)
+	// The store's answers and Git's are independent: both at once.
 	matched := make([]bool, len(store.entries))
+	storeResults := make([]error, len(leaves))
+	var storeDone sync.WaitGroup
+	storeDone.Go(func() {
+		for i, l := range leaves {
+			if storeResults[i] = store.check(ctx, e, l, matched); storeResults[i] != nil {
+				return // the first bad leaf is reported; what follows does not matter
+			}
+		}
+	})
+	gitResults := checker.check(ctx, claims, heads)
+	storeDone.Wait()
 	for i, l := range leaves {
-		err := store.check(ctx, e, l, matched)
+		err := storeResults[i]
 		if err == nil {
 			err = gitResults[i]
 		}
@@ -171,16 +182,20 @@ type auditStore struct {
 // leaves are; another environment's promotion is read when a leaf names it).
 func (e *Engine) readAuditStore(ctx context.Context, env string) (auditStore, error) {
 	var s auditStore
+	var entriesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { s.entries, entriesErr = e.Store.Audit.AuditEntries(ctx) })
 	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Env: env})
+	wg.Wait()
 	if err != nil {
 		return s, err
+	}
+	if entriesErr != nil {
+		return s, entriesErr
 	}
 	s.promotions = make(map[string]*slipway.Promotion, len(ps))
 	for _, p := range ps {
 		s.promotions[p.ID] = p
-	}
-	if s.entries, err = e.Store.Audit.AuditEntries(ctx); err != nil {
-		return s, err
 	}
 	s.byKey = make(map[string]int, len(s.entries))
 	for i, x := range s.entries {
