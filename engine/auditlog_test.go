@@ -724,6 +724,30 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
+// TestPinChangesKeepOnlyThePrefix: the walk has no pathspec, so the parser
+// keeps the files under the pins' directory (not a sibling that merely
+// starts with its name) and every commit, changed there or not.
+func TestPinChangesKeepOnlyThePrefix(t *testing.T) {
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	raw := func(path string) string { return ":100644 100644 " + a + " " + b + " M\x00" + path + "\x00" }
+	out := "C " + strings.Repeat("1", 40) + " " + strings.Repeat("2", 40) + "\x00\n" + raw("envs/prod/api.yaml") + raw("envs/production/api.yaml") + raw("envs/dev/api.yaml") + raw("envs/prod") +
+		"C " + strings.Repeat("2", 40) + "\x00\n" + raw("README.md")
+	h := pinChanges{prefix: "envs/prod"}
+	if err := h.parse(bufio.NewReader(strings.NewReader(out))); err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, fc := range h.commits[strings.Repeat("1", 40)].files {
+		kept = append(kept, fc.path)
+	}
+	if strings.Join(kept, " ") != "envs/prod/api.yaml envs/prod" {
+		t.Errorf("kept %q", kept)
+	}
+	if c := h.commits[strings.Repeat("2", 40)]; c == nil || len(c.files) != 0 {
+		t.Errorf("a commit changing nothing under the prefix: %+v, want it listed with no files", c)
+	}
+}
+
 // FuzzPinChangesParse: whatever `git log -z --raw` prints (or an attacker
 // makes it print), the parser returns an error or changes that hold
 // together; it never panics.
