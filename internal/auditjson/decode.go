@@ -15,7 +15,7 @@ import (
 // Decode decodes body into e exactly as json.Unmarshal into a zero
 // AuditEntry does. Bodies in the plain form json.Marshal writes (the
 // fields by their exact names, each at most once, no white space, strings
-// without escapes, integers in decimal) are read directly; anything else
+// with at most simple escapes, integers in decimal) are read directly; anything else
 // goes to json.Unmarshal itself, so an unusual body is never read
 // differently, only more slowly. FuzzDecode checks the two agree.
 func Decode(body string, e *slipway.AuditEntry) error {
@@ -98,8 +98,10 @@ func (p *plain) byte(c byte) bool {
 	return false
 }
 
-// str reads a string without escapes, control characters or invalid
-// UTF-8 (json.Unmarshal would replace it).
+// str reads a string without control characters or invalid UTF-8
+// (json.Unmarshal would replace it), whose escapes, if any, are the
+// simple ones json.Marshal writes (\" \\ \/ \b \f \n \r \t and \uXXXX
+// outside the surrogates, as for "<" or "&").
 func (p *plain) str() (string, bool) {
 	if !p.byte('"') {
 		return "", false
@@ -112,13 +114,55 @@ func (p *plain) str() (string, bool) {
 			v := p.s[start:p.i]
 			p.i++
 			return v, utf8.ValidString(v)
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			return p.escaped(start)
+		case c < 0x20:
 			return "", false
 		}
 		p.i++
 	}
 	return "", false
 }
+
+// escaped reads the rest of a string that has escapes, from p.i (the
+// first backslash); start is where its content began.
+func (p *plain) escaped(start int) (string, bool) {
+	b := []byte(p.s[start:p.i])
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(b), utf8.Valid(b)
+		case c < 0x20:
+			return "", false
+		case c != '\\':
+			b = append(b, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.s) {
+			return "", false
+		}
+		if r := simpleEscape[p.s[p.i+1]]; r != 0 {
+			b = append(b, r)
+			p.i += 2
+			continue
+		}
+		if p.s[p.i+1] != 'u' || p.i+6 > len(p.s) {
+			return "", false
+		}
+		r, err := strconv.ParseUint(p.s[p.i+2:p.i+6], 16, 16)
+		if err != nil || r >= 0xd800 && r < 0xe000 {
+			return "", false // a surrogate (half of a pair, or alone): json.Unmarshal's rules
+		}
+		b = utf8.AppendRune(b, rune(r))
+		p.i += 6
+	}
+	return "", false
+}
+
+var simpleEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
 
 // int reads a JSON integer: -?(0|[1-9][0-9]*), no fraction or exponent.
 func (p *plain) int(bits int) (int64, bool) {

@@ -61,7 +61,9 @@ func TestDecodeStoredEntries(t *testing.T) {
 	empty.Approvers = []string{}
 	utf := e
 	utf.Verdict, utf.Service = "café — ünïcode ✓", "svc-é"
-	for name, x := range map[string]slipway.AuditEntry{"full": e, "local time": local, "no approvers": none, "empty approvers": empty, "utf-8": utf} {
+	escaped := e // json.Marshal escapes these: still the fast path
+	escaped.Verdict, escaped.Approvers = "error rate 0.35 > 0.05 & p99 < 2s: \"failed\"\n\tretry\\ \u2028 \x01", []string{"<bob>"}
+	for name, x := range map[string]slipway.AuditEntry{"full": e, "local time": local, "no approvers": none, "empty approvers": empty, "utf-8": utf, "escaped": escaped} {
 		body := stored(t, x)
 		if !same(t, body) {
 			t.Errorf("%s: %s took the slow path", name, body)
@@ -88,7 +90,11 @@ func TestDecodeUnusualBodies(t *testing.T) {
 		strings.Replace(body, `"kind":"promoted"`, `"Kind":"promoted"`, 1),                  // json matches names without case
 		strings.Replace(body, `"kind":"promoted"`, `"kind":"promoted","kind":"aborted"`, 1), // the last one wins
 		strings.Replace(body, `"verdict":"canary passed"`, `"verdict":"canary \"passed\"\n"`, 1),
-		strings.Replace(body, `"verdict":"canary passed"`, `"verdict":"caf\u00e9 \ud83d\ude00"`, 1),
+		strings.Replace(body, `"verdict":"canary passed"`, `"verdict":"caf\u00e9 \ud83d\ude00"`, 1), // a surrogate pair
+		strings.Replace(body, `"verdict":"canary passed"`, `"verdict":"lone \udc00 \u12"`, 1),
+		strings.Replace(body, `"verdict":"canary passed"`, `"verdict":"\x \u+123 \uzzzz \U0041"`, 1),
+		strings.Replace(body, `"verdict":"canary passed"`, `"verdict":"\u0041\/\b\f\r"`, 1),
+		strings.Replace(body, `"verdict":"canary passed"`, "\"verdict\":\"esc\\n then bad \xff\"", 1),
 		strings.Replace(body, `"verdict":"canary passed"`, "\"verdict\":\"bad \xff utf-8\"", 1),
 		strings.Replace(body, `"pr":42`, `"pr":4.2e1`, 1),
 		strings.Replace(body, `"pr":42`, `"pr":1e400`, 1),
