@@ -185,7 +185,22 @@ func (e *Engine) readAuditStore(ctx context.Context, env string) (auditStore, er
 	var entriesErr error
 	var wg sync.WaitGroup
 	wg.Go(func() { s.entries, entriesErr = e.Store.Audit.AuditEntries(ctx) })
-	ps, err := e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Env: env})
+	var err error
+	if l, ok := e.Store.Audit.(auditedPromotionLister); ok {
+		var ps []slipway.Promotion
+		ps, err = l.AuditedPromotions(ctx, env)
+		s.promotions = make(map[string]*slipway.Promotion, len(ps))
+		for i := range ps {
+			s.promotions[ps[i].ID] = &ps[i]
+		}
+	} else {
+		var ps []*slipway.Promotion
+		ps, err = e.Store.Promotions.Promotions(ctx, slipway.PromotionFilter{Env: env})
+		s.promotions = make(map[string]*slipway.Promotion, len(ps))
+		for _, p := range ps {
+			s.promotions[p.ID] = p
+		}
+	}
 	wg.Wait()
 	if err != nil {
 		return s, err
@@ -193,15 +208,18 @@ func (e *Engine) readAuditStore(ctx context.Context, env string) (auditStore, er
 	if entriesErr != nil {
 		return s, entriesErr
 	}
-	s.promotions = make(map[string]*slipway.Promotion, len(ps))
-	for _, p := range ps {
-		s.promotions[p.ID] = p
-	}
 	s.byKey = make(map[string]int, len(s.entries))
 	for i, x := range s.entries {
 		s.byKey[leafKey(x.Kind, x.Service, x.Digest, x.At)] = i
 	}
 	return s, nil
+}
+
+// auditedPromotionLister is a store that lists an environment's
+// promotions with only what a leaf is checked against (ID, Service, Env,
+// Digest, PinCommit, Revert), faster than Promotions: both stores do.
+type auditedPromotionLister interface {
+	AuditedPromotions(ctx context.Context, env string) ([]slipway.Promotion, error)
 }
 
 // leafKey pairs an audit entry with its leaf: the leaf's time is the entry's.

@@ -61,3 +61,16 @@ func scanAudit(r rowScanner) (slipway.AuditEntry, error) {
 	e.Seq = seq
 	return e, nil
 }
+
+// AuditedPromotions returns env's promotions, oldest first, with only the
+// fields an audit leaf is checked against (ID, Service, Env, Digest,
+// PinCommit, Revert): `slipway audit verify` reads every prod promotion.
+func (s *AuditStore) AuditedPromotions(ctx context.Context, env string) ([]slipway.Promotion, error) {
+	return queryAll(ctx, s.pool, scanAuditedPromotion, `SELECT id, service, env, digest, pin_commit, revert FROM promotions WHERE env = $1 ORDER BY seq`, env)
+}
+
+func scanAuditedPromotion(r rowScanner) (slipway.Promotion, error) {
+	var p slipway.Promotion
+	err := r.Scan(&p.ID, &p.Service, &p.Env, &p.Digest, &p.PinCommit, &p.Revert)
+	return p, err
+}
