@@ -575,7 +575,9 @@ type claimPlan struct {
 // service's file with the claim's digest put in, and when that content's
 // blob id (the SHA-1, or SHA-256, of "blob <size>\0<content>", as git
 // names it) is the id in the tree, the tree holds that content: the same
-// hash that names every object Git itself trusts. Git reads the rest: the
+// hash that names every object Git itself trusts (and a forged SHA-1
+// collision would first have to pass the collision detection git applies
+// to every object it fetches). Git reads the rest: the
 // objects of each service's first claim (from which the file's shape is
 // learned), the files a commit did not change, and every blob whose guess
 // fails, so an unusual file is read, never assumed.

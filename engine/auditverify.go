@@ -46,8 +46,9 @@ type LogReport struct {
 //
 // Git and the store are read while the tree is proven: the pin commits
 // are checked with one walk of the first-parent lines of the remote's
-// branches and one batch read of the pin files, so 100k leaves take
-// seconds (bench/auditverify).
+// branches, the pin files known from their blob ids (pinContents) or read
+// in a batch, and the store's answers are checked while Git's are
+// decided, so 100k leaves take seconds (bench/auditverify).
 func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport, error) {
 	if e.AuditLog == nil {
 		return nil, errors.New("no transparency log is open")
