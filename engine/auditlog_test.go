@@ -412,9 +412,9 @@ func (failingLog) Append(context.Context, tlog.Leaf) (uint64, error) {
 	return 0, errors.New("disk full")
 }
 
-// TestPinClaimsBatchAgreesWithOne: the batch checker (one git log, one
-// cat-file) and CheckPinCommit (one commit at a time) decide every claim
-// alike, true ones and false ones.
+// TestPinClaimsBatchAgreesWithOne: the batch checker (one git log, the pin
+// files known from their shape or read in a batch) and CheckPinCommit (one
+// commit at a time) decide every claim alike, true ones and false ones.
 func TestPinClaimsBatchAgreesWithOne(t *testing.T) {
 	f, _, _, _ := prodHistory(t)
 	ctx := context.Background()
