@@ -412,9 +412,9 @@ func (failingLog) Append(context.Context, tlog.Leaf) (uint64, error) {
 	return 0, errors.New("disk full")
 }
 
-// TestPinClaimsBatchAgreesWithOne: the batch checker (one git log, one
-// cat-file) and CheckPinCommit (one commit at a time) decide every claim
-// alike, true ones and false ones.
+// TestPinClaimsBatchAgreesWithOne: the batch checker (one git log, the pin
+// files known from their shape or read in a batch) and CheckPinCommit (one
+// commit at a time) decide every claim alike, true ones and false ones.
 func TestPinClaimsBatchAgreesWithOne(t *testing.T) {
 	f, _, _, _ := prodHistory(t)
 	ctx := context.Background()
@@ -457,6 +457,79 @@ func TestPinClaimsBatchAgreesWithOne(t *testing.T) {
 	}
 	if good != 3 {
 		t.Errorf("%d claims hold, want the 3 on first-parent lines", good)
+	}
+}
+
+// TestPinClaimsGuessedFromShape: the checker knows most pin files without
+// reading them (the service's file with the claim's digest put in, when its
+// blob id is the tree's), and reads every file whose shape differs: a file
+// that names the digest only in a comment, or a new line, is read and
+// judged on what it holds.
+func TestPinClaimsGuessedFromShape(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	d := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+	pinned := func(digest string) string {
+		return "# api in prod\nimage:\n  digest: \"" + digest + "\" # pinned by Slipway\n"
+	}
+	work := filepath.Join(t.TempDir(), "work")
+	f.git(f.dir, "clone", "-q", f.remote, work)
+	push := func(content string) string {
+		os.WriteFile(filepath.Join(work, "envs", "prod", "api.yaml"), []byte(content), 0o644)
+		f.git(work, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-am", "pin")
+		f.git(work, "push", "-q", "origin", "HEAD:main")
+		return f.git(work, "rev-parse", "HEAD")
+	}
+	c1 := push(pinned(d("1")))
+	c2 := push(pinned(d("2")))                                     // the same shape: known
+	c3 := push("# " + d("3") + " was approved\n" + pinned(d("9"))) // names 3 in a comment, pins 9: read
+	c4 := push(pinned(d("4")) + "replicas: 2\n")                   // a new line: read
+	c5 := push(pinned(d("2")))                                     // back to 2: known
+	claims := []*PinClaim{
+		{"api", "prod", c1, d("1"), true},
+		{"api", "prod", c2, d("2"), true},
+		{"api", "prod", c3, d("3"), true},
+		{"api", "prod", c4, d("4"), true},
+		{"api", "prod", c5, d("4"), false},
+	}
+	if err := f.e.fresh(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	checker, err := f.e.newClaimChecker(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := checker.check(ctx, claims, make([]string, len(claims)))
+	for i, c := range claims {
+		one := f.e.CheckPinCommit(ctx, *c)
+		if (one == nil) != (got[i] == nil) {
+			t.Errorf("%s: one by one %v, batch %v", c, one, got[i])
+		}
+		if want := i != 2; (got[i] == nil) != want {
+			t.Errorf("%s: %v, want it to hold: %v", c, got[i], want)
+		}
+	}
+	if got[2] == nil || !strings.Contains(got[2].Error(), "does not pin") {
+		t.Errorf("the comment naming the digest: %v, want the pin read", got[2])
+	}
+	// The seed and c1 (the shape), c3 and c4: read. c2 and c5: known.
+	if checker.read != 4 {
+		t.Errorf("%d objects read from git, want 4", checker.read)
+	}
+	plans := make([]claimPlan, len(claims))
+	for i, c := range claims {
+		ch := checker.changes.commits[c.Commit]
+		plans[i].before, _ = ch.claimFiles(c.Commit, checker.files["api"], false)
+		plans[i].after, _ = ch.claimFiles(c.Commit, checker.files["api"], true)
+	}
+	known, err := checker.pinContents(ctx, claims, plans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, content := range known {
+		if real := f.git(f.remote, "cat-file", "blob", id); real != strings.TrimSpace(string(content)) {
+			t.Errorf("blob %s: known as %q, git holds %q", id, content, real)
+		}
 	}
 }
 
@@ -648,6 +721,30 @@ func copyDir(t *testing.T, from, to string) {
 	t.Helper()
 	if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
 		t.Fatalf("cp %s: %v: %s", from, err, out)
+	}
+}
+
+// TestPinChangesKeepOnlyThePrefix: the walk has no pathspec, so the parser
+// keeps the files under the pins' directory (not a sibling that merely
+// starts with its name) and every commit, changed there or not.
+func TestPinChangesKeepOnlyThePrefix(t *testing.T) {
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	raw := func(path string) string { return ":100644 100644 " + a + " " + b + " M\x00" + path + "\x00" }
+	out := "C " + strings.Repeat("1", 40) + " " + strings.Repeat("2", 40) + "\x00\n" + raw("envs/prod/api.yaml") + raw("envs/production/api.yaml") + raw("envs/dev/api.yaml") + raw("envs/prod") +
+		"C " + strings.Repeat("2", 40) + "\x00\n" + raw("README.md")
+	h := pinChanges{prefix: "envs/prod"}
+	if err := h.parse(bufio.NewReader(strings.NewReader(out))); err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, fc := range h.commits[strings.Repeat("1", 40)].files {
+		kept = append(kept, fc.path)
+	}
+	if strings.Join(kept, " ") != "envs/prod/api.yaml envs/prod" {
+		t.Errorf("kept %q", kept)
+	}
+	if c := h.commits[strings.Repeat("2", 40)]; c == nil || len(c.files) != 0 {
+		t.Errorf("a commit changing nothing under the prefix: %+v, want it listed with no files", c)
 	}
 }
 

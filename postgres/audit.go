@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/auditjson"
 )
 
 // AppendAudit links e to the chain (PrevHash, Seq, Hash) and stores it. The
@@ -54,9 +55,22 @@ func scanAudit(r rowScanner) (slipway.AuditEntry, error) {
 	if err := r.Scan(&seq, &body); err != nil {
 		return e, err
 	}
-	if err := json.Unmarshal([]byte(body), &e); err != nil {
+	if err := auditjson.Decode(body, &e); err != nil {
 		return e, fmt.Errorf("audit entry %d is not valid JSON: %w", seq, err)
 	}
 	e.Seq = seq
 	return e, nil
+}
+
+// AuditedPromotions returns env's promotions, oldest first, with only the
+// fields an audit leaf is checked against (ID, Service, Env, Digest,
+// PinCommit, Revert): `slipway audit verify` reads every prod promotion.
+func (s *AuditStore) AuditedPromotions(ctx context.Context, env string) ([]slipway.Promotion, error) {
+	return queryAll(ctx, s.pool, scanAuditedPromotion, `SELECT id, service, env, digest, pin_commit, revert FROM promotions WHERE env = $1 ORDER BY seq`, env)
+}
+
+func scanAuditedPromotion(r rowScanner) (slipway.Promotion, error) {
+	var p slipway.Promotion
+	err := r.Scan(&p.ID, &p.Service, &p.Env, &p.Digest, &p.PinCommit, &p.Revert)
+	return p, err
 }

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 		{"AnalysisKeepsEveryMeasurement", testAnalysis},
 		{"AuditChain", testAudit},
 		{"ConcurrentAuditAppendsNeverFork", testAuditConcurrent},
+		{"AuditedPromotionsMatchPromotions", testAuditedPromotions},
 		{"PullRequests", testPRs},
 		{"PullRequestBranchReopens", testPRBranchReopens},
 		{"Leases", testLeases},
@@ -522,6 +523,50 @@ func testAudit(t *testing.T, st slipway.Store) {
 	}
 	if of, _ := st.Audit.AuditOf(ctx, "p-8"); len(of) != 0 {
 		t.Fatalf("entries of p-8: %+v", of)
+	}
+}
+
+// testAuditedPromotions: a store's narrow list of an environment's
+// promotions for `slipway audit verify` (optional; both stores have it)
+// says what Promotions says about the fields a leaf is checked against.
+func testAuditedPromotions(t *testing.T, st slipway.Store) {
+	l, ok := st.Audit.(interface {
+		AuditedPromotions(ctx context.Context, env string) ([]slipway.Promotion, error)
+	})
+	if !ok {
+		t.Skip("this store has no AuditedPromotions")
+	}
+	api, web := Build(t, st, "api", "a"), Build(t, st, "web", "b")
+	pinned := promotion(api, "prod", T0)
+	for _, p := range []*slipway.Promotion{pinned, promotion(api, "dev", T0), promotion(web, "prod", T0.Add(time.Minute))} {
+		if _, err := st.Promotions.CreatePromotion(ctx, p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pinned.PinCommit = strings.Repeat("1", 40)
+	if err := st.Promotions.Transition(ctx, pinned, slipway.StatePinning, "", T0); err != nil {
+		t.Fatal(err)
+	}
+	pinned.Revert = strings.Repeat("2", 40)
+	if err := st.Promotions.Transition(ctx, pinned, slipway.StateSynced, "", T0); err != nil {
+		t.Fatal(err)
+	}
+	want, err := st.Promotions.Promotions(ctx, slipway.PromotionFilter{Env: "prod"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.AuditedPromotions(ctx, "prod")
+	if err != nil || len(got) != 2 || len(want) != 2 {
+		t.Fatalf("%d audited promotions (%v), %d promotions in prod, want 2", len(got), err, len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.ID != w.ID || g.Service != w.Service || g.Env != w.Env || g.Digest != w.Digest || g.PinCommit != w.PinCommit || g.Revert != w.Revert {
+			t.Errorf("promotion %d: audited %+v, Promotions %+v", i, g, *w)
+		}
+	}
+	if got[0].PinCommit != pinned.PinCommit || got[0].Revert != pinned.Revert {
+		t.Errorf("pin commit %q, revert %q: want those recorded", got[0].PinCommit, got[0].Revert)
 	}
 }
 

@@ -268,7 +268,8 @@ type storedLeaves struct {
 func readLeaves(ctx context.Context, f files, size uint64) (*storedLeaves, error) {
 	const window = 64 // bundles read in parallel before their errors are looked at
 	nb := (size + layout.EntryBundleWidth - 1) / layout.EntryBundleWidth
-	s := &storedLeaves{}
+	hint := min(size, 1<<20) // the signed size; capped, as a hint only
+	s := &storedLeaves{hashes: make([][]byte, 0, hint), parsed: make([]Leaf, 0, hint), parseErr: make([]error, 0, hint), path: make([]string, 0, min(nb, 1<<12))}
 	for from := uint64(0); from < nb; from += window {
 		if err := ctx.Err(); err != nil {
 			return nil, err

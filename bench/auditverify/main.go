@@ -30,10 +30,15 @@ import (
 	"syscall"
 	"time"
 
+	"log/slog"
+	"runtime/pprof"
+
 	"k8s.io/klog/v2"
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/app"
+	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/sqlite"
 	"github.com/slipway/slipway/tlog"
 	"github.com/slipway/slipway/trust"
@@ -45,6 +50,7 @@ func main() {
 	n := flag.Int("n", 100_000, "prod changes (leaves)")
 	dir := flag.String("dir", "", "state directory (default $TMPDIR/slipway-auditverify-N); reused when complete")
 	runs := flag.Int("runs", 3, "verify runs (best and median are reported)")
+	profile := flag.String("cpuprofile", "", "also run the verification in process (GOMAXPROCS=2) once and write its CPU profile to this file (and its allocations to FILE.heap)")
 	flag.Parse()
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
@@ -68,6 +74,9 @@ func main() {
 	check(err)
 	args := []string{"--config", filepath.Join(*dir, "slipway.yaml"), "--state", state(*dir), "audit", "verify", "--key", key, "--checkpoint", filepath.Join(*dir, "saved.cp")}
 
+	if *profile != "" {
+		check(profileVerify(ctx, *dir, key, *profile))
+	}
 	fmt.Printf("state: %d leaves, %d promotions and audit entries, %d GitOps commits; machine: %d CPUs, load %s\n", *n, *n, commits(*n), runtime.NumCPU(), loadavg())
 	tl, tlCPU := measure(*runs, func() error {
 		_, err := tlog.Verify(ctx, app.TlogDir(state(*dir)), tlog.VerifyOptions{PublicKey: key, OnLeaf: func(uint64, tlog.Leaf) error { return nil }})
@@ -95,6 +104,42 @@ func main() {
 	fmt.Printf("%-48s %10v %10v %10v\n", "tlog.Verify alone (in process, all CPUs)", ms(tl[0]), ms(tl[len(tl)/2]), ms(tlCPU))
 	fmt.Printf("%-48s %10v %10v %10v\n", "slipway audit verify (GOMAXPROCS=2, + Git + store)", ms(cli[0]), ms(cli[len(cli)/2]), ms(cliCPU[0]))
 	fmt.Printf("target: < 5s for 100k leaves on 2 cores\n\n%s", out)
+}
+
+// profileVerify runs Engine.VerifyLog in this process, as the CLI does,
+// under a CPU profile.
+func profileVerify(ctx context.Context, dir, key, out string) error {
+	cfg, err := config.Load(filepath.Join(dir, "slipway.yaml"))
+	if err != nil {
+		return err
+	}
+	cp, err := os.ReadFile(filepath.Join(dir, "saved.cp"))
+	if err != nil {
+		return err
+	}
+	e, err := app.Open(ctx, app.Options{Config: cfg, StateDir: state(dir), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	start := time.Now()
+	_, err = e.VerifyLog(ctx, engine.VerifyLogOptions{PublicKey: key, Checkpoint: cp, CheckpointName: "saved.cp"})
+	pprof.StopCPUProfile()
+	if h, err := os.Create(out + ".heap"); err == nil {
+		pprof.Lookup("allocs").WriteTo(h, 0) // what the verification allocated
+		h.Close()
+	}
+	fmt.Printf("in process (GOMAXPROCS=2, profiled): %v; profile in %s\n", time.Since(start).Round(time.Millisecond), out)
+	return err
 }
 
 func state(dir string) string { return filepath.Join(dir, "state") }
