@@ -354,7 +354,7 @@ func (s *PageStore) AuditPage(ctx context.Context, before int64, limit int) ([]s
 	if before <= 0 {
 		before = 1 << 62
 	}
-	return queryAll(ctx, s.DB, scanAudit, `SELECT seq, entry FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
+	return s.auditRows(ctx, `SELECT seq, entry FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
 }
 
 // affected is how many rows a statement changed.
