@@ -295,7 +295,7 @@ func testMatrix(t *testing.T, st slipway.Store) {
 	run("api", "prod", done...) // an older success
 	apiProd := run("api", "prod", done...)
 	run("api", "prod", slipway.StatePinning, slipway.StateFailed) // a later failure
-	apiProdNext := run("api", "prod", slipway.StatePinning)      // active
+	apiProdNext := run("api", "prod", slipway.StatePinning)       // active
 	apiDev := run("api", "dev", done...)
 	webProd := run("web", "prod", done...) // not asked at first
 	webDev := run("web", "dev")
