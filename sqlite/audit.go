@@ -37,7 +37,7 @@ func (s *AuditStore) AuditEntries(ctx context.Context) ([]slipway.AuditEntry, er
 
 // AuditOf returns the entries of one promotion, oldest first.
 func (s *AuditStore) AuditOf(ctx context.Context, promotionID string) ([]slipway.AuditEntry, error) {
-	return s.auditRows(ctx, `SELECT seq, entry FROM audit WHERE promotion_id = ? ORDER BY seq`, promotionID)
+	return queryAll(ctx, s.DB, scanAudit, `SELECT seq, entry FROM audit WHERE promotion_id = ? ORDER BY seq`, promotionID)
 }
 
 func scanAudit(r rowScanner) (slipway.AuditEntry, error) {

@@ -11,9 +11,11 @@ import (
 )
 
 // auditCache keeps decoded audit entries by sequence number, with the
-// stored text they were decoded from: the audit page and a promotion's
-// detail are read many times a second, and decoding the same JSON again
-// was most of their cost. An entry is reused only when the row read now
+// stored text they were decoded from: the audit page (its first pages
+// above all) is read many times a second, and decoding the same JSON
+// again was most of its cost. A promotion's entries (AuditOf) are read
+// without it: those reads spread over the whole log, and caching them
+// cost more memory than it saved time. An entry is reused only when the row read now
 // holds exactly the text it was decoded from, so a cached entry never
 // differs from what the store holds. The whole chain (AuditEntries, which
 // verification reads) bypasses it.
@@ -27,8 +29,8 @@ type cachedAudit struct {
 	entry slipway.AuditEntry
 }
 
-// maxCachedAudit bounds the cache (a few MiB); past it, it starts again.
-const maxCachedAudit = 4096
+// maxCachedAudit bounds the cache (about 1 MiB); past it, it starts again.
+const maxCachedAudit = 1024
 
 // decode returns the entry stored as body under seq.
 func (c *auditCache) decode(seq int64, body string) (slipway.AuditEntry, error) {

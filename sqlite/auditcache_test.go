@@ -29,10 +29,6 @@ func TestAuditCacheNeverServesStaleEntries(t *testing.T) {
 	if again[0].Approvers[0] != "alice@example.com" {
 		t.Fatalf("a caller's change reached the cache: %v", again[0].Approvers)
 	}
-	of, _ := st.Audit.AuditOf(ctx, "p-1")
-	if len(of) != 3 || of[2].Hash != again[0].Hash {
-		t.Fatalf("audit of p-1 %+v", of)
-	}
 	// Someone edits the stored row behind the store's back: the page shows
 	// what is stored (and verification, which bypasses the cache, fails).
 	if _, err := db.db.ExecContext(ctx, `UPDATE audit SET entry = json_set(entry, '$.verdict', 'forged') WHERE seq = 3`); err != nil {
