@@ -13,6 +13,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -22,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -232,13 +234,37 @@ type statusOverride struct {
 // redirect answers a browser with 303 See Other.
 type redirect string
 
+// writeJSON answers with v as JSON. The body is encoded into a pooled
+// buffer and written at once with its Content-Length: encoding straight
+// into the connection sent pages of the list endpoints as several chunks,
+// a write system call each, and an encoding error could not change the
+// status any more.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	buf := bufs.Get().(*bytes.Buffer)
+	defer putBuf(buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		buf.Reset()
+		status = http.StatusInternalServerError
+		json.NewEncoder(buf).Encode(ErrorBody{Error: ErrorDetail{Code: slipway.EINTERNAL, Message: "encoding the answer: " + err.Error()}})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBuf returns a buffer to the pool unless one huge answer grew it.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		bufs.Put(b)
+	}
 }
 
 // fail answers with the JSON error body and the status of its code.

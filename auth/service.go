@@ -19,7 +19,18 @@ type Service struct {
 	Now    func() time.Time
 	// TTL is a browser session's lifetime (default DefaultSessionTTL).
 	TTL time.Duration
+	// TokenCacheTTL is how long a token that authenticated is trusted
+	// without reading the store again (0: never cached). A revocation or
+	// a disabled owner made through another process (the CLI, another
+	// replica) takes effect within this bound; through this Service, at
+	// once. `slipway serve` uses DefaultTokenCacheTTL.
+	TokenCacheTTL time.Duration
+
+	tokens tokenCache
 }
+
+// DefaultTokenCacheTTL is `slipway serve`'s TokenCacheTTL.
+const DefaultTokenCacheTTL = 5 * time.Second
 
 func (s *Service) now() time.Time {
 	if s.Now == nil {
@@ -58,14 +69,23 @@ func (s *Service) Token(ctx context.Context, secret string) (*slipway.Actor, err
 	if err != nil {
 		return nil, Unauthenticated("%v", err)
 	}
-	t, err := s.Store.Tokens.TokenByHash(ctx, HashSecret(secret))
+	hash, now := HashSecret(secret), s.now()
+	if s.TokenCacheTTL > 0 {
+		if e, ok := s.tokens.get(hash, now, s.TokenCacheTTL); ok {
+			if e.expires != nil && !now.Before(*e.expires) {
+				return nil, Unauthenticated("API token %s expired at %s: create a new one", e.tokenID, e.expires.Format(time.RFC3339))
+			}
+			a := e.actor
+			return &a, nil
+		}
+	}
+	t, err := s.Store.Tokens.TokenByHash(ctx, hash)
 	if slipway.ErrorCode(err) == slipway.ENOTFOUND {
 		return nil, Unauthenticated("the API token is not valid: it was never issued here, or the database was reset; create a new one with `slipway token create`")
 	}
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
 	switch {
 	case t.Revoked != nil:
 		return nil, Unauthenticated("API token %s (%s) was revoked at %s: create a new one", t.ID, t.Name, t.Revoked.Format(time.RFC3339))
@@ -77,16 +97,22 @@ func (s *Service) Token(ctx context.Context, secret string) (*slipway.Actor, err
 			return nil, err
 		}
 	}
+	var a *slipway.Actor
 	switch t.Kind {
 	case slipway.TokenCI:
-		return &slipway.Actor{Name: "ci/" + t.Name, Kind: slipway.ActorCI, Via: "token", Service: t.Service, TokenID: t.ID}, nil
+		a = &slipway.Actor{Name: "ci/" + t.Name, Kind: slipway.ActorCI, Via: "token", Service: t.Service, TokenID: t.ID}
 	case slipway.TokenPersonal:
 		if u, err := s.Store.Users.User(ctx, t.Owner); err == nil && u.Disabled {
 			return nil, Unauthenticated("API token %s belongs to %s, whose account is disabled", t.ID, t.Owner)
 		}
-		return &slipway.Actor{Name: t.Owner, Kind: slipway.ActorUser, Via: "token", TokenID: t.ID}, nil
+		a = &slipway.Actor{Name: t.Owner, Kind: slipway.ActorUser, Via: "token", TokenID: t.ID}
+	default:
+		return nil, Unauthenticated("API token %s has an unknown kind %q", t.ID, t.Kind)
 	}
-	return nil, Unauthenticated("API token %s has an unknown kind %q", t.ID, t.Kind)
+	if s.TokenCacheTTL > 0 {
+		s.tokens.put(hash, cachedToken{actor: *a, tokenID: t.ID, owner: t.Owner, expires: t.Expires, checked: now})
+	}
+	return a, nil
 }
 
 // TokenRequest asks for a new API token.
@@ -176,7 +202,11 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	return s.Store.Tokens.RevokeToken(ctx, id, s.now())
+	if err := s.Store.Tokens.RevokeToken(ctx, id, s.now()); err != nil {
+		return err
+	}
+	s.tokens.drop(func(e cachedToken) bool { return e.tokenID == id })
+	return nil
 }
 
 // Tokens lists the caller's tokens, or everyone's with admin.
@@ -298,7 +328,11 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 // SetDisabled disables (or enables) a user; disabling ends their sessions
 // and stops their personal tokens from authenticating.
 func (s *Service) SetDisabled(ctx context.Context, name string, disabled bool) error {
-	return s.updateUser(ctx, name, func(u *slipway.User) error { u.Disabled = disabled; return nil })
+	err := s.updateUser(ctx, name, func(u *slipway.User) error { u.Disabled = disabled; return nil })
+	if n, nerr := UserName(name); err == nil && nerr == nil {
+		s.tokens.drop(func(e cachedToken) bool { return e.owner == n })
+	}
+	return err
 }
 
 func (s *Service) updateUser(ctx context.Context, name string, change func(*slipway.User) error) error {

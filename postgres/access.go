@@ -276,9 +276,11 @@ func (s *PageStore) Matrix(ctx context.Context, services []string) ([]*slipway.P
 	if len(services) == 0 {
 		return nil, nil
 	}
-	return queryAll(ctx, s.pool, scanPromotion, promotionSelect+` p WHERE p.service = ANY($1)
-		AND (p.state IN `+activeStates+` OR p.seq = (SELECT max(q.seq) FROM promotions q WHERE q.service = p.service AND q.env = p.env AND q.state = 'succeeded'))
-		ORDER BY p.seq`, services)
+	// Two ranges of promotions_by_state per service, then the rows by seq.
+	return queryAll(ctx, s.pool, scanPromotion, promotionSelect+` WHERE seq IN (
+		SELECT max(seq) FROM promotions WHERE service = ANY($1) AND state = 'succeeded' GROUP BY service, env
+		UNION ALL SELECT seq FROM promotions WHERE service = ANY($1) AND state IN `+activeStates+`)
+		ORDER BY seq`, services)
 }
 
 // promotionQuery selects the promotions matching f (and below seq before,

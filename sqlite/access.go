@@ -340,9 +340,13 @@ func (s *PageStore) Matrix(ctx context.Context, services []string) ([]*slipway.P
 	for i, svc := range services {
 		args[i] = svc
 	}
-	return queryAll(ctx, s.DB, scanPromotion, promotionSelect+` p WHERE p.service IN (?`+strings.Repeat(",?", len(services)-1)+`)
-		AND (p.state IN `+activeStates+` OR p.seq = (SELECT max(q.seq) FROM promotions q WHERE q.service = p.service AND q.env = p.env AND q.state = 'succeeded'))
-		ORDER BY p.seq`, args...)
+	// Two ranges of promotions_by_state per service, then the rows by seq:
+	// a correlated "last succeeded" subquery per row cost three times more.
+	in := `(?` + strings.Repeat(",?", len(services)-1) + `)`
+	return queryAll(ctx, s.DB, scanPromotion, promotionSelect+` WHERE seq IN (
+		SELECT max(seq) FROM promotions WHERE service IN `+in+` AND state = 'succeeded' GROUP BY service, env
+		UNION ALL SELECT seq FROM promotions WHERE service IN `+in+` AND state IN `+activeStates+`)
+		ORDER BY seq`, append(args, args...)...)
 }
 
 // AuditPage lists audit entries newest first, below a sequence number.
@@ -350,7 +354,7 @@ func (s *PageStore) AuditPage(ctx context.Context, before int64, limit int) ([]s
 	if before <= 0 {
 		before = 1 << 62
 	}
-	return queryAll(ctx, s.DB, scanAudit, `SELECT seq, entry FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
+	return s.auditRows(ctx, `SELECT seq, entry FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT ?`, before, limit)
 }
 
 // affected is how many rows a statement changed.

@@ -26,8 +26,9 @@ var migrations embed.FS
 
 // DB is the store. All methods are safe for concurrent use.
 type DB struct {
-	db   *stmtDB
-	path string
+	db    *stmtDB
+	path  string
+	audit auditCache
 }
 
 // Open opens (creating if needed) the store in dir and migrates it.

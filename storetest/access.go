@@ -23,6 +23,7 @@ var accessCases = []struct {
 	{"ConcurrentReplaysPassOnce", testDeliveriesConcurrent},
 	{"OutboxDedupesAndRetries", testOutbox},
 	{"PromotionAndAuditPages", testPages},
+	{"MatrixIsNewestSuccessAndActive", testMatrix},
 }
 
 func testUsers(t *testing.T, st slipway.Store) {
@@ -269,6 +270,48 @@ func testPages(t *testing.T, st slipway.Store) {
 	}
 	if slipway.PromotionSeq("p-12") != 12 || slipway.PromotionSeq("x-1") != 0 || slipway.PromotionSeq("p-1a") != 0 || slipway.PromotionSeq("p-99999999999999999999") != 0 {
 		t.Fatal("PromotionSeq")
+	}
+}
+
+// testMatrix: per service and environment asked, the newest promotion that
+// succeeded (not an older success, not a later failure) and the one with
+// work left; other services are not read.
+func testMatrix(t *testing.T, st slipway.Store) {
+	n := 0
+	run := func(svc, env string, states ...slipway.PromotionState) string {
+		n++
+		p := promotion(Build(t, st, svc, fmt.Sprintf("%x", n)), env, T0.Add(time.Duration(n)*time.Minute))
+		if _, err := st.Promotions.CreatePromotion(ctx, p, false); err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range states {
+			if err := st.Promotions.Transition(ctx, p, to, "", T0); err != nil {
+				t.Fatalf("%s to %s: %v", p.ID, to, err)
+			}
+		}
+		return p.ID
+	}
+	done := []slipway.PromotionState{slipway.StatePinning, slipway.StateSynced, slipway.StateSucceeded}
+	run("api", "prod", done...) // an older success
+	apiProd := run("api", "prod", done...)
+	run("api", "prod", slipway.StatePinning, slipway.StateFailed) // a later failure
+	apiProdNext := run("api", "prod", slipway.StatePinning)       // active
+	apiDev := run("api", "dev", done...)
+	webProd := run("web", "prod", done...) // not asked at first
+	webDev := run("web", "dev")
+	dbProd := run("db", "prod", done...)
+	run("db", "prod", slipway.StatePinning, slipway.StateFailed)
+	m, err := st.Pages.Matrix(ctx, []string{"db", "api"})
+	var rows []string
+	for _, p := range m {
+		rows = append(rows, p.ID+":"+p.Service+":"+p.Env+":"+string(p.State))
+	}
+	want := []string{apiProd + ":api:prod:succeeded", apiProdNext + ":api:prod:pinning", apiDev + ":api:dev:succeeded", dbProd + ":db:prod:succeeded"}
+	if err != nil || strings.Join(rows, " ") != strings.Join(want, " ") {
+		t.Fatalf("matrix of db and api:\n got %v %v\nwant %v", rows, err, want)
+	}
+	if m, _ := st.Pages.Matrix(ctx, []string{"web"}); len(m) != 2 || m[0].ID != webProd || m[1].ID != webDev {
+		t.Fatalf("matrix of web: %v, want %s then %s", m, webProd, webDev)
 	}
 }
 

@@ -46,12 +46,16 @@ func main() {
 	promotions := flag.Int("promotions", 10000, "promotions seeded (10 per service by default)")
 	approvals := flag.Float64("approvals", 0.2, "share of requests that are approvals")
 	keep := flag.Bool("keep", false, "keep the world's directory")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write the server's CPU profile (whole run) to this file (via SLIPWAY_CPUPROFILE)")
 	flag.Parse()
 	if err := run(*clients, *duration, *services, *promotions, *approvals, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/api:", err)
 		os.Exit(1)
 	}
 }
+
+// cpuProfile is where the server writes its CPU profile ("" for none).
+var cpuProfile string
 
 func run(clients int, duration time.Duration, services, promotions int, approvalShare float64, keep bool) error {
 	dir, err := os.MkdirTemp("", "slipway-bench-api-")
@@ -89,6 +93,14 @@ func run(clients int, duration time.Duration, services, promotions int, approval
 	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
 	defer logf.Close()
 	srv.Stdout, srv.Stderr = logf, logf
+	if cpuProfile != "" {
+		abs, err := filepath.Abs(cpuProfile)
+		if err != nil {
+			return err
+		}
+		os.Remove(abs)
+		srv.Env = append(os.Environ(), "SLIPWAY_CPUPROFILE="+abs)
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
@@ -101,8 +113,10 @@ func run(clients int, duration time.Duration, services, promotions int, approval
 	}
 	fmt.Printf("server ready (pid %d); %d clients for %s, %.0f%% approvals\n", srv.Process.Pid, clients, duration, approvalShare*100)
 
+	fmt.Printf("load average before: %s\n", loadavg())
 	res := w.load(base, duration, approvalShare)
 	peak, rss := memory(srv.Process.Pid)
+	fmt.Printf("load average after:  %s\n", loadavg())
 	res.print(duration)
 	fmt.Printf("\nserver memory: peak RSS %.1f MiB (VmHWM), now %.1f MiB   goal: peak < 150 MiB\n", float64(peak)/1024, float64(rss)/1024)
 	if res.errors.Load() > 0 {
@@ -460,6 +474,20 @@ func printRow(name string, ds []time.Duration) {
 		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond).String()
 	}
 	fmt.Printf("%-30s %8d %10s %10s %10s %10s\n", name, len(ds), q(0.5), q(0.9), q(0.99), ds[len(ds)-1].Round(10*time.Microsecond))
+}
+
+// loadavg is the machine's 1, 5 and 15 minute load averages (the bench
+// shares the machine: figures mean little without them).
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // memory reads the process's peak and current resident set (KiB).

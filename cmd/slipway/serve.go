@@ -39,6 +39,11 @@ func init() {
 				}
 				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 				defer stop()
+				stopProfile, err := startProfile()
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				defer stopProfile()
 				log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 				e, err := app.Open(ctx, app.Options{Config: cfg, StateDir: g.stateDir, Store: g.store, Log: log, Controller: true,
 					Events: func(ev engine.Event) { log.Info(ev.Message, "stage", ev.Stage, "ref", ev.Ref) }})

@@ -76,7 +76,7 @@ func (t *serveTLS) serve(srv *http.Server, ln net.Listener, log *slog.Logger) {
 
 // mountAPI puts the REST API, login and webhooks on the server's mux.
 func mountAPI(ctx context.Context, mux *http.ServeMux, e *engine.Engine, cfg *config.Config, log *slog.Logger, secure bool) (*api.Server, error) {
-	svc := &auth.Service{Store: e.Store, Policy: cfg.AccessPolicy(), Now: e.Now, TTL: cfg.Auth.TTL()}
+	svc := &auth.Service{Store: e.Store, Policy: cfg.AccessPolicy(), Now: e.Now, TTL: cfg.Auth.TTL(), TokenCacheTTL: auth.DefaultTokenCacheTTL}
 	web := api.New(e, svc, log)
 	web.Secure = secure
 	if o := cfg.Auth.OIDC; o != nil {
