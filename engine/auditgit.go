@@ -236,7 +236,7 @@ const nullSHA = "0000000000000000000000000000000000000000"
 // pathspec against every entry of every tree it compares, which made the
 // walk a third slower (bench/auditverify), while a full diff skips
 // unchanged subtrees by their ids.
-func readFirstParentChanges(ctx context.Context, repo *git.Repo, prefix string) (pinChanges, error) {
+func readFirstParentChanges(ctx context.Context, repo GitOpsRepo, prefix string) (pinChanges, error) {
 	out := pinChanges{prefix: prefix}
 	args := []string{"log", "--first-parent", "--remotes", "-z", "--raw", "--no-abbrev", "--no-renames",
 		"--root", "--diff-merges=first-parent", "--format=C %H %P"}
@@ -300,7 +300,7 @@ func under(path, dir string) bool {
 
 // stream runs git with args, writing its stdin with in (in a goroutine:
 // git answers while it reads) and reading its stdout with out.
-func stream(ctx context.Context, repo *git.Repo, args []string, in func(*bufio.Writer), out func(*bufio.Reader) error) error {
+func stream(ctx context.Context, repo GitOpsRepo, args []string, in func(*bufio.Writer), out func(*bufio.Reader) error) error {
 	cmd := repo.Command(ctx, args...)
 	var stdin io.WriteCloser
 	var err error
@@ -363,7 +363,7 @@ func (c *pinChange) claimFiles(commit string, files []string, after bool) (map[s
 // catFiles reads objects by name (blob ids or "<rev>:<path>") with one
 // `git cat-file --batch` process; missing objects are left out. Objects
 // over pinFileLimit are an error naming them.
-func catFiles(ctx context.Context, repo *git.Repo, names []string) (map[string][]byte, error) {
+func catFiles(ctx context.Context, repo GitOpsRepo, names []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(names))
 	if len(names) == 0 {
 		return out, nil

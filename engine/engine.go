@@ -29,7 +29,7 @@ type Engine struct {
 	// GitOps is Slipway's clone of the GitOps remote. The engine uses it
 	// through git's object database only (no work tree), so every promotion
 	// of every process can share it.
-	GitOps *git.Repo
+	GitOps GitOpsRepo
 	Forge  slipway.Forge
 	// Now is the clock; the demo and tests move it to open windows and end soaks.
 	Now func() time.Time

@@ -83,7 +83,7 @@ func (s pinSet) files() ([]string, error) {
 // read reads the pin files that exist at commit; a symlink or an oversized
 // file is refused (EINVALID naming it). A missing file is left out: the
 // pins then say which pin needs it.
-func (s pinSet) read(ctx context.Context, repo *git.Repo, commit string) (map[string][]byte, error) {
+func (s pinSet) read(ctx context.Context, repo GitOpsRepo, commit string) (map[string][]byte, error) {
 	files, err := s.files()
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s pinSet) apply(files map[string][]byte) (map[string][]byte, error) {
 
 // digestAt reads the digest the pins hold at commit ("" when a pin file is
 // missing there: before the service was set up).
-func (s pinSet) digestAt(ctx context.Context, repo *git.Repo, commit string) (string, error) {
+func (s pinSet) digestAt(ctx context.Context, repo GitOpsRepo, commit string) (string, error) {
 	files, err := s.read(ctx, repo, commit)
 	if err != nil {
 		return "", err
@@ -137,7 +137,7 @@ func (s pinSet) digestAt(ctx context.Context, repo *git.Repo, commit string) (st
 // digest: the newest commit touching a pin file whose first parent did not
 // already hold digest. Git's content decides, never a message. "" when the
 // pins at tip do not hold digest.
-func (s pinSet) setter(ctx context.Context, repo *git.Repo, tip, digest string) (string, error) {
+func (s pinSet) setter(ctx context.Context, repo GitOpsRepo, tip, digest string) (string, error) {
 	if d, err := s.digestAt(ctx, repo, tip); err != nil || d != digest {
 		return "", err
 	}
@@ -173,7 +173,7 @@ func (s pinSet) setter(ctx context.Context, repo *git.Repo, tip, digest string) 
 // parent): a file unchanged since target gets its old bytes back; one that
 // changed since gets target's change undone by a three-way merge, and a
 // conflict is ECONFLICT.
-func revertFiles(ctx context.Context, repo *git.Repo, tip, target string) (map[string][]byte, error) {
+func revertFiles(ctx context.Context, repo GitOpsRepo, tip, target string) (map[string][]byte, error) {
 	parents, err := repo.Parents(ctx, target)
 	if err != nil {
 		return nil, err

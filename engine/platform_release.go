@@ -519,23 +519,21 @@ func (e *Engine) pushPlatformTag(ctx context.Context, tag string, m *PublishedMa
 	} else if at != "" {
 		return slipway.Errorf(slipway.ECONFLICT, "tag %s on the GitOps remote points at %s, not at the commit that added %s (%s): someone moved it; delete it only if that platform was never published", tag, short(at), m.YAMLPath, short(m.Commit))
 	}
-	repo := *e.GitOps
-	repo.Env = append(slices.Clone(repo.Env), e.identity().Env()...)
 	msg := fmt.Sprintf("Platform %s %s\n\nManifest: %s\nManifest-SHA256: %s\n", m.Manifest.Name, m.Manifest.Version, m.YAMLPath, m.SHA256)
-	if err := repo.CreateTag(ctx, tag, m.Commit, msg); err != nil {
+	if err := e.GitOps.CreateTagAs(ctx, e.identity(), tag, m.Commit, msg); err != nil {
 		if errors.Is(err, git.ErrTagElsewhere) {
 			// A local tag from an abandoned run: the remote has none, so
 			// Slipway's clone may drop it.
-			if _, derr := repo.Run(ctx, "tag", "-d", tag); derr != nil {
+			if _, derr := e.GitOps.Run(ctx, "tag", "-d", tag); derr != nil {
 				return derr
 			}
-			err = repo.CreateTag(ctx, tag, m.Commit, msg)
+			err = e.GitOps.CreateTagAs(ctx, e.identity(), tag, m.Commit, msg)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if _, err := repo.Run(ctx, "push", "--quiet", "origin", "refs/tags/"+tag+":refs/tags/"+tag); err != nil {
+	if _, err := e.GitOps.Run(ctx, "push", "--quiet", "origin", "refs/tags/"+tag+":refs/tags/"+tag); err != nil {
 		return unreachable("git remote", fmt.Errorf("push tag %s: %w", tag, err))
 	}
 	e.emit("platform", tag, "tagged %s on %s", tag, short(m.Commit))

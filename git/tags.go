@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -74,4 +75,12 @@ func (r *Repo) CreateTag(ctx context.Context, name, commit, message string) erro
 // TagMessage returns the message of an annotated tag.
 func (r *Repo) TagMessage(ctx context.Context, name string) (string, error) {
 	return r.Run(ctx, "for-each-ref", "--format=%(contents)", "refs/tags/"+name)
+}
+
+// CreateTagAs is CreateTag with id as the tagger (the repository's own
+// environment is left as it is).
+func (r *Repo) CreateTagAs(ctx context.Context, id Identity, name, commit, message string) error {
+	as := *r
+	as.Env = append(slices.Clone(r.Env), id.Env()...)
+	return as.CreateTag(ctx, name, commit, message)
 }
