@@ -136,8 +136,10 @@ func gateTone(s gate.State) string {
 }
 
 var notices = map[string]string{
-	"approved": "Your approval is recorded.",
-	"rejected": "Your rejection is recorded.",
+	"approved":        "Your approval is recorded.",
+	"rejected":        "Your rejection is recorded.",
+	"canary-promoted": "The canary goes on: your decision is recorded.",
+	"canary-aborted":  "The canary is aborted: traffic is back on stable and Git is reverted.",
 }
 
 func (u *UI) promotion(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
@@ -214,6 +216,31 @@ func (u *UI) decide(approve bool) pageFunc {
 		done := "approved"
 		if !approve {
 			done = "rejected"
+		}
+		http.Redirect(w, r, "/promotions/"+id+"?done="+done, http.StatusSeeOther)
+		return "", nil
+	}
+}
+
+// canaryDecision promotes or aborts a paused canary through the engine,
+// as the person logged in (it needs canary-decide and a reason).
+func (u *UI) canaryDecision(promote bool) pageFunc {
+	return func(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
+		id := r.PathValue("id")
+		a := slipway.ActorFrom(r.Context())
+		if _, err := u.Engine.DecideCanary(r.Context(), id, a.Name, promote, r.PostFormValue("reason")); err != nil {
+			d, derr := u.promotionData(r.Context(), id)
+			if derr != nil {
+				return "", err
+			}
+			v.Status, _ = api.StatusOf(err)
+			v.Error = err.Error()
+			v.Title, v.Nav, v.Data = "Promotion "+id, "matrix", d
+			return "promotion", nil
+		}
+		done := "canary-promoted"
+		if !promote {
+			done = "canary-aborted"
 		}
 		http.Redirect(w, r, "/promotions/"+id+"?done="+done, http.StatusSeeOther)
 		return "", nil

@@ -75,6 +75,8 @@ func (u *UI) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /promotions/{id}/approve", u.form(u.decide(true)))
 	mux.Handle("POST /promotions/{id}/reject", u.form(u.decide(false)))
 	mux.Handle("GET /promotions/{id}/canary", u.page(u.canary))
+	mux.Handle("POST /promotions/{id}/canary/promote", u.form(u.canaryDecision(true)))
+	mux.Handle("POST /promotions/{id}/canary/abort", u.form(u.canaryDecision(false)))
 	mux.Handle("GET /releases", u.page(u.releases))
 	mux.Handle("GET /releases/{service}/{version}", u.page(u.release))
 	mux.Handle("GET /freezes", u.page(u.freezes))

@@ -226,3 +226,36 @@ func TestRejectIsRecordedAndHoldsTheGate(t *testing.T) {
 		t.Error("a rejection made the approvals gate pass")
 	}
 }
+
+// TestPausedCanaryDecidedOnThePage: a paused canary shows the decision
+// forms; someone without canary-decide is refused with the engine's 403;
+// the person on call aborts it, and the promotion says so.
+func TestPausedCanaryDecidedOnThePage(t *testing.T) {
+	w, s := worldSite(t)
+	p := w.Paused("api")
+	victor := s.browser()
+	pg := victor.login(apitest.Victor, apitest.Password, "/promotions/"+p.ID)
+	mustContain(t, pg, "The canary waits for a decision", `action="/promotions/`+p.ID+`/canary/abort"`)
+	res := victor.post("/promotions/"+p.ID+"/canary/abort", url.Values{"csrf_token": {csrf(t, pg)}, "reason": {"looks bad"}})
+	if res.Status != http.StatusForbidden || !strings.Contains(res.Body, "canary-decide") {
+		t.Fatalf("a viewer aborts the canary: %d\n%s", res.Status, res.Body)
+	}
+	oscar := s.browser()
+	pg = oscar.login(apitest.Oscar, apitest.Password, "/promotions/"+p.ID)
+	res = oscar.post("/promotions/"+p.ID+"/canary/abort", url.Values{"csrf_token": {csrf(t, pg)}, "reason": {"p99 latency doubled"}})
+	if res.Status != http.StatusSeeOther || res.Location != "/promotions/"+p.ID+"?done=canary-aborted" {
+		t.Fatalf("abort: %d %q\n%s", res.Status, res.Location, res.Body)
+	}
+	now, err := w.Engine.Store.Promotions.Promotion(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.State != slipway.StateAborted || !strings.Contains(now.Reason, "p99 latency doubled") {
+		t.Fatalf("after the abort: %s %q", now.State, now.Reason)
+	}
+	pg = oscar.get(res.Location)
+	mustContain(t, pg, "The canary is aborted")
+	if strings.Contains(pg.Body, "The canary waits for a decision") {
+		t.Error("an aborted canary still offers the decision")
+	}
+}
