@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -167,14 +166,17 @@ self-consistent: pin the key ` + "`slipway audit key`" + ` printed when the log 
 
 // roomToVerify lifts the CLI's 64 MiB soft memory limit (tuneGC) for a
 // verification, which holds the whole log, the store's audit and the pin
-// files at once (~600 MB for 100k leaves): under the limit it would collect
-// garbage without end. GOMEMLIMIT and GOGC in the environment still win.
+// files at once (~600 MB live for 100k leaves): under the limit it would
+// collect garbage without end. It keeps GOGC at 400 (5–12% less CPU than
+// 100 over 100k leaves, bench/auditverify) under a soft limit of
+// 4 GiB, past which the collector works harder instead of the heap
+// growing. GOMEMLIMIT and GOGC in the environment still win.
 func roomToVerify() {
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(math.MaxInt64)
+		debug.SetMemoryLimit(4 << 30)
 	}
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(100)
+		debug.SetGCPercent(400)
 	}
 }
 
