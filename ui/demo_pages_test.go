@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -165,4 +166,36 @@ func TestFreezesShowsStopsAndHolds(t *testing.T) {
 	b := s.browser()
 	pg := b.login(apitest.Victor, apitest.Password, "/freezes")
 	mustContain(t, pg, `<span class="badge tone-bad">stopped</span> prod by oscar@example.com`, "incident 42 &lt;b&gt;")
+}
+
+// TestHoldReleasedFromTheFreezesPage: an aborted canary holds its digest;
+// someone without hold-release is refused with the engine's 403 on the
+// page; the person on call releases it and the hold is gone.
+func TestHoldReleasedFromTheFreezesPage(t *testing.T) {
+	w, s := worldSite(t)
+	p := w.Paused("api")
+	if _, err := w.Engine.DecideCanary(w.As(apitest.Oscar), p.ID, apitest.Oscar, false, "errors up"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if hs, _ := w.Engine.Store.Holds.Holds(ctx, "api", false); len(hs) != 1 || hs[0].Digest != p.Digest {
+		t.Fatalf("holds after the abort: %+v", hs)
+	}
+	victor := s.browser()
+	pg := victor.login(apitest.Victor, apitest.Password, "/freezes")
+	form := url.Values{"csrf_token": {csrf(t, pg)}, "service": {"api"}, "digest": {p.Digest}}
+	if res := victor.post("/holds/release", form); res.Status != http.StatusForbidden || !strings.Contains(res.Body, "hold-release") {
+		t.Fatalf("a viewer releases the hold: %d\n%s", res.Status, res.Body)
+	}
+	oscar := s.browser()
+	pg = oscar.login(apitest.Oscar, apitest.Password, "/freezes")
+	form.Set("csrf_token", csrf(t, pg))
+	res := oscar.post("/holds/release", form)
+	if res.Status != http.StatusSeeOther || res.Location != "/freezes?done=hold-released" {
+		t.Fatalf("release: %d %q\n%s", res.Status, res.Location, res.Body)
+	}
+	if hs, _ := w.Engine.Store.Holds.Holds(ctx, "api", false); len(hs) != 0 {
+		t.Fatalf("holds after the release: %+v", hs)
+	}
+	mustContain(t, oscar.get(res.Location), "The hold is released", "No digest is held.")
 }

@@ -140,6 +140,7 @@ var notices = map[string]string{
 	"rejected":        "Your rejection is recorded.",
 	"canary-promoted": "The canary goes on: your decision is recorded.",
 	"canary-aborted":  "The canary is aborted: traffic is back on stable and Git is reverted.",
+	"hold-released":   "The hold is released: the digest may be promoted again.",
 }
 
 func (u *UI) promotion(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
@@ -386,8 +387,26 @@ func (u *UI) freezes(w http.ResponseWriter, r *http.Request, v *view) (string, e
 			d.Windows = append(d.Windows, row)
 		}
 	}
+	v.Notice = notices[r.URL.Query().Get("done")]
 	v.Title, v.Nav, v.Data = "Holds, stops and windows", "freezes", d
 	return "freezes", nil
+}
+
+// releaseHold lets a held digest be promoted again, as the person logged
+// in (the engine checks hold-release); a refusal is shown on the page.
+func (u *UI) releaseHold(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
+	a := slipway.ActorFrom(r.Context())
+	if err := u.Engine.ReleaseHold(r.Context(), r.PostFormValue("service"), r.PostFormValue("digest"), a.Name); err != nil {
+		page, ferr := u.freezes(w, r, v)
+		if ferr != nil {
+			return "", err
+		}
+		v.Status, _ = api.StatusOf(err)
+		v.Error = err.Error()
+		return page, nil
+	}
+	http.Redirect(w, r, "/freezes?done=hold-released", http.StatusSeeOther)
+	return "", nil
 }
 
 // ---- the audit trail ----

@@ -80,6 +80,7 @@ func (u *UI) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("GET /releases", u.page(u.releases))
 	mux.Handle("GET /releases/{service}/{version}", u.page(u.release))
 	mux.Handle("GET /freezes", u.page(u.freezes))
+	mux.Handle("POST /holds/release", u.form(u.releaseHold))
 	mux.Handle("GET /audit", u.page(u.audit))
 }
 
