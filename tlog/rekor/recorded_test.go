@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/slipway/slipway/tlog/rekor/rekortest"
 )
 
 var update = flag.Bool("update", false, "record testdata/ again from the fake Rekor")
@@ -26,8 +27,8 @@ const recordingPath = "testdata/hashedrekord-entry.json"
 
 func TestRecordedEntryVerifiesOffline(t *testing.T) {
 	if *update {
-		f, srv := newFakeRekor(t)
-		c, _ := New(srv.URL, f.key, nil)
+		f := rekortest.New(t)
+		c, _ := New(f.URL, f.Key, nil)
 		for _, p := range []string{"one", "two", "three"} {
 			if _, err := c.Upload(context.Background(), signed(t, p)); err != nil {
 				t.Fatal(err)
@@ -38,7 +39,7 @@ func TestRecordedEntryVerifiesOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pemKey, _ := cryptoutils.MarshalPublicKeyToPEM(f.key)
+		pemKey, _ := cryptoutils.MarshalPublicKeyToPEM(f.Key)
 		b, _ := json.MarshalIndent(recording{RekorKey: string(pemKey), Want: h, Entry: string(e.Raw)}, "", "  ")
 		if err := os.WriteFile(recordingPath, append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
@@ -56,7 +57,7 @@ func TestRecordedEntryVerifiesOffline(t *testing.T) {
 	if err := e.Verify(key, &rec.Want); err != nil {
 		t.Fatalf("recorded entry: %v", err)
 	}
-	if e.LogIndex != shardBase+3 {
+	if e.LogIndex != rekortest.ShardBase+3 {
 		t.Fatalf("log index %d", e.LogIndex)
 	}
 }

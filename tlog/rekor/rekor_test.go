@@ -24,240 +24,19 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/cyberphone/json-canonicalization/go/src/webpki.org/jsoncanonicalizer"
-	"github.com/go-openapi/runtime"
-	"github.com/sigstore/rekor/pkg/generated/models"
-	"github.com/sigstore/rekor/pkg/types"
+	"github.com/slipway/slipway/tlog/rekor/rekortest"
+
 	_ "github.com/sigstore/rekor/pkg/types/hashedrekord/v0.0.1" // registers the kind, as rekor-server does
 	"github.com/sigstore/rekor/pkg/util"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 	"github.com/transparency-dev/merkle/rfc6962"
-	"github.com/transparency-dev/merkle/testonly"
 )
-
-const (
-	fakeHost   = "rekor.sigstore.dev"
-	fakeTreeID = int64(1193050959916656506)
-	shardBase  = int64(2605736670) // entries of earlier shards: virtual index = base + index in tree
-)
-
-// fakeRekor plays a Rekor v1 server with one active shard.
-type fakeRekor struct {
-	t      *testing.T
-	signer signature.SignerVerifier
-	key    crypto.PublicKey
-	logID  string
-	now    time.Time
-
-	mu     sync.Mutex
-	tree   *testonly.Tree
-	bodies [][]byte
-	times  []int64
-	byLeaf map[string]int
-
-	// replay, when set, answers every upload with entry 0: a hostile or
-	// broken server.
-	replay bool
-}
-
-func newFakeRekor(t *testing.T) (*fakeRekor, *httptest.Server) {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sv, err := signature.LoadECDSASignerVerifier(priv, crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, _ := LogID(priv.Public())
-	f := &fakeRekor{t: t, signer: sv, key: priv.Public(), logID: id, now: time.Date(2026, 11, 30, 6, 30, 0, 0, time.UTC),
-		tree: testonly.New(rfc6962.DefaultHasher), byLeaf: map[string]int{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/log/entries", f.create)
-	mux.HandleFunc("GET /api/v1/log/entries/{uuid}", f.get)
-	mux.HandleFunc("POST /api/v1/log/entries/retrieve", f.retrieve)
-	mux.HandleFunc("GET /api/v1/log", f.info)
-	mux.HandleFunc("GET /api/v1/log/publicKey", func(w http.ResponseWriter, r *http.Request) {
-		pemKey, _ := cryptoutils.MarshalPublicKeyToPEM(f.key)
-		w.Header().Set("Content-Type", "application/x-pem-file")
-		w.Write(pemKey)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return f, srv
-}
-
-func (f *fakeRekor) uuid(i int) string {
-	return fmt.Sprintf("%016x", fakeTreeID) + hex.EncodeToString(rfc6962.DefaultHasher.HashLeaf(f.bodies[i]))
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
-}
-
-func apiErr(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, &models.Error{Code: int64(code), Message: msg})
-}
-
-func (f *fakeRekor) create(w http.ResponseWriter, r *http.Request) {
-	pe, err := models.UnmarshalProposedEntry(r.Body, runtime.JSONConsumer())
-	if err != nil {
-		apiErr(w, http.StatusBadRequest, "error parsing request: "+err.Error())
-		return
-	}
-	entry, err := types.CreateVersionedEntry(pe) // checks the signature over the hash
-	if err != nil {
-		apiErr(w, http.StatusBadRequest, "error creating entry: "+err.Error())
-		return
-	}
-	body, err := types.CanonicalizeEntry(r.Context(), entry)
-	if err != nil {
-		apiErr(w, http.StatusBadRequest, "error canonicalizing entry: "+err.Error())
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.replay && len(f.bodies) > 0 {
-		f.respond(w, http.StatusCreated, 0)
-		return
-	}
-	leaf := hex.EncodeToString(rfc6962.DefaultHasher.HashLeaf(body))
-	if i, ok := f.byLeaf[leaf]; ok {
-		w.Header().Set("Location", "http://"+r.Host+"/api/v1/log/entries/"+f.uuid(i))
-		apiErr(w, http.StatusConflict, "an equivalent entry already exists in the transparency log with UUID "+f.uuid(i))
-		return
-	}
-	f.bodies = append(f.bodies, body)
-	f.times = append(f.times, f.now.Add(time.Duration(len(f.bodies))*time.Second).Unix())
-	f.tree.AppendData(body)
-	f.byLeaf[leaf] = len(f.bodies) - 1
-	i := len(f.bodies) - 1
-	w.Header().Set("ETag", f.uuid(i))
-	w.Header().Set("Location", "http://"+r.Host+"/api/v1/log/entries/"+f.uuid(i))
-	f.respond(w, http.StatusCreated, i)
-}
-
-func (f *fakeRekor) get(w http.ResponseWriter, r *http.Request) {
-	id := strings.ToLower(r.PathValue("uuid"))
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	i, ok := f.byLeaf[id[len(id)-64:]]
-	if !ok {
-		w.WriteHeader(http.StatusNotFound)
-		return
-	}
-	f.respond(w, http.StatusOK, i)
-}
-
-func (f *fakeRekor) retrieve(w http.ResponseWriter, r *http.Request) {
-	var q models.SearchLogQuery
-	if err := json.NewDecoder(r.Body).Decode(&q); err != nil {
-		apiErr(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []models.LogEntry
-	for _, u := range q.EntryUUIDs {
-		if i, ok := f.byLeaf[strings.ToLower(u[len(u)-64:])]; ok {
-			out = append(out, f.entry(i))
-		}
-	}
-	for _, x := range q.LogIndexes {
-		if i := *x - shardBase; i >= 0 && i < int64(len(f.bodies)) {
-			out = append(out, f.entry(int(i)))
-		}
-	}
-	for _, pe := range q.Entries() {
-		e, err := types.UnmarshalEntry(pe)
-		if err != nil {
-			apiErr(w, http.StatusUnprocessableEntity, err.Error())
-			return
-		}
-		body, err := types.CanonicalizeEntry(r.Context(), e)
-		if err != nil {
-			apiErr(w, http.StatusUnprocessableEntity, err.Error())
-			return
-		}
-		if i, ok := f.byLeaf[hex.EncodeToString(rfc6962.DefaultHasher.HashLeaf(body))]; ok {
-			out = append(out, f.entry(i))
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func (f *fakeRekor) info(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	size := f.tree.Size()
-	cp, err := util.CreateAndSignCheckpoint(r.Context(), fakeHost, fakeTreeID, size, f.tree.Hash(), f.signer)
-	if err != nil {
-		f.t.Error(err)
-	}
-	writeJSON(w, http.StatusOK, &models.LogInfo{
-		RootHash: ptr(hex.EncodeToString(f.tree.Hash())), TreeSize: ptr(int64(size)),
-		SignedTreeHead: ptr(string(cp)), TreeID: ptr(fmt.Sprint(fakeTreeID)),
-	})
-}
-
-func (f *fakeRekor) respond(w http.ResponseWriter, code, i int) {
-	writeJSON(w, code, f.entry(i))
-}
-
-// entry builds entry i as rekor-server does: the SET over the canonical
-// anon entry, the inclusion proof at the current tree size, a checkpoint
-// for that size.
-func (f *fakeRekor) entry(i int) models.LogEntry {
-	anon := models.LogEntryAnon{
-		LogID: ptr(f.logID), LogIndex: ptr(shardBase + int64(i)),
-		Body: f.bodies[i], IntegratedTime: ptr(f.times[i]),
-	}
-	payload, err := anon.MarshalBinary()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	canon, err := jsoncanonicalizer.Transform(payload)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	set, err := f.signer.SignMessage(bytes.NewReader(canon))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	size := f.tree.Size()
-	proof, err := f.tree.InclusionProof(uint64(i), size)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	hashes := []string{}
-	for _, h := range proof {
-		hashes = append(hashes, hex.EncodeToString(h))
-	}
-	cp, err := util.CreateAndSignCheckpoint(context.Background(), fakeHost, fakeTreeID, size, f.tree.Hash(), f.signer)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	anon.Verification = &models.LogEntryAnonVerification{
-		SignedEntryTimestamp: set,
-		InclusionProof: &models.InclusionProof{
-			LogIndex: ptr(int64(i)), TreeSize: ptr(int64(size)), RootHash: ptr(hex.EncodeToString(f.tree.Hash())),
-			Hashes: hashes, Checkpoint: ptr(string(cp)),
-		},
-	}
-	return models.LogEntry{f.uuid(i): anon}
-}
 
 // signed makes a hashedrekord the way cosign does for a key signature: an
 // ECDSA P-256 signature over the payload's SHA-256, the key as PEM.
@@ -281,8 +60,8 @@ func signed(t *testing.T, payload string) HashedRekord {
 
 func TestUploadAndVerifyOffline(t *testing.T) {
 	ctx := context.Background()
-	f, srv := newFakeRekor(t)
-	c, err := New(srv.URL, f.key, nil)
+	f := rekortest.New(t)
+	c, err := New(f.URL, f.Key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +76,7 @@ func TestUploadAndVerifyOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.LogIndex != shardBase+2 || len(e.UUID) != 80 || e.IntegratedTime.IsZero() {
+	if e.LogIndex != rekortest.ShardBase+2 || len(e.UUID) != 80 || e.IntegratedTime.IsZero() {
 		t.Fatalf("entry %+v", e)
 	}
 	// Uploading again finds the same entry (HTTP 409, then GET).
@@ -306,15 +85,15 @@ func TestUploadAndVerifyOffline(t *testing.T) {
 		t.Fatalf("re-upload: %+v %v", again, err)
 	}
 	// Later, offline: only the stored response and the pinned key.
-	srv.Close()
+	f.Close()
 	stored, err := ParseEntry(e.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := stored.Verify(f.key, &h); err != nil {
+	if err := stored.Verify(f.Key, &h); err != nil {
 		t.Fatalf("offline verify: %v", err)
 	}
-	if err := stored.Verify(f.key, &others[0]); err == nil || !strings.Contains(err.Error(), "another artifact") {
+	if err := stored.Verify(f.Key, &others[0]); err == nil || !strings.Contains(err.Error(), "another artifact") {
 		t.Fatalf("entry verified for another signature: %v", err)
 	}
 	body, err := stored.Body()
@@ -325,8 +104,8 @@ func TestUploadAndVerifyOffline(t *testing.T) {
 
 func TestGetRetrieveAndLogInfo(t *testing.T) {
 	ctx := context.Background()
-	f, srv := newFakeRekor(t)
-	c, _ := New(srv.URL+"/", f.key, nil)
+	f := rekortest.New(t)
+	c, _ := New(f.URL+"/", f.Key, nil)
 	var hs []HashedRekord
 	var es []*Entry
 	for i := range 5 {
@@ -358,22 +137,22 @@ func TestGetRetrieveAndLogInfo(t *testing.T) {
 		t.Fatalf("retrieve: %d entries", len(found))
 	}
 	info, err := c.LogInfo(ctx)
-	if err != nil || info.TreeSize != 5 || info.TreeID != fmt.Sprint(fakeTreeID) {
+	if err != nil || info.TreeSize != 5 || info.TreeID != fmt.Sprint(rekortest.TreeID) {
 		t.Fatalf("log info: %+v %v", info, err)
 	}
-	pemKey, err := PublicKey(ctx, srv.URL, nil)
+	pemKey, err := PublicKey(ctx, f.URL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k, _ := ParsePublicKey(pemKey); k == nil || !k.(*ecdsa.PublicKey).Equal(f.key) {
+	if k, _ := ParsePublicKey(pemKey); k == nil || !k.(*ecdsa.PublicKey).Equal(f.Key) {
 		t.Fatal("public key differs")
 	}
 }
 
 func TestUploadRefusals(t *testing.T) {
 	ctx := context.Background()
-	f, srv := newFakeRekor(t)
-	c, _ := New(srv.URL, f.key, nil)
+	f := rekortest.New(t)
+	c, _ := New(f.URL, f.Key, nil)
 
 	// Rekor checks the signature over the digest and answers 400.
 	bad := signed(t, "x")
@@ -390,23 +169,23 @@ func TestUploadRefusals(t *testing.T) {
 	if _, err := c.Upload(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	f.replay = true
+	f.SetReplay(true)
 	if _, err := c.Upload(ctx, signed(t, "second")); err == nil || !strings.Contains(err.Error(), "another artifact") {
 		t.Fatalf("replayed entry accepted: %v", err)
 	}
-	f.replay = false
+	f.SetReplay(false)
 	// A client pinned to another log's key refuses this log's entries.
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	c2, _ := New(srv.URL, other.Public(), nil)
+	c2, _ := New(f.URL, other.Public(), nil)
 	if _, err := c2.Upload(ctx, signed(t, "third")); err == nil || !strings.Contains(err.Error(), "trusted Rekor key is log") {
 		t.Fatalf("entry of another log accepted: %v", err)
 	}
 	for _, u := range []string{"ftp://rekor", "rekor.sigstore.dev", "https://rekor.example?x=1"} {
-		if _, err := New(u, f.key, nil); err == nil {
+		if _, err := New(u, f.Key, nil); err == nil {
 			t.Errorf("URL %q accepted", u)
 		}
 	}
-	if _, err := New(srv.URL, nil, nil); err == nil || !strings.Contains(err.Error(), "pin it") {
+	if _, err := New(f.URL, nil, nil); err == nil || !strings.Contains(err.Error(), "pin it") {
 		t.Fatalf("no key: %v", err)
 	}
 }
@@ -415,8 +194,8 @@ func TestUploadRefusals(t *testing.T) {
 // with the database could, and each edit is refused.
 func TestVerifyTamperedEntry(t *testing.T) {
 	ctx := context.Background()
-	f, srv := newFakeRekor(t)
-	c, _ := New(srv.URL, f.key, nil)
+	f := rekortest.New(t)
+	c, _ := New(f.URL, f.Key, nil)
 	for i := range 6 {
 		if _, err := c.Upload(ctx, signed(t, fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
@@ -438,10 +217,10 @@ func TestVerifyTamperedEntry(t *testing.T) {
 		b, _ := json.Marshal(le)
 		return b
 	}
-	otherBody := base64.StdEncoding.EncodeToString(f.bodies[0])
+	otherBody := base64.StdEncoding.EncodeToString(f.Body(0))
 	attacker, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	attackerSV, _ := signature.LoadECDSASignerVerifier(attacker, crypto.SHA256)
-	forgedCP, _ := util.CreateAndSignCheckpoint(ctx, fakeHost, fakeTreeID, f.tree.Size(), f.tree.Hash(), attackerSV)
+	forgedCP, _ := util.CreateAndSignCheckpoint(ctx, rekortest.Host, rekortest.TreeID, f.TreeSize(), f.TreeHash(), attackerSV)
 
 	cases := map[string]struct {
 		raw  []byte
@@ -459,7 +238,7 @@ func TestVerifyTamperedEntry(t *testing.T) {
 	for name, tc := range cases {
 		got, err := ParseEntry(tc.raw)
 		if err == nil {
-			err = got.Verify(f.key, &h)
+			err = got.Verify(f.Key, &h)
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: want an error about %q, got %v", name, tc.want, err)
