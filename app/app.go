@@ -30,6 +30,7 @@ import (
 	_ "github.com/slipway/slipway/rollout/webhook"      // registers the webhook canary driver
 	"github.com/slipway/slipway/sqlite"
 	"github.com/slipway/slipway/tlog"
+	"github.com/slipway/slipway/tlog/rekor"
 )
 
 // Options say what to open.
@@ -71,7 +72,33 @@ func Open(ctx context.Context, o Options) (*engine.Engine, error) {
 		st.Close()
 		return nil, err
 	}
+	if e.Rekor, err = openRekor(o.Config); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return e, nil
+}
+
+// openRekor connects to the Rekor log slipway.yaml names (nil without one),
+// pinned to its public key from the file, never from the server.
+func openRekor(cfg *config.Config) (engine.SignatureLog, error) {
+	r := cfg.Rekor
+	if r == nil {
+		return nil, nil
+	}
+	pemKey, err := os.ReadFile(r.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("%s: rekor.publicKey: %w", cfg.Path(), err)
+	}
+	key, err := rekor.ParsePublicKey(pemKey)
+	if err != nil {
+		return nil, fmt.Errorf("%s: rekor.publicKey %s: %w", cfg.Path(), r.PublicKey, err)
+	}
+	c, err := rekor.New(r.URL, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: rekor: %w", cfg.Path(), err)
+	}
+	return c, nil
 }
 
 // openForge opens the forge slipway.yaml names: the built-in local forge

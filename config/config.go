@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -32,6 +33,9 @@ type Config struct {
 	GitOps GitOps `yaml:"gitops"`
 	// Registry holds OCI registry options shared by all services.
 	Registry Registry `yaml:"registry"`
+	// Rekor, when set, records in that transparency log the key signatures
+	// of builds that reach intake without a log entry.
+	Rekor *Rekor `yaml:"rekor"`
 	// Groups maps a group name (used by approval rules) to its members.
 	Groups map[string][]string `yaml:"groups"`
 	// Lint is the commit-message policy of `slipway lint`.
@@ -188,6 +192,15 @@ type GitOps struct {
 type Registry struct {
 	// Insecure allows plain HTTP to registries on loopback addresses.
 	Insecure bool `yaml:"insecure"`
+}
+
+// Rekor is a Rekor v1 transparency log Slipway records signatures in.
+type Rekor struct {
+	// URL of the log, e.g. https://rekor.sigstore.dev.
+	URL string `yaml:"url"`
+	// PublicKey is the PEM file of the log's key (relative to the config
+	// file): every entry the log returns is verified with it.
+	PublicKey string `yaml:"publicKey"`
 }
 
 // Service is one deployable component.
@@ -528,6 +541,9 @@ func (c *Config) applyDefaults() {
 			}
 		}
 	}
+	if c.Rekor != nil && c.Rekor.PublicKey != "" {
+		c.Rekor.PublicKey = c.Resolve(c.Rekor.PublicKey)
+	}
 	if c.App.Remote == "" {
 		c.App.Remote = "origin"
 	}
@@ -575,6 +591,14 @@ func (c *Config) fieldError(line int, field, format string, args ...any) error {
 
 func (c *Config) validate() error {
 	var errs []error
+	if r := c.Rekor; r != nil {
+		if u, err := url.Parse(r.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, c.fieldError(c.line("rekor", "url"), "rekor.url", "%q is not a Rekor URL: write https://rekor.sigstore.dev or your log's", r.URL))
+		}
+		if r.PublicKey == "" {
+			errs = append(errs, c.fieldError(c.line("rekor"), "rekor.publicKey", "the log's public key is required: save it with `curl $URL/api/v1/log/publicKey > rekor.pub` from a machine you trust and name the file"))
+		}
+	}
 	if len(c.Services) == 0 {
 		errs = append(errs, c.fieldError(c.line("services"), "services", "at least one service is required"))
 	}

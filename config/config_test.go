@@ -73,6 +73,8 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"image with digest", strings.Replace(valid, "ghcr.io/acme/api", "ghcr.io/acme/api@sha256:00", 1), "services[0].image"},
 		{"gates on first env", strings.Replace(valid, "autoPromote: true", "autoPromote: true\n    gates: {soak: 5m}", 1), "the first environment has no previous one"},
 		{"bad pin path", strings.Replace(valid, "path: image.digest}\n  - name: prod", "path: \"image[\"}\n  - name: prod", 1), "environments[0].pin"},
+		{"rekor without a URL", "rekor: {url: rekor.example.com, publicKey: rekor.pub}\n" + valid, "slipway.yaml:1: rekor.url: \"rekor.example.com\" is not a Rekor URL"},
+		{"rekor without its key", "rekor: {url: https://rekor.sigstore.dev}\n" + valid, "rekor.publicKey: the log's public key is required"},
 		{"not yaml", "services: [", "slipway.yaml"},
 		{"empty", "", "the file is empty"},
 	}
@@ -297,5 +299,15 @@ func TestAppBranchesAndPolicy(t *testing.T) {
 		if _, err := Parse("/x/slipway.yaml", []byte(valid+add)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", add, err, want)
 		}
+	}
+}
+
+func TestRekorKeyIsRelativeToTheConfig(t *testing.T) {
+	c, err := Parse("/x/slipway.yaml", []byte("rekor: {url: https://rekor.sigstore.dev, publicKey: keys/rekor.pub}\n"+valid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rekor.URL != "https://rekor.sigstore.dev" || c.Rekor.PublicKey != "/x/keys/rekor.pub" {
+		t.Fatalf("rekor: %+v", c.Rekor)
 	}
 }

@@ -52,6 +52,9 @@ type Engine struct {
 	// loggedAudit); New wraps Store.Audit so every entry reaches it, and
 	// Close closes it.
 	AuditLog AuditLog
+	// Rekor, when set, records key signatures that reach intake without a
+	// transparency-log entry (slipway.yaml's rekor:).
+	Rekor SignatureLog
 
 	branches sync.Map // branch → *branchLock, see run.lockBranch
 	fetchMu  sync.Mutex

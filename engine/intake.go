@@ -70,6 +70,10 @@ func (e *Engine) RegisterBuild(ctx context.Context, service, commit, image strin
 	}
 	if len(sig.Tlog) > 0 {
 		b.RekorEntry = fmt.Sprintf("%d:%s", sig.Tlog[0].LogIndex, sig.Tlog[0].LeafHash)
+	} else if b.RekorEntry, err = e.recordSignature(ctx, policy, sig); err != nil {
+		// No build without its log entry: the registry and the log are
+		// both asked again when CI registers the build again.
+		return nil, false, unreachable("rekor", fmt.Errorf("record the signature of %s in the transparency log: %w; register the build again once the log answers", ref, err))
 	}
 	created, err := e.Store.Builds.CreateBuild(ctx, b)
 	if err != nil {

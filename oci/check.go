@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"time"
 
@@ -29,11 +30,22 @@ type Evidence struct {
 	Times []time.Time
 	// Where names it for people: tag and layer, or bundle digest.
 	Where string
+	// Signature is the raw signature of a message signature (simple
+	// signing) and SignedSHA256 the SHA-256 of the bytes it signs: with
+	// the key, what a Rekor hashedrekord entry records. Nil for DSSE.
+	Signature, SignedSHA256 []byte
 }
 
 func evidence(c candidate, v *trust.Verified) *Evidence {
-	return &Evidence{Format: c.format, Signer: v.Signer, PayloadDigest: c.payloadDigest(), Manifest: c.manifest,
+	ev := &Evidence{Format: c.format, Signer: v.Signer, PayloadDigest: c.payloadDigest(), Manifest: c.manifest,
 		Blob: c.blob, Tlog: v.Tlog, Times: v.Times, Where: c.where}
+	if c.artifact != nil && c.entity != nil {
+		if sc, err := c.entity.SignatureContent(); err == nil && sc.MessageSignatureContent() != nil {
+			sum := sha256.Sum256(c.artifact)
+			ev.Signature, ev.SignedSHA256 = sc.MessageSignatureContent().Signature(), sum[:]
+		}
+	}
+	return ev
 }
 
 // checkSignature decides one image-signature candidate: a trusted signer
