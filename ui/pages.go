@@ -200,36 +200,30 @@ func (u *UI) promotionData(ctx context.Context, id string) (*promotionData, erro
 // decide approves or rejects through the engine, as the person logged in;
 // the engine's refusal (403 for one's own change) is shown on the page.
 func (u *UI) decide(approve bool) pageFunc {
-	return func(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
-		id := r.PathValue("id")
-		a := slipway.ActorFrom(r.Context())
-		_, err := u.Engine.Approve(r.Context(), id, a.Name, approve, r.PostFormValue("comment"))
-		if err != nil {
-			d, derr := u.promotionData(r.Context(), id)
-			if derr != nil {
-				return "", err
-			}
-			v.Status, _ = api.StatusOf(err)
-			v.Error = err.Error()
-			v.Title, v.Nav, v.Data = "Promotion "+id, "matrix", d
-			return "promotion", nil
-		}
-		done := "approved"
-		if !approve {
-			done = "rejected"
-		}
-		http.Redirect(w, r, "/promotions/"+id+"?done="+done, http.StatusSeeOther)
-		return "", nil
-	}
+	done := map[bool]string{true: "approved", false: "rejected"}[approve]
+	return u.actOnPromotion(done, func(r *http.Request, id, user string) error {
+		_, err := u.Engine.Approve(r.Context(), id, user, approve, r.PostFormValue("comment"))
+		return err
+	})
 }
 
 // canaryDecision promotes or aborts a paused canary through the engine,
 // as the person logged in (it needs canary-decide and a reason).
 func (u *UI) canaryDecision(promote bool) pageFunc {
+	done := map[bool]string{true: "canary-promoted", false: "canary-aborted"}[promote]
+	return u.actOnPromotion(done, func(r *http.Request, id, user string) error {
+		_, err := u.Engine.DecideCanary(r.Context(), id, user, promote, r.PostFormValue("reason"))
+		return err
+	})
+}
+
+// actOnPromotion runs one change to a promotion as the person logged in:
+// on success back to its page with the done notice; a refusal is shown on
+// that page in the engine's words, with the API's status.
+func (u *UI) actOnPromotion(done string, act func(r *http.Request, id, user string) error) pageFunc {
 	return func(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 		id := r.PathValue("id")
-		a := slipway.ActorFrom(r.Context())
-		if _, err := u.Engine.DecideCanary(r.Context(), id, a.Name, promote, r.PostFormValue("reason")); err != nil {
+		if err := act(r, id, slipway.ActorFrom(r.Context()).Name); err != nil {
 			d, derr := u.promotionData(r.Context(), id)
 			if derr != nil {
 				return "", err
@@ -238,10 +232,6 @@ func (u *UI) canaryDecision(promote bool) pageFunc {
 			v.Error = err.Error()
 			v.Title, v.Nav, v.Data = "Promotion "+id, "matrix", d
 			return "promotion", nil
-		}
-		done := "canary-promoted"
-		if !promote {
-			done = "canary-aborted"
 		}
 		http.Redirect(w, r, "/promotions/"+id+"?done="+done, http.StatusSeeOther)
 		return "", nil
