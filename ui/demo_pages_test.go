@@ -199,3 +199,35 @@ func TestHoldReleasedFromTheFreezesPage(t *testing.T) {
 	}
 	mustContain(t, oscar.get(res.Location), "The hold is released", "No digest is held.")
 }
+
+// TestStopSwitchFromTheFreezesPage: someone without the stop permission is
+// refused with the engine's 403; the person on call stops prod with a
+// reason, sees it, and lifts it again.
+func TestStopSwitchFromTheFreezesPage(t *testing.T) {
+	w, s := worldSite(t)
+	ctx := context.Background()
+	victor := s.browser()
+	pg := victor.login(apitest.Victor, apitest.Password, "/freezes")
+	mustContain(t, pg, `<option value="prod">prod</option>`)
+	if res := victor.post("/stops/on", url.Values{"csrf_token": {csrf(t, pg)}, "env": {"prod"}, "reason": {"fun"}}); res.Status != http.StatusForbidden {
+		t.Fatalf("a viewer stops the line: %d\n%s", res.Status, res.Body)
+	}
+	oscar := s.browser()
+	pg = oscar.login(apitest.Oscar, apitest.Password, "/freezes")
+	res := oscar.post("/stops/on", url.Values{"csrf_token": {csrf(t, pg)}, "env": {"prod"}, "reason": {"INC-9 payments down"}})
+	if res.Status != http.StatusSeeOther || res.Location != "/freezes?done=line-stopped" {
+		t.Fatalf("stop: %d %q\n%s", res.Status, res.Location, res.Body)
+	}
+	if st, _ := w.Engine.Store.Gates.Stops(ctx); len(st) != 1 || st[0].Env != "prod" || st[0].By != apitest.Oscar || st[0].Reason != "INC-9 payments down" {
+		t.Fatalf("stops: %+v", st)
+	}
+	pg = oscar.get(res.Location)
+	mustContain(t, pg, "The line is stopped", "INC-9 payments down", `action="/stops/lift"`)
+	res = oscar.post("/stops/lift", url.Values{"csrf_token": {csrf(t, pg)}, "env": {"prod"}})
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("lift: %d\n%s", res.Status, res.Body)
+	}
+	if st, _ := w.Engine.Store.Gates.Stops(ctx); len(st) != 0 {
+		t.Fatalf("stops after the lift: %+v", st)
+	}
+}

@@ -141,6 +141,9 @@ var notices = map[string]string{
 	"canary-promoted": "The canary goes on: your decision is recorded.",
 	"canary-aborted":  "The canary is aborted: traffic is back on stable and Git is reverted.",
 	"hold-released":   "The hold is released: the digest may be promoted again.",
+	"overridden":      "Break glass recorded: windows and stop switches no longer hold this promotion.",
+	"line-stopped":    "The line is stopped: nothing moves there until it is lifted.",
+	"line-restarted":  "The stop switch is lifted.",
 }
 
 func (u *UI) promotion(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
@@ -215,6 +218,15 @@ func (u *UI) canaryDecision(promote bool) pageFunc {
 		_, err := u.Engine.DecideCanary(r.Context(), id, user, promote, r.PostFormValue("reason"))
 		return err
 	})
+}
+
+// override breaks glass: the promotion may pass sync windows and stop
+// switches (the engine checks override and audits it).
+func (u *UI) override(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
+	return u.actOnPromotion("overridden", func(r *http.Request, id, user string) error {
+		_, err := u.Engine.Override(r.Context(), id, user, r.PostFormValue("reason"))
+		return err
+	})(w, r, v)
 }
 
 // actOnPromotion runs one change to a promotion as the person logged in:
@@ -344,6 +356,7 @@ type windowRow struct {
 
 type freezesData struct {
 	Now     time.Time
+	Envs    []string // for the stop form
 	Holds   []slipway.Hold
 	Stops   []slipway.Stop
 	Windows []windowRow
@@ -355,6 +368,9 @@ type freezesData struct {
 func (u *UI) freezes(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	ctx, e := r.Context(), u.Engine
 	d := freezesData{Now: e.Now()}
+	for _, env := range e.Cfg.Environments {
+		d.Envs = append(d.Envs, env.Name)
+	}
 	var err error
 	if d.Holds, err = e.Store.Holds.Holds(ctx, "", false); err != nil {
 		return "", err
@@ -383,10 +399,32 @@ func (u *UI) freezes(w http.ResponseWriter, r *http.Request, v *view) (string, e
 }
 
 // releaseHold lets a held digest be promoted again, as the person logged
-// in (the engine checks hold-release); a refusal is shown on the page.
+// in (the engine checks hold-release).
 func (u *UI) releaseHold(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
-	a := slipway.ActorFrom(r.Context())
-	if err := u.Engine.ReleaseHold(r.Context(), r.PostFormValue("service"), r.PostFormValue("digest"), a.Name); err != nil {
+	return u.actOnFreezes(w, r, v, "hold-released", func(user string) error {
+		return u.Engine.ReleaseHold(r.Context(), r.PostFormValue("service"), r.PostFormValue("digest"), user)
+	})
+}
+
+// stopLine turns a stop switch on for one environment (env) or every one
+// (env empty), as the person logged in (the engine checks stop).
+func (u *UI) stopLine(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
+	return u.actOnFreezes(w, r, v, "line-stopped", func(user string) error {
+		return u.Engine.StopLine(r.Context(), r.PostFormValue("env"), user, r.PostFormValue("reason"))
+	})
+}
+
+// liftStop turns a stop switch off.
+func (u *UI) liftStop(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
+	return u.actOnFreezes(w, r, v, "line-restarted", func(user string) error {
+		return u.Engine.LiftStop(r.Context(), r.PostFormValue("env"), user)
+	})
+}
+
+// actOnFreezes runs one change from the freezes page: on success back to
+// it with the done notice; a refusal is shown on it in the engine's words.
+func (u *UI) actOnFreezes(w http.ResponseWriter, r *http.Request, v *view, done string, act func(user string) error) (string, error) {
+	if err := act(slipway.ActorFrom(r.Context()).Name); err != nil {
 		page, ferr := u.freezes(w, r, v)
 		if ferr != nil {
 			return "", err
@@ -395,7 +433,7 @@ func (u *UI) releaseHold(w http.ResponseWriter, r *http.Request, v *view) (strin
 		v.Error = err.Error()
 		return page, nil
 	}
-	http.Redirect(w, r, "/freezes?done=hold-released", http.StatusSeeOther)
+	http.Redirect(w, r, "/freezes?done="+done, http.StatusSeeOther)
 	return "", nil
 }
 

@@ -74,6 +74,7 @@ func (u *UI) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("GET /promotions/{id}", u.page(u.promotion))
 	mux.Handle("POST /promotions/{id}/approve", u.form(u.decide(true)))
 	mux.Handle("POST /promotions/{id}/reject", u.form(u.decide(false)))
+	mux.Handle("POST /promotions/{id}/override", u.form(u.override))
 	mux.Handle("GET /promotions/{id}/canary", u.page(u.canary))
 	mux.Handle("POST /promotions/{id}/canary/promote", u.form(u.canaryDecision(true)))
 	mux.Handle("POST /promotions/{id}/canary/abort", u.form(u.canaryDecision(false)))
@@ -81,6 +82,8 @@ func (u *UI) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("GET /releases/{service}/{version}", u.page(u.release))
 	mux.Handle("GET /freezes", u.page(u.freezes))
 	mux.Handle("POST /holds/release", u.form(u.releaseHold))
+	mux.Handle("POST /stops/on", u.form(u.stopLine))
+	mux.Handle("POST /stops/lift", u.form(u.liftStop))
 	mux.Handle("GET /audit", u.page(u.audit))
 }
 

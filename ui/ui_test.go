@@ -259,3 +259,31 @@ func TestPausedCanaryDecidedOnThePage(t *testing.T) {
 		t.Error("an aborted canary still offers the decision")
 	}
 }
+
+// TestOverrideOnThePage: break glass needs the override permission (403
+// for a viewer) and a reason; granted, it is recorded on the promotion.
+func TestOverrideOnThePage(t *testing.T) {
+	w, s := worldSite(t)
+	p := w.Waiting("api")
+	victor := s.browser()
+	pg := victor.login(apitest.Victor, apitest.Password, "/promotions/"+p.ID)
+	mustContain(t, pg, "Break glass", `action="/promotions/`+p.ID+`/override"`)
+	if res := victor.post("/promotions/"+p.ID+"/override", url.Values{"csrf_token": {csrf(t, pg)}, "reason": {"now"}}); res.Status != http.StatusForbidden {
+		t.Fatalf("a viewer overrides: %d\n%s", res.Status, res.Body)
+	}
+	oscar := s.browser()
+	pg = oscar.login(apitest.Oscar, apitest.Password, "/promotions/"+p.ID)
+	res := oscar.post("/promotions/"+p.ID+"/override", url.Values{"csrf_token": {csrf(t, pg)}, "reason": {"customers are down, the fix must ship"}})
+	if res.Status != http.StatusSeeOther || res.Location != "/promotions/"+p.ID+"?done=overridden" {
+		t.Fatalf("override: %d %q\n%s", res.Status, res.Location, res.Body)
+	}
+	mustContain(t, oscar.get(res.Location), "Break glass recorded")
+	es, _ := w.Engine.Store.Audit.AuditOf(context.Background(), p.ID)
+	found := false
+	for _, e := range es {
+		found = found || strings.Contains(e.Verdict, "customers are down, the fix must ship")
+	}
+	if !found {
+		t.Errorf("the override is not in the audit: %+v", es)
+	}
+}
