@@ -35,6 +35,7 @@ import (
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/api"
 	"github.com/slipway/slipway/auth"
+	"github.com/slipway/slipway/bench/internal/benchutil"
 	"github.com/slipway/slipway/sqlite"
 	"github.com/slipway/slipway/trust"
 )
@@ -113,10 +114,10 @@ func run(clients int, duration time.Duration, services, promotions int, approval
 	}
 	fmt.Printf("server ready (pid %d); %d clients for %s, %.0f%% approvals\n", srv.Process.Pid, clients, duration, approvalShare*100)
 
-	fmt.Printf("load average before: %s\n", loadavg())
+	fmt.Printf("load average before: %s\n", benchutil.LoadAvg())
 	res := w.load(base, duration, approvalShare)
 	peak, rss := memory(srv.Process.Pid)
-	fmt.Printf("load average after:  %s\n", loadavg())
+	fmt.Printf("load average after:  %s\n", benchutil.LoadAvg())
 	res.print(duration)
 	fmt.Printf("\nserver memory: peak RSS %.1f MiB (VmHWM), now %.1f MiB   goal: peak < 150 MiB\n", float64(peak)/1024, float64(rss)/1024)
 	if res.errors.Load() > 0 {
@@ -474,20 +475,6 @@ func printRow(name string, ds []time.Duration) {
 		return ds[min(len(ds)-1, int(p*float64(len(ds))))].Round(10 * time.Microsecond).String()
 	}
 	fmt.Printf("%-30s %8d %10s %10s %10s %10s\n", name, len(ds), q(0.5), q(0.9), q(0.99), ds[len(ds)-1].Round(10*time.Microsecond))
-}
-
-// loadavg is the machine's 1, 5 and 15 minute load averages (the bench
-// shares the machine: figures mean little without them).
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // memory reads the process's peak and current resident set (KiB).

@@ -27,7 +27,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"log/slog"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/app"
+	"github.com/slipway/slipway/bench/internal/benchutil"
 	"github.com/slipway/slipway/config"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/sqlite"
@@ -77,8 +77,8 @@ func main() {
 	if *profile != "" {
 		check(profileVerify(ctx, *dir, key, *profile))
 	}
-	fmt.Printf("state: %d leaves, %d promotions and audit entries, %d GitOps commits; machine: %d CPUs, load %s\n", *n, *n, commits(*n), runtime.NumCPU(), loadavg())
-	tl, tlCPU := measure(*runs, func() error {
+	fmt.Printf("state: %d leaves, %d promotions and audit entries, %d GitOps commits; machine: %d CPUs, load %s\n", *n, *n, commits(*n), runtime.NumCPU(), benchutil.LoadAvg())
+	tl, tlCPU := measureOrExit(*runs, func() error {
 		_, err := tlog.Verify(ctx, app.TlogDir(state(*dir)), tlog.VerifyOptions{PublicKey: key, OnLeaf: func(uint64, tlog.Leaf) error { return nil }})
 		return err
 	})
@@ -362,40 +362,16 @@ func run(dir, name string, args ...string) error {
 	return nil
 }
 
-// measure runs f and returns its wall times, sorted, and the best CPU time
-// of this process (user + system).
-func measure(runs int, f func() error) ([]time.Duration, time.Duration) {
-	var ds []time.Duration
-	bestCPU := time.Duration(1<<63 - 1)
-	for range runs {
-		runtime.GC()
-		cpu0 := cpuTime()
-		start := time.Now()
-		check(f())
-		ds = append(ds, time.Since(start))
-		bestCPU = min(bestCPU, cpuTime()-cpu0)
-	}
-	slices.Sort(ds)
-	return ds, bestCPU
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
 func check(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "auditverify:", err)
 		os.Exit(1)
 	}
+}
+
+// measureOrExit is benchutil.Measure, ending the command on an error.
+func measureOrExit(runs int, f func() error) ([]time.Duration, time.Duration) {
+	ds, cpu, err := benchutil.Measure(runs, f)
+	check(err)
+	return ds, cpu
 }

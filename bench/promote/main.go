@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/bench/internal/benchutil"
 	"github.com/slipway/slipway/controller"
 	"github.com/slipway/slipway/engine"
 	"github.com/slipway/slipway/internal/testworld"
@@ -72,7 +73,7 @@ func run(n, services, conc, serve int, keep bool) error {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadAverage())
+	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), benchutil.LoadAvg())
 	ratio := math.NaN()
 	if n > 0 {
 		if ratio, err = latency(ctx, filepath.Join(dir, "latency"), n); err != nil {
@@ -90,7 +91,7 @@ func run(n, services, conc, serve int, keep bool) error {
 			return err
 		}
 	}
-	fmt.Printf("load average at the end %s\n", loadAverage())
+	fmt.Printf("load average at the end %s\n", benchutil.LoadAvg())
 	fmt.Printf("promote p99 %.2fx raw; %d services %.0fs\n", ratio, services, total.Seconds())
 	return nil
 }
@@ -371,11 +372,3 @@ func pct(ds []time.Duration, p float64) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}

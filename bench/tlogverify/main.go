@@ -23,9 +23,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/slipway/slipway/bench/internal/benchutil"
 	"github.com/slipway/slipway/tlog"
 	"k8s.io/klog/v2"
 )
@@ -52,8 +52,8 @@ func main() {
 	du := diskUsage(*dir)
 	fmt.Printf("log: %d leaves, %.1f MiB on disk, GOMAXPROCS=%d\n", *n, float64(du)/(1<<20), runtime.GOMAXPROCS(0))
 
-	floor, floorCPU := measure(*runs, func() error { return readAndHash(*dir) })
-	verify, verifyCPU := measure(*runs, func() error {
+	floor, floorCPU := measureOrExit(*runs, func() error { return readAndHash(*dir) })
+	verify, verifyCPU := measureOrExit(*runs, func() error {
 		rep, err := tlog.Verify(ctx, *dir, tlog.VerifyOptions{OnLeaf: func(uint64, tlog.Leaf) error { return nil }})
 		if err == nil && rep.Size != uint64(*n) {
 			err = fmt.Errorf("verified %d leaves, want %d", rep.Size, *n)
@@ -168,30 +168,6 @@ func readAndHash(dir string) error {
 	})
 }
 
-// measure runs f and returns its wall times, sorted, and the best CPU time
-// (user + system, all threads): on a shared machine the CPU time says what
-// an idle one would take (wall ≈ CPU / cores when the work spreads).
-func measure(runs int, f func() error) ([]time.Duration, time.Duration) {
-	var ds []time.Duration
-	bestCPU := time.Duration(1<<63 - 1)
-	for range runs {
-		runtime.GC()
-		cpu0 := cpuTime()
-		start := time.Now()
-		check(f())
-		ds = append(ds, time.Since(start))
-		bestCPU = min(bestCPU, cpuTime()-cpu0)
-	}
-	slices.Sort(ds)
-	return ds, bestCPU
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	check(syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func diskUsage(dir string) int64 {
 	var n int64
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -210,4 +186,11 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "tlogverify:", err)
 		os.Exit(1)
 	}
+}
+
+// measureOrExit is benchutil.Measure, ending the command on an error.
+func measureOrExit(runs int, f func() error) ([]time.Duration, time.Duration) {
+	ds, cpu, err := benchutil.Measure(runs, f)
+	check(err)
+	return ds, cpu
 }
