@@ -36,6 +36,7 @@ func (e *Engine) recordSignature(ctx context.Context, policy *trust.ServicePolic
 				return "", err
 			}
 			pemKey = b
+			break
 		}
 	}
 	if pemKey == nil {
