@@ -12,7 +12,7 @@ import (
 	"hash"
 	"io"
 	"maps"
-	"path"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -209,93 +209,76 @@ func (c *holdsCache) template(s pinSet, files map[string][]byte, digest string) 
 	return b.String(), true
 }
 
-// pinChanges is what commits changed in the pin files against their first
-// parent, with the blobs before and after, as `git log --raw` reports it.
-type pinChanges struct {
-	commits map[string]*pinChange
-	prefix  string // only files under it are kept ("" for all)
+// firstParents is every commit on the first-parent lines of the remote's
+// branches (as fetched), with its root tree and parents. Slipway's pin
+// commits and reverts are on those lines: a direct push, a pull request's
+// merge commit (whose first parent is the branch it merged into), a
+// revert.
+type firstParents map[string]*lineCommit
+
+type lineCommit struct {
+	tree    string
+	parents string // space-separated, as git prints them
+	pos     int    // in git log's order, newest first
 }
 
-type pinChange struct {
-	parents []string
-	files   []fileChange
+// parent is the i-th parent, "" when there is none (the parser made every
+// id as long as the tree's).
+func (l *lineCommit) parent(i int) string {
+	n := len(l.tree)
+	if start := i * (n + 1); start+n <= len(l.parents) {
+		return l.parents[start : start+n]
+	}
+	return ""
 }
 
-type fileChange struct{ path, before, after, beforeMode, afterMode string }
-
-const nullSHA = "0000000000000000000000000000000000000000"
-
-// readFirstParentChanges walks the first-parent line of every branch of
-// the remote (as fetched) once, with what each commit changed under
-// prefix ("" for everything) against its first parent. Slipway's pin
-// commits and reverts are on that line: a direct push, a pull request's
-// merge commit (diffed against the branch it merged into), a revert.
-//
-// Every commit of the line is listed, whatever it changed. The prefix is
-// applied here rather than given to git as a pathspec: git matches a
-// pathspec against every entry of every tree it compares, which made the
-// walk a third slower (bench/auditverify), while a full diff skips
-// unchanged subtrees by their ids.
-func readFirstParentChanges(ctx context.Context, repo GitOpsRepo, prefix string) (pinChanges, error) {
-	out := pinChanges{prefix: prefix}
-	args := []string{"log", "--first-parent", "--remotes", "-z", "--raw", "--no-abbrev", "--no-renames",
-		"--root", "--diff-merges=first-parent", "--format=C %H %P"}
-	if err := stream(ctx, repo, args, nil, out.parse); err != nil {
-		return pinChanges{}, fmt.Errorf("git log of the GitOps remote's branches: %w", err)
+// readFirstParents lists the lines with no diff: the pin commits are then
+// proven from their trees (claimChecker.replay), which costs a third of
+// having git diff every commit against its parent.
+func readFirstParents(ctx context.Context, repo GitOpsRepo) (firstParents, error) {
+	var out firstParents
+	args := []string{"log", "--first-parent", "--remotes", "--format=%H %T %P"}
+	if err := stream(ctx, repo, args, nil, func(r *bufio.Reader) (err error) {
+		out, err = parseFirstParents(r)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("git log of the GitOps remote's branches: %w", err)
 	}
 	return out, nil
 }
 
-// parse reads `-z --raw --format="C %H %P"`: a commit line, then
-// ":<modes> <blobs> <status>" and the path, each NUL-terminated.
-func (h *pinChanges) parse(r *bufio.Reader) error {
-	h.commits = map[string]*pinChange{}
-	var cur *pinChange
-	for {
-		tok, err := r.ReadString(0)
-		if err == io.EOF {
-			return nil
+// parseFirstParents reads `--format=%H %T %P`: one commit a line.
+func parseFirstParents(r *bufio.Reader) (firstParents, error) {
+	out := firstParents{}
+	var slab []lineCommit // allocated a few thousand at a time: 100k commits are 100k lines
+	for pos := 0; ; pos++ {
+		line, err := r.ReadString('\n')
+		if err == io.EOF && line == "" {
+			return out, nil
 		}
-		if err != nil {
-			return err
+		if err != nil && err != io.EOF {
+			return nil, err
 		}
-		tok = strings.TrimLeft(strings.TrimSuffix(tok, "\x00"), "\n")
-		switch {
-		case strings.HasPrefix(tok, "C "):
-			f := strings.Fields(tok[2:])
-			if len(f) == 0 {
-				return fmt.Errorf("commit line %q", tok)
-			}
-			cur = &pinChange{parents: f[1:]}
-			h.commits[f[0]] = cur
-		case strings.HasPrefix(tok, ":"):
-			f := strings.Fields(tok[1:])
-			path, err := r.ReadString(0)
-			if err != nil || len(f) != 5 || cur == nil {
-				return fmt.Errorf("raw line %q", tok)
-			}
-			path = strings.TrimSuffix(path, "\x00")
-			if !under(path, h.prefix) {
-				continue
-			}
-			c := fileChange{path: path, before: f[2], after: f[3], beforeMode: f[0], afterMode: f[1]}
-			if c.before == nullSHA {
-				c.before = ""
-			}
-			if c.after == nullSHA {
-				c.after = ""
-			}
-			cur.files = append(cur.files, c)
-		case tok == "":
-		default:
-			return fmt.Errorf("unexpected %q", tok)
+		line = strings.TrimSuffix(line, "\n")
+		commit, rest, _ := strings.Cut(line, " ")
+		tree, parents, _ := strings.Cut(rest, " ")
+		if !git.ValidSHA(commit) || !git.ValidSHA(tree) {
+			return nil, fmt.Errorf("line %d: %q is not \"<commit> <tree> <parents>\"", pos+1, line)
 		}
+		for p := range strings.SplitSeq(parents, " ") {
+			if parents != "" && (!git.ValidSHA(p) || len(p) != len(tree)) {
+				return nil, fmt.Errorf("line %d: parent %q is not a commit id", pos+1, p)
+			}
+		}
+		if _, twice := out[commit]; twice {
+			continue
+		}
+		if len(slab) == cap(slab) {
+			slab = make([]lineCommit, 0, 4096)
+		}
+		slab = append(slab, lineCommit{tree: tree, parents: parents, pos: pos})
+		out[commit] = &slab[len(slab)-1]
 	}
-}
-
-// under reports whether path is dir or inside it ("" holds everything).
-func under(path, dir string) bool {
-	return dir == "" || path == dir || strings.HasPrefix(path, dir+"/")
 }
 
 // stream runs git with args, writing its stdin with in (in a goroutine:
@@ -336,33 +319,9 @@ func stream(ctx context.Context, repo GitOpsRepo, args []string, in func(*bufio.
 	return perr
 }
 
-// claimFiles names, for one side of a commit, the object holding each pin
-// file: a blob id, or "<commit>:<path>" for a file the commit did not
-// change (it is the same on both sides). "" is absent.
-func (c *pinChange) claimFiles(commit string, files []string, after bool) (map[string]string, error) {
-	out := make(map[string]string, len(files))
-	for _, f := range files {
-		i := slices.IndexFunc(c.files, func(x fileChange) bool { return x.path == f })
-		if i < 0 {
-			out[f] = commit + ":" + f
-			continue
-		}
-		p := c.files[i]
-		blob, mode := p.before, p.beforeMode
-		if after {
-			blob, mode = p.after, p.afterMode
-		}
-		if blob != "" && mode != "100644" && mode != "100755" {
-			return nil, fmt.Errorf("%s at %s is not a regular file (mode %s): Slipway reads pins only in regular files", f, short(commit), mode)
-		}
-		out[f] = blob
-	}
-	return out, nil
-}
-
-// catFiles reads objects by name (blob ids or "<rev>:<path>") with one
-// `git cat-file --batch` process; missing objects are left out. Objects
-// over pinFileLimit are an error naming them.
+// catFiles reads blobs by id with one `git cat-file --batch` process;
+// missing objects are left out. Objects over pinFileLimit are an error
+// naming them.
 func catFiles(ctx context.Context, repo GitOpsRepo, names []string) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(names))
 	if len(names) == 0 {
@@ -379,8 +338,12 @@ func catFiles(ctx context.Context, repo GitOpsRepo, names []string) (map[string]
 			if err != nil {
 				return fmt.Errorf("short output at %s", n)
 			}
-			if err := readObject(r, head, n, out); err != nil {
+			typ, body, err := readObject(r, head, n, pinFileLimit)
+			if err != nil {
 				return err
+			}
+			if typ == "blob" {
+				out[n] = body
 			}
 		}
 		return nil
@@ -391,49 +354,128 @@ func catFiles(ctx context.Context, repo GitOpsRepo, names []string) (map[string]
 	return out, nil
 }
 
-// readObject reads the content of one `cat-file --batch` answer whose
-// header line is head ("<id> <type> <size>", or "<name> missing") into
-// out[name].
-func readObject(r *bufio.Reader, head, name string, out map[string][]byte) error {
+// readObject reads one `cat-file --batch` answer whose header line is head
+// ("<id> <type> <size>", or "<name> missing"): its type ("" when missing)
+// and content. An object over limit is an error naming it.
+func readObject(r *bufio.Reader, head, name string, limit int64) (string, []byte, error) {
 	f := strings.Fields(head)
 	if len(f) == 2 && (f[1] == "missing" || f[1] == "ambiguous") {
-		return nil
+		return "", nil, nil
 	}
 	if len(f) != 3 {
-		return fmt.Errorf("%q", head)
+		return "", nil, fmt.Errorf("%q", head)
 	}
 	size, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil {
-		return fmt.Errorf("size %q", f[2])
+	if err != nil || size < 0 {
+		return "", nil, fmt.Errorf("size %q", f[2])
 	}
-	if size > pinFileLimit {
-		return fmt.Errorf("%s is %d bytes, over the %d-byte limit for a pin file", name, size, pinFileLimit)
+	if size > limit {
+		return "", nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit for a %s Slipway reads", name, size, limit, f[1])
 	}
 	body := make([]byte, size+1) // and the newline after it
 	if _, err := io.ReadFull(r, body); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return "", nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if f[1] == "blob" {
-		out[name] = body[:size]
-	}
-	return nil
+	return f[1], body[:size], nil
 }
 
+// objectReader reads objects one at a time through one long-lived
+// `git cat-file --batch`, for the reads a replay cannot know in advance.
+type objectReader struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	in     *bufio.Writer
+	out    *bufio.Reader
+	stderr bytes.Buffer
+	broken error
+}
+
+func openObjects(ctx context.Context, repo GitOpsRepo) (*objectReader, error) {
+	o := &objectReader{cmd: repo.Command(ctx, "cat-file", "--batch")}
+	var err error
+	if o.stdin, err = o.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := o.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	o.cmd.Stderr = &o.stderr
+	if err := o.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git cat-file: %w", err)
+	}
+	o.in, o.out = bufio.NewWriter(o.stdin), bufio.NewReaderSize(stdout, 1<<16)
+	return o, nil
+}
+
+// get reads object oid, which must be of type typ and at most limit bytes.
+func (o *objectReader) get(oid, typ string, limit int64) ([]byte, error) {
+	if o.broken != nil {
+		return nil, o.broken
+	}
+	o.in.WriteString(oid + "\n")
+	if err := o.in.Flush(); err != nil {
+		o.broken = fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(o.stderr.String()))
+		return nil, o.broken
+	}
+	head, err := o.out.ReadString('\n')
+	if err != nil {
+		o.broken = fmt.Errorf("git cat-file: %v: %s", err, strings.TrimSpace(o.stderr.String()))
+		return nil, o.broken
+	}
+	got, body, err := readObject(o.out, head, oid, limit)
+	switch {
+	case err != nil:
+		o.broken = err // the answer was not read to its end
+		return nil, err
+	case got == "":
+		return nil, fmt.Errorf("%s %s is missing from the GitOps clone", typ, oid)
+	case got != typ:
+		return nil, fmt.Errorf("%s is a %s, not a %s", oid, got, typ)
+	}
+	return body, nil
+}
+
+func (o *objectReader) close() {
+	o.stdin.Close()
+	io.Copy(io.Discard, o.out)
+	o.cmd.Wait()
+}
+
+// treeLimit bounds a tree object the audit reads.
+const treeLimit = 64 << 20
+
 // claimChecker checks many claims on one environment's pins with one walk
-// of the first-parent lines of the remote's branches (what each commit
-// changed in the pins, which does not wait for the claims), the pin files
-// those changes name (most known without reading them: pinContents), and
-// the decisions, in parallel and mostly without parsing YAML (holdsCache).
+// of the first-parent lines of the remote's branches (commits, trees and
+// parents, no diffs: read while the log is verified) and a replay of the
+// claimed commits, oldest first, on a model of the trees along the pin
+// files (git.TreeModel). Most pin commits are proven without reading
+// anything: a service's pin file differs from one change to the next only
+// in its digest, so the file a claim's commit should have written is its
+// service's file with the claim's digest put in (a revert: the file as it
+// was before the reverted change), and when the parent's trees with that
+// blob put in hash to the commit's own tree id, the commit changed
+// exactly that: the hash that names every object Git itself trusts (and a
+// forged SHA-1 collision would first have to pass the collision detection
+// git applies to every object it fetches). Anything else (a hand edit,
+// another file changed in the same commit, a file of an unusual shape) is
+// read, never assumed. The decisions then run in parallel, mostly without
+// parsing YAML (holdsCache).
 // A claim whose commit is not on those lines (a merged revert pull
 // request, a rewritten commit) is errNotPrefetched: check it alone.
 type claimChecker struct {
-	e       *Engine
-	env     string
-	pins    map[string]pinSet   // by service
-	files   map[string][]string // the pin files, by service
-	changes pinChanges
-	cache   *holdsCache
-	read    int // objects read from git by check (the rest were known: pinContents)
+	e     *Engine
+	env   string
+	pins  map[string]pinSet   // by service
+	files map[string][]string // the pin files, by service
+	line  firstParents
+	cache *holdsCache
+
+	// What check did: objects read from git (trees and blobs), pin commits
+	// proven from their parent's trees, and the content of every blob it
+	// knows (read, or proven from its id).
+	reads, proven int
+	known         map[string][]byte
 }
 
 // errNotPrefetched: the claim's commit is not among those the checker read
@@ -448,7 +490,6 @@ func (e *Engine) newClaimChecker(ctx context.Context, env string) (*claimChecker
 		return nil, invalid("%v", err)
 	}
 	c := &claimChecker{e: e, env: env, pins: map[string]pinSet{}, files: map[string][]string{}, cache: &holdsCache{m: map[string]holdsResult{}}}
-	var all []string
 	for _, svc := range e.Cfg.Services {
 		ps, err := e.pinsFor(cfgEnv, svc.Name, nil, "")
 		if err != nil {
@@ -459,30 +500,11 @@ func (e *Engine) newClaimChecker(ctx context.Context, env string) (*claimChecker
 			continue
 		}
 		c.pins[svc.Name], c.files[svc.Name] = ps, files
-		all = append(all, files...)
 	}
-	c.changes, err = readFirstParentChanges(ctx, e.GitOps, commonDir(all))
-	if err != nil {
+	if c.line, err = readFirstParents(ctx, e.GitOps); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// commonDir is the directory every path is under ("" for the root).
-func commonDir(paths []string) string {
-	if len(paths) == 0 {
-		return ""
-	}
-	dir := path.Dir(paths[0])
-	for _, p := range paths[1:] {
-		for dir != "." && !strings.HasPrefix(p, dir+"/") {
-			dir = path.Dir(dir)
-		}
-	}
-	if dir == "." {
-		return ""
-	}
-	return dir
 }
 
 // check decides every claim (nil for "nothing to check"); the result is
@@ -491,41 +513,28 @@ func commonDir(paths []string) string {
 // parent.
 func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []string) []error {
 	results := make([]error, len(claims))
-	plans := make([]claimPlan, len(claims))
+	byCommit := map[string][]int{}
 	for i, cl := range claims {
 		if cl == nil {
 			continue
 		}
-		pins, ok := c.pins[cl.Service]
-		ch := c.changes.commits[cl.Commit]
+		_, ok := c.pins[cl.Service]
+		lc := c.line[cl.Commit]
 		switch {
 		case cl.Env != c.env:
 			results[i] = errNotPrefetched
-			continue
 		case !ok:
 			results[i] = fmt.Errorf("%s has no pins in %s in slipway.yaml: its pin commit cannot be checked", cl.Service, cl.Env)
-			continue
-		case ch == nil:
+		case lc == nil:
 			results[i] = errNotPrefetched
-			continue
-		case heads[i] != "" && len(ch.parents) == 2 && ch.parents[1] != heads[i]:
-			results[i] = fmt.Errorf("merge commit %s brought in %s, not the reviewed head %s", short(cl.Commit), short(ch.parents[1]), short(heads[i]))
-			continue
+		case heads[i] != "" && lc.parent(1) != "" && lc.parent(2) == "" && lc.parent(1) != heads[i]:
+			results[i] = fmt.Errorf("merge commit %s brought in %s, not the reviewed head %s", short(cl.Commit), short(lc.parent(1)), short(heads[i]))
+		default:
+			byCommit[cl.Commit] = append(byCommit[cl.Commit], i)
 		}
-		files := c.files[cl.Service]
-		p := claimPlan{pins: pins}
-		var err error
-		if p.before, err = ch.claimFiles(cl.Commit, files, false); err == nil {
-			p.after, err = ch.claimFiles(cl.Commit, files, true)
-		}
-		if err != nil {
-			results[i] = err
-			continue
-		}
-		plans[i] = p
 	}
-	known, err := c.pinContents(ctx, claims, plans)
-	if err != nil {
+	plans := make([]claimPlan, len(claims))
+	if err := c.replay(ctx, claims, byCommit, plans, results); err != nil {
 		for i := range results {
 			if claims[i] != nil && results[i] == nil {
 				results[i] = err
@@ -533,11 +542,11 @@ func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []st
 		}
 		return results
 	}
-	read := func(m map[string]string) map[string][]byte {
-		out := make(map[string][]byte, len(m))
-		for f, n := range m {
-			if b, ok := known[n]; ok {
-				out[f] = b
+	content := func(files, ids []string) map[string][]byte {
+		out := make(map[string][]byte, len(ids))
+		for k, id := range ids {
+			if b, ok := c.known[id]; ok {
+				out[files[k]] = b
 			}
 		}
 		return out
@@ -547,7 +556,8 @@ func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []st
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = judgeClaim(*claims[i], plans[i].pins, read(plans[i].before), read(plans[i].after), c.cache)
+				files := c.files[claims[i].Service]
+				results[i] = judgeClaim(*claims[i], plans[i].pins, content(files, plans[i].before), content(files, plans[i].after), c.cache)
 			}
 		})
 	}
@@ -561,99 +571,303 @@ func (c *claimChecker) check(ctx context.Context, claims []*PinClaim, heads []st
 	return results
 }
 
-// claimPlan is where one claim's pin files are, before and after its
-// commit (see claimFiles); before is nil when the claim is not planned.
+// claimPlan is the blob each of a claim's pin files (c.files of its
+// service, in order) holds before its commit (in the first parent) and
+// after it: "" absent, "mode <m>" not a regular file.
 type claimPlan struct {
 	pins          pinSet
-	before, after map[string]string
+	before, after []string
 }
 
-// pinContents returns the content of every object the plans name, keyed
-// by name; missing ones are left out. Most are known without reading
-// them: a service's pin file differs from one change to the next only in
-// its digest, so the file a claim's commit should have written is its
-// service's file with the claim's digest put in, and when that content's
-// blob id (the SHA-1, or SHA-256, of "blob <size>\0<content>", as git
-// names it) is the id in the tree, the tree holds that content: the same
-// hash that names every object Git itself trusts (and a forged SHA-1
-// collision would first have to pass the collision detection git applies
-// to every object it fetches). Git reads the rest: the
-// objects of each service's first claim (from which the file's shape is
-// learned), the files a commit did not change, and every blob whose guess
-// fails, so an unusual file is read, never assumed.
-func (c *claimChecker) pinContents(ctx context.Context, claims []*PinClaim, plans []claimPlan) (map[string][]byte, error) {
-	known := map[string][]byte{}
-	asked := map[string]bool{}
-	var want []string
-	need := func(n string) {
-		if _, ok := known[n]; !ok && n != "" && !asked[n] {
-			asked[n] = true
-			want = append(want, n)
-		}
+// replay walks the claimed commits oldest first on a model of the trees
+// along the pin files, filling each claim's plan, and leaves in c.known
+// the content of every blob the plans name (results[i] is set for a claim
+// that cannot be planned). A returned error concerns every claim.
+func (c *claimChecker) replay(ctx context.Context, claims []*PinClaim, byCommit map[string][]int, plans []claimPlan, results []error) error {
+	c.known = map[string][]byte{}
+	if len(byCommit) == 0 {
+		return nil
 	}
-	read := func() error {
-		got, err := catFiles(ctx, c.e.GitOps, want)
-		c.read += len(want)
-		maps.Copy(known, got)
-		want = want[:0]
+	objs, err := openObjects(ctx, c.e.GitOps)
+	if err != nil {
 		return err
 	}
-	// The first claim of each service, read.
-	var firsts []int
-	seen := map[string]bool{}
-	for i, p := range plans {
-		if p.before == nil {
+	defer objs.close()
+	var all []string
+	for _, files := range c.files {
+		all = append(all, files...)
+	}
+	model, err := git.NewTreeModel(all, func(oid string) ([]byte, error) { return objs.get(oid, "tree", treeLimit) })
+	if err != nil {
+		return err
+	}
+	defer func() { c.reads += model.Reads }()
+	g := guesser{shapes: map[pinSlot][][]byte{}, learned: map[string]bool{}, prev: map[string]string{}, made: map[string][]byte{}}
+	blob := func(id string) ([]byte, error) {
+		if b, ok := c.known[id]; ok || id == "" {
+			return b, nil
+		}
+		b, err := objs.get(id, "blob", pinFileLimit)
+		c.reads++
+		c.known[id] = b
+		return b, err
+	}
+	// move makes the model tree: proven from the held one with the first
+	// guess that hashes to it, else loaded; it notes each pin file's
+	// previous blob (what a revert brings back).
+	move := func(tree string, guesses []map[string]string) (bool, error) {
+		for _, guess := range guesses {
+			changes, ok, err := model.Apply(guess, tree)
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				continue
+			}
+			for _, id := range guess {
+				if b, ok := g.made[id]; ok {
+					c.known[id] = b
+				}
+			}
+			for _, ch := range changes {
+				g.prev[ch.Path] = ch.Old
+			}
+			return true, nil
+		}
+		changes, err := model.Load(tree)
+		for _, ch := range changes {
+			if ch.Old != "" {
+				g.prev[ch.Path] = ch.Old
+			}
+		}
+		return false, err
+	}
+	type claimed struct {
+		commit *lineCommit
+		idx    []int
+	}
+	commits := make([]claimed, 0, len(byCommit))
+	for commit, idx := range byCommit {
+		commits = append(commits, claimed{c.line[commit], idx})
+	}
+	slices.SortFunc(commits, func(a, b claimed) int { return b.commit.pos - a.commit.pos }) // oldest first
+	for _, cc := range commits {
+		lc, idx := cc.commit, cc.idx
+		root := lc.parents == ""
+		clear(g.made)
+		parent := lc.tree // a root commit: its files are compared with none
+		if !root {
+			p := c.line[lc.parent(0)]
+			if p == nil { // a shallow clone's edge: checked alone
+				for _, i := range idx {
+					results[i] = errNotPrefetched
+				}
+				continue
+			}
+			parent = p.tree
+		}
+		if model.Root() != parent {
+			if _, err := move(parent, c.parentGuesses(&g, model, claims, idx, len(parent))); err != nil {
+				return err
+			}
+		}
+		for _, i := range idx {
+			plans[i] = claimPlan{pins: c.pins[claims[i].Service], before: c.filesAt(model, claims[i].Service, root)}
+		}
+		var guesses []map[string]string
+		if !root {
+			guesses = g.guesses(claims, idx, plans, c.files, len(lc.tree))
+		}
+		proven, err := move(lc.tree, guesses)
+		if err != nil {
+			return err
+		}
+		if proven {
+			c.proven++
+		}
+		for _, i := range idx {
+			cl := claims[i]
+			plans[i].after = c.filesAt(model, cl.Service, false)
+			results[i] = c.regular(cl, plans[i])
+			if results[i] == nil {
+				if err := g.learn(cl, plans[i], c.files[cl.Service], blob); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// The blobs no guess proved: read in one batch.
+	var want []string
+	asked := map[string]bool{}
+	for i := range plans {
+		for _, ids := range [][]string{plans[i].before, plans[i].after} {
+			for _, id := range ids {
+				if _, ok := c.known[id]; !ok && git.ValidSHA(id) && !asked[id] {
+					asked[id] = true
+					want = append(want, id)
+				}
+			}
+		}
+	}
+	got, err := catFiles(ctx, c.e.GitOps, want)
+	c.reads += len(want)
+	maps.Copy(c.known, got)
+	return err
+}
+
+// parentGuesses guess a commit's parent from the model held, when they
+// differ: the parent of a revert is most often the commit that pinned
+// what the revert takes out (an aborted canary's pin commit), which no
+// leaf names, so it is guessed as pinning that digest.
+func (c *claimChecker) parentGuesses(g *guesser, model *git.TreeModel, claims []*PinClaim, idx []int, idLen int) []map[string]string {
+	if model.Root() == "" {
+		return nil
+	}
+	var out []map[string]string
+	for _, i := range idx {
+		if claims[i].Sets {
 			continue
 		}
-		if svc := claims[i].Service; !seen[svc] {
-			seen[svc] = true
-			firsts = append(firsts, i)
-			for _, m := range []map[string]string{p.before, p.after} {
-				for _, n := range m {
-					need(n)
-				}
+		set := *claims[i]
+		set.Sets = true
+		if one, ok := g.guess(&set, c.filesAt(model, set.Service, false), c.files[set.Service], idLen); ok {
+			out = append(out, one)
+		}
+	}
+	return out
+}
+
+// filesAt is the blob of each of service's pin files in the model (see
+// claimPlan); none for a root commit's parent.
+func (c *claimChecker) filesAt(model *git.TreeModel, service string, none bool) []string {
+	files := c.files[service]
+	out := make([]string, len(files))
+	if none {
+		return out
+	}
+	for k, f := range files {
+		mode, id := model.File(f)
+		if id != "" && mode != "100644" && mode != "100755" {
+			id = "mode " + mode // refused by regular
+		}
+		out[k] = id
+	}
+	return out
+}
+
+// regular refuses a pin file that is not a regular file on either side.
+func (c *claimChecker) regular(cl *PinClaim, p claimPlan) error {
+	for _, ids := range [][]string{p.before, p.after} {
+		for k, f := range c.files[cl.Service] {
+			if mode, ok := strings.CutPrefix(ids[k], "mode "); ok {
+				return fmt.Errorf("%s at %s is not a regular file (mode %s): Slipway reads pins only in regular files", f, short(cl.Commit), mode)
 			}
 		}
 	}
-	if err := read(); err != nil {
-		return nil, err
-	}
-	// The shapes: what holds the digest, split around its hex.
-	type slot struct{ service, file string }
-	shapes := map[slot][][]byte{}
-	for _, i := range firsts {
-		dh, holds := digestHex(claims[i].Digest), plans[i].after
-		if !claims[i].Sets {
-			holds = plans[i].before
+	return nil
+}
+
+// guesser makes the guess of what a pin commit wrote, from what earlier
+// claims of the same service showed.
+type guesser struct {
+	shapes  map[pinSlot][][]byte // a pin file holding a digest, split around its hex
+	learned map[string]bool      // services whose shapes are known
+	prev    map[string]string    // a pin file's blob before its last change
+	made    map[string][]byte    // guessed blobs' content, by id (an id names its content: true whether or not a tree holds it)
+}
+
+type pinSlot struct{ service, file string }
+
+// guesses are what the commit's claimed pin files should hold after it
+// (file → blob): the claims' guesses together, and when two claims guess
+// one file differently (they cannot both hold), each claim's guess over
+// the rest. None when a file cannot be guessed (the service's first
+// claim, a revert of a change not seen).
+func (g *guesser) guesses(claims []*PinClaim, idx []int, plans []claimPlan, files map[string][]string, idLen int) []map[string]string {
+	if len(idx) == 1 { // the usual case: one claim, one guess
+		i := idx[0]
+		if one, ok := g.guess(claims[i], plans[i].before, files[claims[i].Service], idLen); ok {
+			return []map[string]string{one}
 		}
-		for f, n := range holds {
-			if b := known[n]; dh != nil && bytes.Contains(b, dh) {
-				shapes[slot{claims[i].Service, f}] = bytes.Split(b, dh)
+		return nil
+	}
+	merged, conflict := map[string]string{}, false
+	var each []map[string]string
+	for _, i := range idx {
+		one, ok := g.guess(claims[i], plans[i].before, files[claims[i].Service], idLen)
+		if !ok {
+			return nil
+		}
+		for f, id := range one {
+			if old, seen := merged[f]; seen && old != id {
+				conflict = true
 			}
+			merged[f] = id
+		}
+		each = append(each, one)
+	}
+	tries := []map[string]string{merged}
+	for _, one := range each {
+		if conflict {
+			m := maps.Clone(merged)
+			maps.Copy(m, one)
+			tries = append(tries, m)
 		}
 	}
-	// Every other object: guessed from its shape, or read.
-	for i, p := range plans {
-		if p.before == nil {
-			continue
+	return tries
+}
+
+// guess is the blob each of one claim's pin files should hold after its
+// commit, given what they hold before; the content of those made from a
+// shape is kept in g.made.
+func (g *guesser) guess(cl *PinClaim, before, files []string, idLen int) (map[string]string, bool) {
+	if !g.learned[cl.Service] {
+		return nil, false
+	}
+	out := make(map[string]string, len(files))
+	dh := digestHex(cl.Digest)
+	for k, f := range files {
+		shape, shaped := g.shapes[pinSlot{cl.Service, f}]
+		switch {
+		case !shaped: // a file that holds no digest: unchanged
+			out[f] = before[k]
+		case cl.Sets && dh != nil:
+			b := bytes.Join(shape, dh)
+			out[f] = blobID(b, idLen)
+			g.made[out[f]] = b
+		case !cl.Sets && g.prev[f] != "":
+			out[f] = g.prev[f]
+		default:
+			return nil, false
 		}
-		dh := digestHex(claims[i].Digest)
-		for _, m := range []map[string]string{p.before, p.after} {
-			for f, n := range m {
-				if _, ok := known[n]; ok || asked[n] {
-					continue
-				}
-				if shape, ok := shapes[slot{claims[i].Service, f}]; ok && dh != nil {
-					if guess := bytes.Join(shape, dh); blobID(guess, len(n)) == n {
-						known[n] = guess
-						continue
-					}
-				}
-				need(n)
-			}
+		if len(out[f]) != idLen { // absent, not a regular file, or an unknown hash
+			return nil, false
 		}
 	}
-	return known, read()
+	return out, true
+}
+
+// learn notes the shape of the service's files from its first claim
+// whose pins hold the digest (read from git).
+func (g *guesser) learn(cl *PinClaim, p claimPlan, files []string, blob func(string) ([]byte, error)) error {
+	if g.learned[cl.Service] {
+		return nil
+	}
+	dh, holds := digestHex(cl.Digest), p.after
+	if !cl.Sets {
+		holds = p.before
+	}
+	for k, id := range holds {
+		b, err := blob(id)
+		if err != nil {
+			return err
+		}
+		if dh != nil && bytes.Contains(b, dh) {
+			g.shapes[pinSlot{cl.Service, files[k]}] = bytes.Split(b, dh)
+			g.learned[cl.Service] = true // else the next claim shows them
+		}
+	}
+	return nil
 }
 
 // digestHex is the hex of a sha256 digest, nil for any other.
@@ -678,7 +892,8 @@ func blobID(content []byte, idLen int) string {
 	default:
 		return ""
 	}
-	fmt.Fprintf(h, "blob %d\x00", len(content))
+	h.Write(strconv.AppendInt([]byte("blob "), int64(len(content)), 10))
+	h.Write([]byte{0})
 	h.Write(content)
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/slipway/slipway"
 	"github.com/slipway/slipway/config"
+	"github.com/slipway/slipway/git"
 	"github.com/slipway/slipway/tlog"
 )
 
@@ -472,14 +473,8 @@ func TestPinClaimsGuessedFromShape(t *testing.T) {
 	pinned := func(digest string) string {
 		return "# api in prod\nimage:\n  digest: \"" + digest + "\" # pinned by Slipway\n"
 	}
-	work := filepath.Join(t.TempDir(), "work")
-	f.git(f.dir, "clone", "-q", f.remote, work)
-	push := func(content string) string {
-		os.WriteFile(filepath.Join(work, "envs", "prod", "api.yaml"), []byte(content), 0o644)
-		f.git(work, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-am", "pin")
-		f.git(work, "push", "-q", "origin", "HEAD:main")
-		return f.git(work, "rev-parse", "HEAD")
-	}
+	pushFiles := f.pusher(t)
+	push := func(content string) string { return pushFiles(map[string]string{"envs/prod/api.yaml": content}) }
 	c1 := push(pinned(d("1")))
 	c2 := push(pinned(d("2")))                                     // the same shape: known
 	c3 := push("# " + d("3") + " was approved\n" + pinned(d("9"))) // names 3 in a comment, pins 9: read
@@ -512,24 +507,88 @@ func TestPinClaimsGuessedFromShape(t *testing.T) {
 	if got[2] == nil || !strings.Contains(got[2].Error(), "does not pin") {
 		t.Errorf("the comment naming the digest: %v, want the pin read", got[2])
 	}
-	// The seed and c1 (the shape), c3 and c4: read. c2 and c5: known.
-	if checker.read != 4 {
-		t.Errorf("%d objects read from git, want 4", checker.read)
+	// c2 is proven from c1's trees with c1's file and digest 2: nothing of
+	// it is read. The blobs read: the seed's and c1's (the shape), c3's and
+	// c4's (their guesses fail). c5 goes back to c2's blob, already known.
+	if checker.proven != 1 {
+		t.Errorf("%d commits proven from their parent's trees, want 1 (c2)", checker.proven)
 	}
-	plans := make([]claimPlan, len(claims))
-	for i, c := range claims {
-		ch := checker.changes.commits[c.Commit]
-		plans[i].before, _ = ch.claimFiles(c.Commit, checker.files["api"], false)
-		plans[i].after, _ = ch.claimFiles(c.Commit, checker.files["api"], true)
+	blobs := 0
+	for id := range checker.known {
+		if f.git(f.remote, "cat-file", "-t", id) == "blob" {
+			blobs++
+		}
+		if real := f.git(f.remote, "cat-file", "blob", id); real != strings.TrimSpace(string(checker.known[id])) {
+			t.Errorf("blob %s: known as %q, git holds %q", id, checker.known[id], real)
+		}
 	}
-	known, err := checker.pinContents(ctx, claims, plans)
+	if blobs != 5 {
+		t.Errorf("%d blobs known, want 5 (the seed's, 1, 2, 3 and 4)", blobs)
+	}
+}
+
+// pusher returns a function that commits files (path → content) on a
+// clone of the GitOps remote as someone else would, pushes the commit to
+// main and returns it.
+func (f *fixture) pusher(t *testing.T) func(map[string]string) string {
+	work := filepath.Join(t.TempDir(), "work")
+	f.git(f.dir, "clone", "-q", f.remote, work)
+	return func(files map[string]string) string {
+		for p, c := range files {
+			os.MkdirAll(filepath.Dir(filepath.Join(work, p)), 0o755)
+			os.WriteFile(filepath.Join(work, p), []byte(c), 0o644)
+		}
+		f.git(work, "add", "-A")
+		f.git(work, "-c", "user.name=p", "-c", "user.email=p@example.com", "commit", "-q", "-m", "change")
+		f.git(work, "push", "-q", "origin", "HEAD:main")
+		return f.git(work, "rev-parse", "HEAD")
+	}
+}
+
+// TestPinClaimsProvenAcrossOtherChanges: commits that change other files
+// between the claims (another environment, a README) cost reading only the
+// trees that changed, and a pin commit that also changes another file is
+// not proven from its parent's trees: it is read, and still judged on its
+// pins.
+func TestPinClaimsProvenAcrossOtherChanges(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	d := func(c string) string { return "sha256:" + strings.Repeat(c, 64) }
+	pinned := func(digest string) string { return "image:\n  digest: \"" + digest + "\"\n" }
+	push := f.pusher(t)
+	prodPin := "envs/prod/api.yaml"
+	c1 := push(map[string]string{prodPin: pinned(d("1"))})
+	push(map[string]string{"envs/dev/api.yaml": pinned(d("7")), "README.md": "dev moved\n"})
+	c2 := push(map[string]string{prodPin: pinned(d("2"))})
+	c3 := push(map[string]string{prodPin: pinned(d("3")), "README.md": "and a readme in the same commit\n"})
+	c4 := push(map[string]string{prodPin: pinned(d("4"))})
+	claims := []*PinClaim{
+		{"api", "prod", c1, d("1"), true},
+		{"api", "prod", c2, d("2"), true},
+		{"api", "prod", c3, d("3"), true},
+		{"api", "prod", c4, d("4"), true},
+		{"api", "prod", c4, d("3"), true}, // false: c4 pins 4
+	}
+	if err := f.e.fresh(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	checker, err := f.e.newClaimChecker(ctx, "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, content := range known {
-		if real := f.git(f.remote, "cat-file", "blob", id); real != strings.TrimSpace(string(content)) {
-			t.Errorf("blob %s: known as %q, git holds %q", id, content, real)
+	got := checker.check(ctx, claims, make([]string, len(claims)))
+	for i, c := range claims {
+		if want := i != 4; (got[i] == nil) != want {
+			t.Errorf("%s: %v, want it to hold: %v", c, got[i], want)
 		}
+		if one := f.e.CheckPinCommit(ctx, *c); (one == nil) != (got[i] == nil) {
+			t.Errorf("%s: one by one %v, batch %v", c, one, got[i])
+		}
+	}
+	// c2 (after the dev commit: its parent's trees are loaded, not its own)
+	// and c4 are proven; c1 (the first) and c3 (a readme too) are read.
+	if checker.proven != 2 {
+		t.Errorf("%d commits proven, want 2", checker.proven)
 	}
 }
 
@@ -724,51 +783,43 @@ func copyDir(t *testing.T, from, to string) {
 	}
 }
 
-// TestPinChangesKeepOnlyThePrefix: the walk has no pathspec, so the parser
-// keeps the files under the pins' directory (not a sibling that merely
-// starts with its name) and every commit, changed there or not.
-func TestPinChangesKeepOnlyThePrefix(t *testing.T) {
-	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
-	raw := func(path string) string { return ":100644 100644 " + a + " " + b + " M\x00" + path + "\x00" }
-	out := "C " + strings.Repeat("1", 40) + " " + strings.Repeat("2", 40) + "\x00\n" + raw("envs/prod/api.yaml") + raw("envs/production/api.yaml") + raw("envs/dev/api.yaml") + raw("envs/prod") +
-		"C " + strings.Repeat("2", 40) + "\x00\n" + raw("README.md")
-	h := pinChanges{prefix: "envs/prod"}
-	if err := h.parse(bufio.NewReader(strings.NewReader(out))); err != nil {
+// TestFirstParentsParse: the walk's lines give each commit its tree and
+// parents, and its place (newest first); anything else is an error naming
+// the line.
+func TestFirstParentsParse(t *testing.T) {
+	c1, c2, tr, m := strings.Repeat("1", 40), strings.Repeat("2", 40), strings.Repeat("a", 40), strings.Repeat("3", 40)
+	got, err := parseFirstParents(bufio.NewReader(strings.NewReader(c2 + " " + tr + " " + c1 + " " + m + "\n" + c1 + " " + tr + "\n")))
+	if err != nil {
 		t.Fatal(err)
 	}
-	var kept []string
-	for _, fc := range h.commits[strings.Repeat("1", 40)].files {
-		kept = append(kept, fc.path)
+	if l := got[c2]; l == nil || l.tree != tr || l.parents != c1+" "+m || l.parent(1) != m || l.parent(2) != "" || l.pos != 0 {
+		t.Errorf("merge: %+v", l)
 	}
-	if strings.Join(kept, " ") != "envs/prod/api.yaml envs/prod" {
-		t.Errorf("kept %q", kept)
+	if l := got[c1]; l == nil || l.parents != "" || l.parent(0) != "" || l.pos != 1 {
+		t.Errorf("root: %+v", l)
 	}
-	if c := h.commits[strings.Repeat("2", 40)]; c == nil || len(c.files) != 0 {
-		t.Errorf("a commit changing nothing under the prefix: %+v, want it listed with no files", c)
+	for _, bad := range []string{c1 + "\n", "x " + tr + "\n", c1 + " " + tr + " -p\n", c1 + " " + tr[:39] + "\n"} {
+		if _, err := parseFirstParents(bufio.NewReader(strings.NewReader(bad))); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("%q: %v, want an error naming line 1", bad, err)
+		}
 	}
 }
 
-// FuzzPinChangesParse: whatever `git log -z --raw` prints (or an attacker
-// makes it print), the parser returns an error or changes that hold
-// together; it never panics.
-func FuzzPinChangesParse(f *testing.F) {
-	f.Add("C 1111111111111111111111111111111111111111 2222222222222222222222222222222222222222\x00\n:100644 100644 " + strings.Repeat("a", 40) + " " + strings.Repeat("b", 40) + " M\x00envs/prod/api.yaml\x00")
-	f.Add("C 1111111111111111111111111111111111111111\x00\n:000000 100644 " + nullSHA + " " + strings.Repeat("b", 40) + " A\x00a b\x00:100644 000000 " + strings.Repeat("b", 40) + " " + nullSHA + " D\x00c\x00")
-	f.Add(":100644 100644 x y M\x00p\x00")
-	f.Add("C \x00")
+// FuzzFirstParentsParse: whatever `git log` prints (or an attacker makes it
+// print), the parser returns an error or commits whose ids are ids; it
+// never panics.
+func FuzzFirstParentsParse(f *testing.F) {
+	f.Add(strings.Repeat("1", 40) + " " + strings.Repeat("a", 40) + " " + strings.Repeat("2", 40) + "\n")
+	f.Add(strings.Repeat("1", 64) + " " + strings.Repeat("a", 64) + "\n\n")
+	f.Add("x y z\n")
 	f.Fuzz(func(t *testing.T, out string) {
-		h := pinChanges{}
-		if err := h.parse(bufio.NewReader(strings.NewReader(out))); err != nil {
+		got, err := parseFirstParents(bufio.NewReader(strings.NewReader(out)))
+		if err != nil {
 			return
 		}
-		for sha, c := range h.commits {
-			if sha == "" || c == nil {
-				t.Fatalf("commit %q: %+v", sha, c)
-			}
-			for _, fc := range c.files {
-				if fc.before == nullSHA || fc.after == nullSHA {
-					t.Fatalf("null blob kept: %+v", fc)
-				}
+		for sha, l := range got {
+			if !git.ValidSHA(sha) || !git.ValidSHA(l.tree) {
+				t.Fatalf("commit %q: %+v", sha, l)
 			}
 		}
 	})
