@@ -195,7 +195,8 @@ func TestEveryPageIsAccessible(t *testing.T) {
 	b := s.browser()
 	pages := map[string]string{"login": b.get("/login").Body}
 	b.login(apitest.Alice, apitest.Password, "/")
-	for _, path := range []string{"/", "/promotions/" + p.ID, "/releases", "/freezes", "/audit", "/promotions/p-999"} {
+	for _, path := range []string{"/", "/promotions/" + p.ID, "/releases", "/freezes", "/audit", "/promotions/p-999",
+		"/promotions", "/promotions?service=api&env=prod&state=waiting", "/promotions?state=rolled-back", "/promotions?state=bogus"} {
 		pages[path] = b.get(path).Body
 	}
 	pg := b.get("/promotions/" + p.ID)
@@ -208,7 +209,7 @@ func TestEveryPageIsAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/", "/promotions/" + res.BadProd.ID, "/promotions/" + res.BadProd.ID + "/canary", "/promotions/" + res.GoodProd.ID + "/canary",
-		"/releases/" + rs[0].Service + "/" + rs[0].Version, "/audit", "/freezes"} {
+		"/releases/" + rs[0].Service + "/" + rs[0].Version, "/audit", "/freezes", "/promotions", "/promotions?state=aborted"} {
 		pages["demo "+path] = db.get(path).Body
 	}
 	for name, doc := range pages {

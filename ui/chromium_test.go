@@ -125,6 +125,11 @@ func TestChromium(t *testing.T) {
 	exe := chromium(t)
 	w, s := worldSite(t)
 	p := w.Waiting("api")
+	// web's prod canary aborted: the matrix shows it as web's last attempt.
+	aborted := w.Paused("web")
+	if _, err := w.Engine.DecideCanary(w.As(apitest.Oscar), aborted.ID, apitest.Oscar, false, "errors up"); err != nil {
+		t.Fatal(err)
+	}
 	res, d := demoSite(t)
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
@@ -187,8 +192,33 @@ func TestChromium(t *testing.T) {
 
 	// The matrix, both sizes.
 	b.do("matrix", chromedp.Navigate(s.Srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS("table.matrix")))
+	last := `[data-service="web"] [data-env="prod"] .last`
+	if got := b.text(last); !strings.Contains(got, "last attempt:") || !strings.Contains(got, "aborted") {
+		t.Errorf("web's last attempt in prod reads %q", got)
+	}
+	if c := eval[string](b, `getComputedStyle(document.querySelector('`+last+` .badge')).backgroundColor`); c != "rgb(251, 224, 224)" {
+		t.Errorf("the aborted attempt's badge is %s, not red", c)
+	}
 	b.shot("6-matrix-375", 375, 812)
 	b.shot("7-matrix-1366", 1366, 768)
+
+	// Every promotion, narrowed to prod with the form (no script on the page).
+	b.do("promotions", chromedp.Navigate(s.Srv.URL+"/promotions"), chromedp.WaitVisible(chromedp.CSS("table.promotions")))
+	b.shot("6b-promotions-375", 375, 812)
+	b.do("filter prod", chromedp.SetValue(chromedp.CSS("#f-env"), "prod"), chromedp.Click(chromedp.CSS(".filters button")),
+		chromedp.WaitReady(chromedp.CSS(`#f-env option[value="prod"][selected]`)))
+	if q := eval[string](b, `location.search`); !strings.Contains(q, "env=prod") {
+		t.Errorf("the filter form sent %q", q)
+	}
+	envs := eval[[]string](b, `[...document.querySelectorAll('table.promotions tbody tr')].map(r => r.cells[3].textContent)`)
+	if len(envs) != 2 || envs[0] != "prod" || envs[1] != "prod" {
+		t.Errorf("the prod list shows the environments %v, want the two prod promotions", envs)
+	}
+	if n := eval[int](b, `document.querySelectorAll('a[href="/promotions/`+aborted.ID+`"]').length`); n != 1 {
+		t.Errorf("the aborted promotion is linked %d times", n)
+	}
+	b.shot("6c-promotions-prod-375", 375, 812)
+	b.shot("6d-promotions-prod-1366", 1366, 768)
 
 	// The canary of the demo's aborted release: a chart per metric, a
 	// marker per numeric reading.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"html/template"
 	"net/url"
 	"strings"
@@ -67,4 +68,19 @@ func gateWord(s gate.State) string {
 		return "waiting"
 	}
 	return "failed"
+}
+
+// ago says how long before now t was, in the words of the matrix
+// ("12 min ago"); the page puts the UTC instant next to it.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now" // or a clock a little ahead of this one
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }

@@ -23,8 +23,18 @@ type cell struct {
 	Since     *time.Time
 	Promotion string
 	Active    *slipway.Promotion // a promotion on its way there
+	Last      *attempt           // the newest promotion, when it ended without running (lastAttempt)
 	Tone      string             // ok, wait, run, bad, none: the colour, always with Label
 	Label     string             // the state in words
+}
+
+// attempt is a promotion that ended without leaving its build running,
+// as the matrix shows it: "last attempt: v1.4.0 aborted 12 min ago".
+type attempt struct {
+	P       *slipway.Promotion
+	Version string // its release tag ("" when its build has none)
+	Tone    string
+	Ago     string // when it ended, relative to the engine's clock
 }
 
 type matrixRow struct {
@@ -56,7 +66,10 @@ func tone(s slipway.PromotionState) string {
 }
 
 // matrix is what runs where, read in one store query (as GET
-// /api/v1/services reads it), and the promotions under way.
+// /api/v1/services reads it), and the promotions under way. A cell with
+// nothing under way also reads its pin's newest promotion (lastAttempt):
+// one indexed row per cell, since no store query gives the newest
+// promotion of every pin at once.
 func (u *UI) matrix(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	ctx, cfg := r.Context(), u.Engine.Cfg
 	names := make([]string, len(cfg.Services))
@@ -76,7 +89,7 @@ func (u *UI) matrix(w http.ResponseWriter, r *http.Request, v *view) (string, er
 			active[key{p.Service, p.Env}] = p
 		}
 	}
-	d := matrixData{}
+	d, tags := matrixData{}, u.releaseTags()
 	for _, env := range cfg.Environments {
 		d.Envs = append(d.Envs, env.Name)
 	}
@@ -87,17 +100,13 @@ func (u *UI) matrix(w http.ResponseWriter, r *http.Request, v *view) (string, er
 			c := cell{Env: env.Name, Tone: "none", Label: "nothing deployed"}
 			if cur := current[k]; cur != nil {
 				since := cur.Updated
-				c.Version, c.Digest, c.Since, c.Promotion = cur.Release, cur.Digest, &since, cur.ID
-				if c.Version == "" {
-					// Promoted before it was released (dev): the build's release, if any.
-					if rel, err := u.Engine.Store.Releases.ReleaseOfBuild(ctx, cur.BuildID); err == nil && rel != nil {
-						c.Version = rel.Tag
-					}
-				}
+				c.Version, c.Digest, c.Since, c.Promotion = tags.of(ctx, cur), cur.Digest, &since, cur.ID
 				c.Tone, c.Label = "ok", "running"
 			}
 			if p := active[k]; p != nil {
 				c.Active, c.Tone, c.Label = p, tone(p.State), string(p.State)
+			} else if c.Last, err = u.lastAttempt(ctx, s.Name, env.Name, tags); err != nil {
+				return "", err
 			}
 			row.Cells = append(row.Cells, c)
 		}
@@ -108,6 +117,57 @@ func (u *UI) matrix(w http.ResponseWriter, r *http.Request, v *view) (string, er
 	}
 	v.Title, v.Nav, v.Data = "Environments", "matrix", d
 	return "matrix", nil
+}
+
+// lastAttempt is the newest promotion of service into env when the
+// matrix should show it next to what runs, else nil. The rule: it is shown
+// when (1) no promotion of that pin is under way (the caller checks: an
+// active one is the cell's "next" line), and (2) the newest promotion of
+// the pin ended without its build running: aborted, failed, superseded or
+// rolled-back (a rejection keeps a promotion waiting, so it is the active
+// one). Then it is newer than what runs by construction: what runs is the
+// newest succeeded promotion, and newest is the store's creation order
+// (PromotionSeq), not a clock; with at most one active promotion per pin,
+// created later also means ended later. A rolled-back promotion ran and
+// was reverted: the cell shows the older success that runs again, and
+// this line says what was rolled back.
+func (u *UI) lastAttempt(ctx context.Context, service, env string, tags releaseTags) (*attempt, error) {
+	ps, err := u.Engine.Store.Pages.PromotionPage(ctx, slipway.PromotionFilter{Service: service, Env: env}, 0, 1)
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	p := ps[0]
+	if p.State.Active() || p.State == slipway.StateSucceeded {
+		return nil, nil
+	}
+	return &attempt{P: p, Version: tags.of(ctx, p), Tone: tone(p.State), Ago: ago(u.Engine.Now(), p.Updated)}, nil
+}
+
+// releaseTags finds the release tag of a promotion made before its build
+// was released (dev), once per build for one page.
+type releaseTags struct {
+	st   slipway.ReleaseStore
+	seen map[string]string
+}
+
+func (u *UI) releaseTags() releaseTags {
+	return releaseTags{st: u.Engine.Store.Releases, seen: map[string]string{}}
+}
+
+// of is p's release tag: its own, else its build's release ("" for none,
+// or when the store cannot say: the page shows the digest then).
+func (t releaseTags) of(ctx context.Context, p *slipway.Promotion) string {
+	if p.Release != "" {
+		return p.Release
+	}
+	tag, ok := t.seen[p.BuildID]
+	if !ok {
+		if rel, err := t.st.ReleaseOfBuild(ctx, p.BuildID); err == nil && rel != nil {
+			tag = rel.Tag
+		}
+		t.seen[p.BuildID] = tag
+	}
+	return tag
 }
 
 // ---- one promotion ----
@@ -152,7 +212,7 @@ func (u *UI) promotion(w http.ResponseWriter, r *http.Request, v *view) (string,
 		return "", err
 	}
 	v.Notice = notices[r.URL.Query().Get("done")]
-	v.Title, v.Nav, v.Data = "Promotion "+d.P.ID, "matrix", d
+	v.Title, v.Nav, v.Data = "Promotion "+d.P.ID, "promotions", d
 	return "promotion", nil
 }
 
@@ -242,7 +302,7 @@ func (u *UI) actOnPromotion(done string, act func(r *http.Request, id, user stri
 			}
 			v.Status, _ = api.StatusOf(err)
 			v.Error = err.Error()
-			v.Title, v.Nav, v.Data = "Promotion "+id, "matrix", d
+			v.Title, v.Nav, v.Data = "Promotion "+id, "promotions", d
 			return "promotion", nil
 		}
 		http.Redirect(w, r, "/promotions/"+id+"?done="+done, http.StatusSeeOther)
@@ -290,7 +350,7 @@ func (u *UI) canary(w http.ResponseWriter, r *http.Request, v *view) (string, er
 		}
 		d.Runs = append(d.Runs, canaryRun{Run: run, Measurements: ms, Charts: charts(ms, "run"+strconv.Itoa(i+1))})
 	}
-	v.Title, v.Nav, v.Data = "Canary of "+p.ID, "matrix", d
+	v.Title, v.Nav, v.Data = "Canary of "+p.ID, "promotions", d
 	return "canary", nil
 }
 

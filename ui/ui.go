@@ -39,12 +39,13 @@ type UI struct {
 	Auth   *auth.Service
 	Log    *slog.Logger
 
-	pages map[string]*template.Template
-	cop   *http.CrossOriginProtection
+	pages    map[string]*template.Template
+	cop      *http.CrossOriginProtection
+	pageSize int // rows of a /promotions page (0: promotionsPageSize); tests make it small
 }
 
 // pageNames are the templates rendered inside layout.html.
-var pageNames = []string{"login", "matrix", "promotion", "canary", "releases", "release", "freezes", "audit", "error"}
+var pageNames = []string{"login", "matrix", "promotions", "promotion", "canary", "releases", "release", "freezes", "audit", "error"}
 
 // New returns the UI over the API server's engine and authentication.
 func New(s *api.Server) (*UI, error) {
@@ -71,6 +72,7 @@ func (u *UI) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST /login", u.cop.Handler(http.HandlerFunc(u.login)))
 	mux.Handle("POST /logout", u.form(u.logout))
 	mux.Handle("GET /{$}", u.page(u.matrix))
+	mux.Handle("GET /promotions", u.page(u.promotions))
 	mux.Handle("GET /promotions/{id}", u.page(u.promotion))
 	mux.Handle("POST /promotions/{id}/approve", u.form(u.decide(true)))
 	mux.Handle("POST /promotions/{id}/reject", u.form(u.decide(false)))

@@ -19,7 +19,7 @@ import (
 func TestPagesNeedASession(t *testing.T) {
 	_, s := worldSite(t)
 	b := s.browser()
-	for _, path := range []string{"/", "/promotions/p-1", "/promotions/p-1/canary", "/releases", "/releases/api/1.0.0", "/freezes", "/audit?before=3"} {
+	for _, path := range []string{"/", "/promotions/p-1", "/promotions/p-1/canary", "/releases", "/releases/api/1.0.0", "/freezes", "/audit?before=3", "/promotions", "/promotions?env=prod&state=aborted&before=p-9"} {
 		p := b.get(path)
 		if p.Status != http.StatusSeeOther || p.Location != "/login?next="+url.QueryEscape(path) {
 			t.Errorf("GET %s without a session: %d to %q", path, p.Status, p.Location)
