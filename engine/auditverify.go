@@ -55,18 +55,18 @@ func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport,
 	}
 	prod := e.Cfg.Environments[len(e.Cfg.Environments)-1].Name
 	var (
-		wg       sync.WaitGroup
-		checker  *claimChecker
-		gitErr   error
-		fetchErr error
-		store    auditStore
-		storeErr error
+		gitRead, storeRead sync.WaitGroup
+		checker            *claimChecker
+		gitErr             error
+		fetchErr           error
+		store              auditStore
+		storeErr           error
 	)
-	wg.Go(func() {
+	gitRead.Go(func() {
 		fetchErr = e.fresh(ctx, true)
 		checker, gitErr = e.newClaimChecker(ctx, prod)
 	})
-	wg.Go(func() {
+	storeRead.Go(func() {
 		if store, storeErr = e.readAuditStore(ctx, prod); storeErr == nil {
 			storeErr = slipway.VerifyChain(store.entries)
 		}
@@ -76,42 +76,46 @@ func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport,
 		PublicKey: o.PublicKey, Checkpoint: o.Checkpoint, CheckpointName: o.CheckpointName,
 		OnLeaf: func(_ uint64, l tlog.Leaf) error { leaves = append(leaves, l); return nil },
 	})
-	wg.Wait()
-	if storeErr != nil {
-		return nil, storeErr
-	}
-	if err != nil {
-		if errors.Is(err, tlog.ErrNoLog) && len(store.entries) == 0 {
+	gitRead.Wait()
+	if err != nil || gitErr != nil {
+		storeRead.Wait()
+		switch {
+		case storeErr != nil:
+			return nil, storeErr
+		case errors.Is(err, tlog.ErrNoLog) && len(store.entries) == 0:
 			return &LogReport{}, nil // nothing recorded, nothing to prove
-		}
-		if errors.Is(err, tlog.ErrNoLog) {
+		case errors.Is(err, tlog.ErrNoLog):
 			return nil, fmt.Errorf("the store holds %d audit entries but %s holds no transparency log: if they predate it, `slipway audit sync` logs them; otherwise the log was deleted (%w)", len(store.entries), e.AuditLog.Dir(), err)
+		case err != nil:
+			return nil, err
 		}
-		return nil, err
-	}
-	if gitErr != nil {
 		return nil, gitErr
 	}
-	out := &LogReport{Report: *rep, ChainEntries: len(store.entries), FetchError: fetchErr}
 	claims, heads := make([]*PinClaim, len(leaves)), make([]string, len(leaves))
+	pinCommits := 0
 	for i, l := range leaves {
 		if claims[i], heads[i] = claimOf(l); claims[i] != nil {
-			out.PinCommits++
+			pinCommits++
 		}
 	}
-	// The store's answers and Git's are independent: both at once.
+	// Git's answers do not wait for the store's, nor the store's for Git's.
+	var gitResults []error
+	var gitChecked sync.WaitGroup
+	gitChecked.Go(func() { gitResults = checker.check(ctx, claims, heads) })
+	storeRead.Wait()
+	if storeErr != nil {
+		gitChecked.Wait()
+		return nil, storeErr
+	}
+	out := &LogReport{Report: *rep, ChainEntries: len(store.entries), FetchError: fetchErr, PinCommits: pinCommits}
 	matched := make([]bool, len(store.entries))
 	storeResults := make([]error, len(leaves))
-	var storeDone sync.WaitGroup
-	storeDone.Go(func() {
-		for i, l := range leaves {
-			if storeResults[i] = store.check(ctx, e, l, matched); storeResults[i] != nil {
-				return // the first bad leaf is reported; what follows does not matter
-			}
+	for i, l := range leaves {
+		if storeResults[i] = store.check(ctx, e, l, matched); storeResults[i] != nil {
+			break // the first bad leaf is reported; what follows does not matter
 		}
-	})
-	gitResults := checker.check(ctx, claims, heads)
-	storeDone.Wait()
+	}
+	gitChecked.Wait()
 	for i, l := range leaves {
 		err := storeResults[i]
 		if err == nil {

@@ -223,3 +223,16 @@ func TestFetchRecoversFromAKilledGit(t *testing.T) {
 		t.Fatalf("fetch under Slipway's lock: %v", err)
 	}
 }
+
+func TestValidSHA(t *testing.T) {
+	for s, want := range map[string]bool{
+		strings.Repeat("a", 40): true, strings.Repeat("09", 32): true,
+		strings.Repeat("a", 39): false, strings.Repeat("a", 41): false, strings.Repeat("a", 63): false,
+		strings.Repeat("A", 40): false, strings.Repeat("g", 40): false, "": false,
+		strings.Repeat("a", 39) + "\n": false, "-" + strings.Repeat("a", 39): false,
+	} {
+		if ValidSHA(s) != want {
+			t.Errorf("ValidSHA(%q) = %v", s, !want)
+		}
+	}
+}

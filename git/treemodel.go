@@ -268,8 +268,7 @@ func (m *TreeModel) Apply(files map[string]string, root string) ([]FileChange, b
 		if err != nil {
 			return nil, false, err
 		}
-		ed := top
-		dir, name := "", p
+		ed, name := top, p
 		for {
 			n, rest, ok := strings.Cut(name, "/")
 			if !ok {
@@ -279,7 +278,7 @@ func (m *TreeModel) Apply(files map[string]string, root string) ([]FileChange, b
 			if kid == nil {
 				return nil, false, nil
 			}
-			ed, dir, name = ed.kid(n, kid), dir+n+"/", rest
+			ed, name = ed.kid(n, kid), rest
 		}
 		e, ok := ed.tree.entries[name]
 		if !ok || e.isTree() {
