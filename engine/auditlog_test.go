@@ -413,6 +413,20 @@ func (failingLog) Append(context.Context, tlog.Leaf) (uint64, error) {
 	return 0, errors.New("disk full")
 }
 
+// TestVerifyReadsTheNarrowPromotions: the engine's transparency-log
+// wrapper around the store does not hide the store's narrow promotion
+// list, which audit verify reads (full rows cost it a third more).
+func TestVerifyReadsTheNarrowPromotions(t *testing.T) {
+	f := newFixture(t)
+	f.logged()
+	if _, wrapped := f.e.Store.Audit.(loggedAudit); !wrapped {
+		t.Fatal("the fixture's engine has no transparency log around its store")
+	}
+	if _, ok := f.e.auditedLister(); !ok {
+		t.Error("audit verify reads full promotion rows: the wrapper hides AuditedPromotions")
+	}
+}
+
 // TestPinClaimsBatchAgreesWithOne: the batch checker (one git log, the pin
 // files known from their shape or read in a batch) and CheckPinCommit (one
 // commit at a time) decide every claim alike, true ones and false ones.

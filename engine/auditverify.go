@@ -191,7 +191,7 @@ func (e *Engine) readAuditStore(ctx context.Context, env string) (auditStore, er
 	var wg sync.WaitGroup
 	wg.Go(func() { s.entries, entriesErr = e.Store.Audit.AuditEntries(ctx) })
 	var err error
-	if l, ok := e.Store.Audit.(auditedPromotionLister); ok {
+	if l, ok := e.auditedLister(); ok {
 		var ps []slipway.Promotion
 		ps, err = l.AuditedPromotions(ctx, env)
 		s.promotions = make(map[string]*slipway.Promotion, len(ps))
@@ -225,6 +225,18 @@ func (e *Engine) readAuditStore(ctx context.Context, env string) (auditStore, er
 // Digest, PinCommit, Revert), faster than Promotions: both stores do.
 type auditedPromotionLister interface {
 	AuditedPromotions(ctx context.Context, env string) ([]slipway.Promotion, error)
+}
+
+// auditedLister is the store's narrow promotion list, when it has one,
+// under the engine's own wrapper (loggedAudit, which every engine with a
+// transparency log puts around the store).
+func (e *Engine) auditedLister() (auditedPromotionLister, bool) {
+	a := e.Store.Audit
+	if la, ok := a.(loggedAudit); ok {
+		a = la.AuditStore
+	}
+	l, ok := a.(auditedPromotionLister)
+	return l, ok
 }
 
 // leafKey pairs an audit entry with its leaf: the leaf's time is the entry's.
