@@ -28,6 +28,8 @@ type TreeModel struct {
 	root  *modelTree
 	hex   string // root's id in hex
 	algo  func() hash.Hash
+	h     hash.Hash // reused by rehash
+	buf   []byte
 	size  int // bytes of an object id
 	Reads int // tree objects read so far
 }
@@ -290,11 +292,15 @@ func (m *TreeModel) Apply(files map[string]string, root string) ([]FileChange, b
 		ed.patch(e.off, id)
 	}
 	var changed []treeChange
-	if m.rehash(top, &changed) != want {
+	var undo []idUndo
+	if m.rehash(top, &changed, &undo) != want {
+		for i := len(undo) - 1; i >= 0; i-- { // as it was
+			copy(undo[i].tree.raw[undo[i].off:], undo[i].old)
+		}
 		return nil, false, nil
 	}
 	for _, c := range changed {
-		c.tree.raw, c.tree.id = c.raw, c.id
+		c.tree.id = c.id
 	}
 	m.hex = hex.EncodeToString([]byte(want))
 	return changes, true, nil
@@ -340,35 +346,48 @@ func (ed *modelEdit) patch(off int, id string) {
 	ed.patches = append(ed.patches, idPatch{off, id})
 }
 
+// treeChange is a tree's new id; idUndo, an id it held at off before it
+// was patched in place (put back when the guess fails).
 type treeChange struct {
 	tree *modelTree
-	raw  []byte
 	id   string
 }
 
-// rehash is the edited tree's id, noting every tree whose content changes.
-func (m *TreeModel) rehash(ed *modelEdit, changed *[]treeChange) string {
+type idUndo struct {
+	tree *modelTree
+	off  int
+	old  string
+}
+
+// rehash is the edited tree's id, its content patched in place: no copy
+// of a tree is made for the guess of every pin commit.
+func (m *TreeModel) rehash(ed *modelEdit, changed *[]treeChange, undo *[]idUndo) string {
 	t := ed.tree
 	for _, k := range ed.kids {
-		if id := m.rehash(k.edit, changed); id != k.edit.tree.id {
+		if id := m.rehash(k.edit, changed, undo); id != k.edit.tree.id {
 			ed.patch(t.entries[k.name].off, id)
 		}
 	}
-	if len(ed.patches) == 0 {
-		return t.id
-	}
-	raw := bytes.Clone(t.raw)
+	patched := false
 	for _, p := range ed.patches {
-		copy(raw[p.off:], p.id)
+		if cur := t.raw[p.off : p.off+m.size]; string(cur) != p.id {
+			*undo = append(*undo, idUndo{t, p.off, string(cur)})
+			copy(cur, p.id)
+			patched = true
+		}
 	}
-	if bytes.Equal(raw, t.raw) {
+	if !patched {
 		return t.id
 	}
-	h := m.algo()
-	h.Write(strconv.AppendInt([]byte("tree "), int64(len(raw)), 10))
-	h.Write([]byte{0})
-	h.Write(raw)
-	id := string(h.Sum(nil))
-	*changed = append(*changed, treeChange{tree: t, raw: raw, id: id})
+	if m.h == nil {
+		m.h = m.algo()
+	}
+	m.h.Reset()
+	m.buf = append(strconv.AppendInt(append(m.buf[:0], "tree "...), int64(len(t.raw)), 10), 0)
+	m.h.Write(m.buf)
+	m.h.Write(t.raw)
+	m.buf = m.h.Sum(m.buf[:0])
+	id := string(m.buf)
+	*changed = append(*changed, treeChange{t, id})
 	return id
 }

@@ -145,7 +145,7 @@ func TestTreeModelProvesOneFileChanged(t *testing.T) {
 				if _, ok, err := model.Apply(map[string]string{"envs/prod/api/values.yaml": m.blob(pin("4"))}, tn); ok || err != nil {
 					t.Errorf("%s: accepted (%v)", name, err)
 				}
-				if model.Root() != t2 {
+				if _, id := model.File("envs/prod/api/values.yaml"); model.Root() != t2 || id != m.blob(pin("3")) {
 					t.Fatalf("%s: a refused Apply changed the model", name)
 				}
 				m.git("reset", "-q", "--hard", base)
