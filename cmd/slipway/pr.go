@@ -14,12 +14,21 @@ import (
 
 func init() {
 	register("pr", func(g *globals) *cobra.Command {
-		var state string
 		c := &cobra.Command{
-			Use:   "list",
-			Short: "List pull requests of the local forge",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
+			Use:   "list [open|merged|closed]",
+			Short: "List pull requests of the local forge (all, or those in one state)",
+			// The state is an argument, not a --state flag: --state is the
+			// state directory of every command.
+			Args:      cobra.MaximumNArgs(1),
+			ValidArgs: []string{"open", "merged", "closed"},
+			RunE: func(cmd *cobra.Command, args []string) error {
+				state := ""
+				if len(args) == 1 {
+					state = args[0]
+					if state != "open" && state != "merged" && state != "closed" {
+						return &exitError{code: 2, err: fmt.Errorf("pull request state %q: use open, merged or closed (or nothing for all)", state)}
+					}
+				}
 				return withEngine(cmd, g, func(ctx context.Context, e *engine.Engine) error {
 					prs, err := e.Forge.List(ctx, state)
 					if err != nil {
@@ -34,7 +43,6 @@ func init() {
 				})
 			},
 		}
-		c.Flags().StringVar(&state, "state", "", "open, merged or closed (default all)")
 		return c
 	})
 	register("pr", func(g *globals) *cobra.Command {

@@ -80,7 +80,15 @@ func TestReleasePullRequestCommands(t *testing.T) {
 	w.Land("feat: orders", "orders.go", "package orders\n")
 	out, err = slipwayIn(t, w, "release", "--service", "api")
 	must(t, out, err, "release pull request #1 updated: chore(main): release 1.1.0")
-	// (pr show, not pr list: its --state filter shadows the global --state.)
+	out, err = slipwayIn(t, w, "pr", "list", "open")
+	must(t, out, err, "1  open", "slipway/release/api")
+	out, err = slipwayIn(t, w, "pr", "list", "merged")
+	if err != nil || strings.Contains(out, "slipway/release/api") {
+		t.Fatalf("pr list merged: %v\n%s", err, out)
+	}
+	if out, err = slipwayIn(t, w, "pr", "list", "opne"); err == nil || !strings.Contains(err.Error(), "use open, merged or closed") {
+		t.Fatalf("pr list opne: %v\n%s", err, out)
+	}
 	out, err = slipwayIn(t, w, "pr", "show", "1")
 	must(t, out, err, "#1 chore(main): release 1.1.0", "state:  open", "branch: slipway/release/api -> main", `+  "version": "1.1.0"`)
 	out, err = slipwayIn(t, w, "pr", "merge", "1")
