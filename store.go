@@ -1,5 +1,7 @@
 package slipway
 
+import "context"
+
 // Store is every service the engine needs from a database. sqlite/ and
 // postgres/ each fill it with their implementations; the engine holds only
 // these interfaces, and one test suite (storetest/) runs against both.
@@ -24,4 +26,10 @@ type Store struct {
 	Pages      PageStore
 	// Close releases the database.
 	Close func() error
+	// Snapshot, when set, returns a context in which this store's reads
+	// share one read transaction, so they see one consistent state and pay
+	// for opening a read once, until end is called. A write made with that
+	// context ends the snapshot first, so later reads see it. Nil when the
+	// store reads every query on its own.
+	Snapshot func(ctx context.Context) (_ context.Context, end func())
 }

@@ -103,9 +103,12 @@ type route struct {
 	access       access
 	perm         auth.Permission // the permission a change needs (documented; the engine checks it)
 	query        []param
-	resp         any     // response body
-	status       int     // success status (default 200)
-	handle       handler // typed handlers decode (and document) the request body
+	resp         any // response body
+	status       int // success status (default 200)
+	// snapshot: the handler reads the store several times, so its reads
+	// share one snapshot (see Server.handle); a single read goes alone.
+	snapshot bool
+	handle   handler // typed handlers decode (and document) the request body
 }
 
 // param is a documented query parameter.
@@ -198,7 +201,7 @@ func (s *Server) serve(rt route) http.Handler {
 				return
 			}
 		}
-		v, err := rt.handle.serve(r)
+		v, err := s.handle(rt, r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -222,6 +225,21 @@ func (s *Server) serve(rt route) http.Handler {
 		}
 		writeJSON(w, status, v)
 	}))
+}
+
+// handle runs a route's handler. A read that reads the store several times
+// runs in one snapshot of it (see slipway.Store.Snapshot): its reads agree
+// with each other, and it takes one connection and opens one read
+// transaction instead of one per query. The snapshot ends before the
+// answer is encoded. A single read goes alone: opening and closing the
+// transaction would cost more than it saves.
+func (s *Server) handle(rt route, r *http.Request) (any, error) {
+	if snap := s.Engine.Store.Snapshot; snap != nil && rt.snapshot && safe(r.Method) {
+		ctx, end := snap(r.Context())
+		defer end()
+		r = r.WithContext(ctx)
+	}
+	return rt.handle.serve(r)
 }
 
 // statusOverride answers with another success status than the route's

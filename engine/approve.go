@@ -18,15 +18,14 @@ import (
 // environment allows self-approval), by someone outside the required groups,
 // and a second decision by the same user on the same digest.
 func (e *Engine) Approve(ctx context.Context, promotionID, user string, approve bool, comment string) (*slipway.Promotion, error) {
-	if err := e.authorizeApproval(ctx, promotionID, &user); err != nil {
+	// The promotion as read to authorize the approval: its state is
+	// checked below, and the store's constraints settle any race after.
+	p, err := e.authorizeApproval(ctx, promotionID, &user)
+	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(user) == "" {
 		return nil, invalid("who is approving? set SLIPWAY_USER or `git config user.email`")
-	}
-	p, err := e.Store.Promotions.Promotion(ctx, promotionID)
-	if err != nil {
-		return nil, err
 	}
 	env, _, err := e.Cfg.Environment(p.Env)
 	if err != nil {

@@ -89,24 +89,25 @@ func (e *Engine) authorizePromote(ctx context.Context, r *PromoteRequest) error 
 
 // authorizeApproval authorizes an approval or rejection: the approve
 // permission in the promotion's environment, and, where the environment
-// requires authenticated approvals, a person the server authenticated.
-func (e *Engine) authorizeApproval(ctx context.Context, promotionID string, user *string) error {
+// requires authenticated approvals, a person the server authenticated. It
+// returns the promotion it read.
+func (e *Engine) authorizeApproval(ctx context.Context, promotionID string, user *string) (*slipway.Promotion, error) {
 	p, err := e.Store.Promotions.Promotion(ctx, promotionID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := e.authorize(ctx, auth.Approve, auth.Scope{Service: p.Service, Env: p.Env}, user); err != nil {
-		return err
+		return nil, err
 	}
 	env, _, err := e.Cfg.Environment(p.Env)
 	if err != nil {
-		return invalid("%v", err)
+		return nil, invalid("%v", err)
 	}
 	if a := slipway.ActorFrom(ctx); env.RequireAuthenticatedApprovals() && a != nil && a.Kind != slipway.ActorUser {
-		return e.refused(a, auth.Approve, slipway.Errorf(slipway.EFORBIDDEN,
+		return nil, e.refused(a, auth.Approve, slipway.Errorf(slipway.EFORBIDDEN,
 			"%s requires authenticated approvals (requireAuthenticatedApprovals in %s): an approval made by %s without a server proves nothing about who made it; approve through the server: `slipway login --server URL`, then `slipway approve --promotion %s`", p.Env, e.Cfg.Path(), describe(a), p.ID))
 	}
-	return nil
+	return p, nil
 }
 
 func describe(a *slipway.Actor) string {

@@ -150,6 +150,13 @@ func (e *Engine) evaluateGates(ctx context.Context, p *slipway.Promotion) (*Gate
 	if in.Policy.Windows, err = e.windows(ctx, env); err != nil {
 		return nil, err
 	}
+	// The rest are reads of the store only: one snapshot, so the gates
+	// are decided on one state of it (and its reads are cheaper).
+	if snap := e.Store.Snapshot; snap != nil {
+		var end func()
+		ctx, end = snap(ctx)
+		defer end()
+	}
 	stops, err := e.Store.Gates.Stops(ctx)
 	if err != nil {
 		return nil, err

@@ -330,25 +330,6 @@ func promotionQuery(f slipway.PromotionFilter, before int64) (string, []any) {
 	return q, args
 }
 
-// Matrix lists, for each (service, environment) of the services, the
-// newest succeeded promotion (what runs) and the active ones, in one query.
-func (s *PageStore) Matrix(ctx context.Context, services []string) ([]*slipway.Promotion, error) {
-	if len(services) == 0 {
-		return nil, nil
-	}
-	args := make([]any, len(services))
-	for i, svc := range services {
-		args[i] = svc
-	}
-	// Two ranges of promotions_by_state per service, then the rows by seq:
-	// a correlated "last succeeded" subquery per row cost three times more.
-	in := `(?` + strings.Repeat(",?", len(services)-1) + `)`
-	return queryAll(ctx, s.DB, scanPromotion, promotionSelect+` WHERE seq IN (
-		SELECT max(seq) FROM promotions WHERE service IN `+in+` AND state = 'succeeded' GROUP BY service, env
-		UNION ALL SELECT seq FROM promotions WHERE service IN `+in+` AND state IN `+activeStates+`)
-		ORDER BY seq`, append(args, args...)...)
-}
-
 // AuditPage lists audit entries newest first, below a sequence number.
 func (s *PageStore) AuditPage(ctx context.Context, before int64, limit int) ([]slipway.AuditEntry, error) {
 	if before <= 0 {

@@ -115,10 +115,19 @@ func run(clients int, duration time.Duration, services, promotions int, approval
 	fmt.Printf("server ready (pid %d); %d clients for %s, %.0f%% approvals\n", srv.Process.Pid, clients, duration, approvalShare*100)
 
 	fmt.Printf("load average before: %s\n", benchutil.LoadAvg())
+	srvCPU0, cliCPU0 := processCPU(srv.Process.Pid), benchutil.CPUTime()
 	res := w.load(base, duration, approvalShare)
+	srvCPU, cliCPU := processCPU(srv.Process.Pid)-srvCPU0, benchutil.CPUTime()-cliCPU0
 	peak, rss := memory(srv.Process.Pid)
 	fmt.Printf("load average after:  %s\n", benchutil.LoadAvg())
-	res.print(duration)
+	n := res.print(duration)
+	if n > 0 {
+		// CPU per request depends far less on the machine's load than
+		// latency does: it says what the server (and this client) cost.
+		fmt.Printf("CPU per request: server %s, client %s (server %.2f cores, client %.2f cores)\n",
+			(srvCPU / time.Duration(n)).Round(time.Microsecond), (cliCPU / time.Duration(n)).Round(time.Microsecond),
+			srvCPU.Seconds()/duration.Seconds(), cliCPU.Seconds()/duration.Seconds())
+	}
 	fmt.Printf("\nserver memory: peak RSS %.1f MiB (VmHWM), now %.1f MiB   goal: peak < 150 MiB\n", float64(peak)/1024, float64(rss)/1024)
 	if res.errors.Load() > 0 {
 		return fmt.Errorf("%d requests failed (first: %s)", res.errors.Load(), res.firstError())
@@ -371,6 +380,7 @@ func (w *world) load(base string, d time.Duration, approvalShare float64) *resul
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(c), 42))
 			order := rng.Perm(len(w.waiting)) // each client approves each waiting promotion at most once
+			var buf bytes.Buffer              // each answer is read whole into it
 			next := 0
 			for time.Now().Before(deadline) {
 				var kind, method, path string
@@ -384,7 +394,7 @@ func (w *world) load(base string, d time.Duration, approvalShare float64) *resul
 					kind, method, path = w.read(rng)
 				}
 				start := time.Now()
-				err := call(hc, method, base+path, tok, body)
+				err := call(hc, method, base+path, tok, body, &buf)
 				res.add(kind, time.Since(start))
 				if err != nil {
 					res.fail(fmt.Errorf("%s %s: %w", method, path, err))
@@ -420,7 +430,10 @@ func (w *world) read(rng *rand.Rand) (kind, method, path string) {
 // cursor is the services cursor after a service (the API's encoding).
 func cursor(svc string) string { return base64.RawURLEncoding.EncodeToString([]byte(svc)) }
 
-func call(hc *http.Client, method, u, token string, body any) error {
+// call sends a request and reads the whole answer into buf (reused from
+// one request to the next, so the client's own allocations stay out of
+// the figures' way; the answers are not decoded).
+func call(hc *http.Client, method, u, token string, body any, buf *bytes.Buffer) error {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -439,14 +452,18 @@ func call(hc *http.Client, method, u, token string, body any) error {
 		return err
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
+	buf.Reset()
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %.300s", resp.Status, data)
+		return fmt.Errorf("%s: %.300s", resp.Status, buf.Bytes())
 	}
 	return nil
 }
 
-func (r *results) print(d time.Duration) {
+// print prints the figures and returns how many requests were made.
+func (r *results) print(d time.Duration) int {
 	kinds := make([]string, 0, len(r.lat))
 	var reads, all []time.Duration
 	for k, v := range r.lat {
@@ -464,6 +481,7 @@ func (r *results) print(d time.Duration) {
 	printRow("all reads", reads)
 	printRow("all", all)
 	fmt.Printf("\nthroughput %.0f requests/s; errors %d   goal: 0 errors, reads p99 < 50ms\n", float64(len(all))/d.Seconds(), r.errors.Load())
+	return len(all)
 }
 
 func printRow(name string, ds []time.Duration) {
@@ -476,6 +494,26 @@ func printRow(name string, ds []time.Duration) {
 	}
 	fmt.Printf("%-30s %8d %10s %10s %10s %10s\n", name, len(ds), q(0.5), q(0.9), q(0.99), ds[len(ds)-1].Round(10*time.Microsecond))
 }
+
+// processCPU is a process's user + system time so far (every thread).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses and may
+	// hold spaces: utime and stime are the 12th and 13th of them.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times (100 on Linux).
+const clockTicks = 100
 
 // memory reads the process's peak and current resident set (KiB).
 func memory(pid int) (peak, now int64) {
