@@ -454,3 +454,38 @@ func latestMigration(t *testing.T) int {
 	n := migrationNumbers(t)
 	return n[len(n)-1]
 }
+
+// TestPromotionVersionsBump: migration 0009's triggers bump a service's
+// version on every insert, update and delete of its promotions, as
+// SQLite's do, whoever writes.
+func TestPromotionVersionsBump(t *testing.T) {
+	t.Parallel()
+	db := open(t, pgtest.DSN(t))
+	st := db.Store()
+	version := func() int64 {
+		t.Helper()
+		var v int64
+		if err := db.pool.QueryRow(ctx, `SELECT version FROM promotion_versions WHERE service = 'api'`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	b := storetest.Build(t, st, "api", "1")
+	p := &slipway.Promotion{Service: "api", Env: "dev", BuildID: b.ID, Digest: b.Digest, Requester: "alice@example.com", State: slipway.StateWaiting, Reason: "evaluating gates", Created: time.Now().UTC()}
+	if _, err := st.Promotions.CreatePromotion(ctx, p, true); err != nil {
+		t.Fatal(err)
+	}
+	v1 := version()
+	if err := st.Promotions.Transition(ctx, p, slipway.StateFailed, "failed", p.Created); err != nil {
+		t.Fatal(err)
+	}
+	v2 := version()
+	for _, q := range []string{`DELETE FROM transitions WHERE promotion_id = $1`, `DELETE FROM promotions WHERE id = $1`} {
+		if _, err := db.pool.Exec(ctx, q, p.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v3 := version(); !(v1 < v2 && v2 < v3) {
+		t.Errorf("versions after insert, update, delete: %d %d %d, want each larger", v1, v2, v3)
+	}
+}
