@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/slipway/slipway"
@@ -79,4 +80,32 @@ func latestMigration(t *testing.T) int {
 		}
 	}
 	return last
+}
+
+// TestServicePromotionsReadInOrder: a page of one service's promotions is
+// read in order from an index, not sorted from all of its rows (a service
+// with years of history would otherwise sort them on every page).
+func TestServicePromotionsReadInOrder(t *testing.T) {
+	db := open(t, t.TempDir())
+	for _, f := range []slipway.PromotionFilter{{Service: "api"}, {Service: "api", Env: "prod"}} {
+		q, args := promotionQuery(f, 1000)
+		rows, err := db.db.DB.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q+` ORDER BY seq DESC LIMIT ?`, append(args, 20)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		joined := fmt.Sprint(plan)
+		if !strings.Contains(joined, "USING INDEX") || strings.Contains(joined, "TEMP B-TREE") {
+			t.Errorf("%+v: plan %s, want an index read in order", f, joined)
+		}
+	}
 }
