@@ -69,9 +69,16 @@ func tone(s slipway.PromotionState) string {
 // /api/v1/services reads it), and the promotions under way. A cell with
 // nothing under way also reads its pin's newest promotion (lastAttempt):
 // one indexed row per cell, since no store query gives the newest
-// promotion of every pin at once.
+// promotion of every pin at once. They share one read snapshot when the
+// store has them: the cells agree with each other, and a page opens one
+// read transaction, not one a cell.
 func (u *UI) matrix(w http.ResponseWriter, r *http.Request, v *view) (string, error) {
 	ctx, cfg := r.Context(), u.Engine.Cfg
+	if snap := u.Engine.Store.Snapshot; snap != nil {
+		var end func()
+		ctx, end = snap(ctx)
+		defer end()
+	}
 	names := make([]string, len(cfg.Services))
 	for i, s := range cfg.Services {
 		names[i] = s.Name
