@@ -238,8 +238,9 @@ func (l *lineCommit) parent(i int) string {
 // each commit's tree and parents from one file instead of inflating 100k
 // commit objects (a third of the cost). The first write covers the whole
 // history (seconds for 200k commits); later ones add a layer with only the
-// commits fetched since (milliseconds). It is a cache: when it fails, the
-// walk reads the commits.
+// commits fetched since (milliseconds). The audit and every reconcile of
+// the controller run it. It is a cache: when it fails (another process
+// holds its lock, say), the walk reads the commits.
 func keepCommitGraph(ctx context.Context, repo GitOpsRepo) {
 	if _, err := repo.Run(ctx, "commit-graph", "write", "--reachable", "--split", "--no-progress"); err != nil {
 		slog.Debug("commit-graph not written; the audit walk reads every commit", "err", err)

@@ -870,3 +870,23 @@ func FuzzLeafText(f *testing.F) {
 		}
 	})
 }
+
+// TestReconcileKeepsTheCommitGraph: the controller's reconcile keeps the
+// GitOps clone's commit-graph written and valid, so `slipway audit verify`
+// on a served state walks with it and never writes it whole.
+func TestReconcileKeepsTheCommitGraph(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.pusher(t)(map[string]string{"envs/prod/api.yaml": "image:\n  digest: \"\"\n", "README.md": "moved\n"})
+	if err := f.e.fresh(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.e.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dir := f.e.GitOps.(*git.Repo).Dir
+	if _, err := os.Stat(filepath.Join(dir, ".git", "objects", "info", "commit-graphs", "commit-graph-chain")); err != nil {
+		t.Fatalf("no commit-graph after a reconcile: %v", err)
+	}
+	f.git(dir, "commit-graph", "verify")
+}

@@ -252,6 +252,9 @@ func (e *Engine) Reconcile(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	e.closeStalePRs(ctx)
+	// The clone's commit-graph, which `slipway audit verify` walks with,
+	// kept current here so verify never pays for writing it whole.
+	keepCommitGraph(ctx, e.GitOps)
 	if e.Metrics != nil && len(errs) > 0 {
 		e.Metrics.reconcileErrors.Add(float64(len(errs)))
 	}
