@@ -46,9 +46,9 @@ type LogReport struct {
 //
 // Git and the store are read while the tree is proven: the pin commits
 // are checked with one walk of the first-parent lines of the remote's
-// branches, the pin files known from their blob ids (pinContents) or read
-// in a batch, and the store's answers are checked while Git's are
-// decided, so 100k leaves take seconds (bench/auditverify).
+// branches, most proven from their parent's trees by hash (claimChecker),
+// and Git's claims are decided while the store is still read, so 100k
+// leaves take seconds (bench/auditverify).
 func (e *Engine) VerifyLog(ctx context.Context, o VerifyLogOptions) (*LogReport, error) {
 	if e.AuditLog == nil {
 		return nil, errors.New("no transparency log is open")
