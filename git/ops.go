@@ -37,18 +37,33 @@ func CloneOrOpen(ctx context.Context, remote, dir string) (*Repo, error) {
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
 		return Open(dir), nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+	// git runs in the clone's parent, not in this process's working
+	// directory: in a process whose directory was removed under it (a
+	// service started from a directory deleted since, a test's) the clone
+	// would fail at its checkout ("getcwd() failed"). Paths are made
+	// absolute first, so they mean what they meant here.
+	parent, err := filepath.Abs(filepath.Dir(dir))
+	if err != nil {
+		return nil, err
+	}
+	src := remote
+	if localPath(remote) {
+		if src, err = filepath.Abs(remote); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
 	// Clone beside dir under a unique name and rename last: a crash
 	// mid-clone never leaves a half clone at dir, and two processes cloning
 	// at once both end with the one clone that won the rename.
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-*")
+	tmp, err := os.MkdirTemp(parent, filepath.Base(dir)+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	if _, err := Open(".").Run(ctx, "clone", "--quiet", "--", remote, tmp); err != nil {
+	if _, err := Open(parent).Run(ctx, "clone", "--quiet", "--", src, tmp); err != nil {
 		return nil, fmt.Errorf("clone GitOps remote %s: %w", remote, err)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
@@ -58,6 +73,17 @@ func CloneOrOpen(ctx context.Context, remote, dir string) (*Repo, error) {
 		return nil, err
 	}
 	return Open(dir), nil
+}
+
+// localPath reports whether git reads remote as a path on this machine:
+// not a URL ("scheme://…") and not scp-like ("host:path", a colon before
+// any slash).
+func localPath(remote string) bool {
+	if strings.Contains(remote, "://") {
+		return false
+	}
+	i := strings.IndexByte(remote, ':')
+	return i < 0 || strings.Contains(remote[:i], "/")
 }
 
 // Fetch updates the remote-tracking refs, pruning deleted branches.

@@ -236,3 +236,38 @@ func TestValidSHA(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneOrOpenWherever: the clone does not depend on the process's
+// working directory: relative paths mean what they meant there, and a
+// process whose directory was removed under it still clones (git used to
+// fail at the checkout: "getcwd() failed").
+func TestCloneOrOpenWherever(t *testing.T) {
+	src := newTestRepo(t)
+	src.commit("chore: init", map[string]string{"a.yaml": "a: 1\n"})
+	base := t.TempDir()
+	src.git("clone", "-q", "--bare", src.Dir, filepath.Join(base, "remote.git"))
+
+	t.Chdir(base)
+	rel, err := CloneOrOpen(context.Background(), "remote.git", filepath.Join("state", "gitops"))
+	if err != nil {
+		t.Fatalf("relative paths: %v", err)
+	}
+	if got, err := rel.ReadFile(context.Background(), "origin/main", "a.yaml", 1<<10); err != nil || string(got) != "a: 1\n" {
+		t.Fatalf("relative paths: read %q %v", got, err)
+	}
+
+	gone := filepath.Join(base, "gone")
+	os.Mkdir(gone, 0o755)
+	t.Chdir(gone)
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CloneOrOpen(context.Background(), filepath.Join(base, "remote.git"), filepath.Join(base, "other", "gitops")); err != nil {
+		t.Fatalf("working directory removed: %v", err)
+	}
+	for remote, local := range map[string]bool{"remote.git": true, "/srv/gitops.git": true, "./a:b": true, "git@github.com:acme/gitops.git": false, "https://github.com/acme/gitops": false, "file:///srv/g": false} {
+		if localPath(remote) != local {
+			t.Errorf("localPath(%q) = %v", remote, !local)
+		}
+	}
+}
