@@ -191,28 +191,45 @@ func (c *rawClone) commitPush(file string, content []byte, msg string) (time.Dur
 	return time.Since(t0), nil
 }
 
+// devWorld makes a world of services services with one registered,
+// signed build each and only dev, whose remote logs every update of main
+// (how many pushes carried the pins), and opens its engine (with the
+// controller's settings when serve).
+func devWorld(ctx context.Context, dir string, services int, serve bool) (*testworld.World, *engine.Engine, error) {
+	start := time.Now()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	w, err := testworld.New(ctx, testworld.Options{Dir: dir, Services: services, Builds: 1, Register: true, Envs: []testworld.Env{{Name: "dev"}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := gitOut(w.Remote, "config", "core.logAllRefUpdates", "always"); err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	e, err := w.Open(ctx, serve)
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	what := "throughput"
+	if serve {
+		what = "serve"
+	}
+	fmt.Printf("%s world: %d services, a signed build each, registered in %s\n", what, services, time.Since(start).Round(time.Millisecond))
+	return w, e, nil
+}
+
 // throughput promotes one build of each of services services to dev at
 // once and returns the time until every promotion succeeded.
 func throughput(ctx context.Context, dir string, services, conc int) (time.Duration, error) {
-	start := time.Now()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	w, err := testworld.New(ctx, testworld.Options{Dir: dir, Services: services, Builds: 1, Register: true, Envs: []testworld.Env{{Name: "dev"}}})
+	w, e, err := devWorld(ctx, dir, services, false)
 	if err != nil {
 		return 0, err
 	}
 	defer w.Close()
-	// The remote logs every update of main: how many pushes carried the pins.
-	if _, err := gitOut(w.Remote, "config", "core.logAllRefUpdates", "always"); err != nil {
-		return 0, err
-	}
-	e, err := w.Open(ctx, false)
-	if err != nil {
-		return 0, err
-	}
 	defer e.Close()
-	fmt.Printf("throughput world: %d services, a signed build each, registered in %s\n", services, time.Since(start).Round(time.Millisecond))
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
@@ -260,24 +277,12 @@ func throughput(ctx context.Context, dir string, services, conc int) (time.Durat
 // workers, its fetch loop) and returns the time until every promotion
 // succeeded.
 func throughputServe(ctx context.Context, dir string, services, workers int) (time.Duration, error) {
-	start := time.Now()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, err
-	}
-	w, err := testworld.New(ctx, testworld.Options{Dir: dir, Services: services, Builds: 1, Register: true, Envs: []testworld.Env{{Name: "dev"}}})
+	w, e, err := devWorld(ctx, dir, services, true)
 	if err != nil {
 		return 0, err
 	}
 	defer w.Close()
-	if _, err := gitOut(w.Remote, "config", "core.logAllRefUpdates", "always"); err != nil {
-		return 0, err
-	}
-	e, err := w.Open(ctx, true)
-	if err != nil {
-		return 0, err
-	}
 	defer e.Close()
-	fmt.Printf("serve world: %d services, a signed build each, registered in %s\n", services, time.Since(start).Round(time.Millisecond))
 	runCtx, stop := context.WithCancel(ctx)
 	c := &controller.Controller{Engine: e, Workers: workers, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	done := make(chan struct{})
