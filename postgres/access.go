@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/storesql"
 )
 
 // The access-control, webhook and notification services (migration 0006).
@@ -284,38 +284,10 @@ func (s *PageStore) Matrix(ctx context.Context, services []string) ([]*slipway.P
 }
 
 // promotionQuery selects the promotions matching f (and below seq before,
-// when set) with only the filters given in the SQL, so the (service, env,
-// seq) index serves them whatever plan is cached.
+// when set).
 func promotionQuery(f slipway.PromotionFilter, before int64) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if f.Service != "" {
-		add("service = $%d", f.Service)
-	}
-	if f.Env != "" {
-		add("env = $%d", f.Env)
-	}
-	if f.State != "" {
-		add("state = $%d", string(f.State))
-	}
-	if f.Digest != "" {
-		add("digest = $%d", f.Digest)
-	}
-	if before > 0 {
-		add("seq < $%d", before)
-	}
-	if f.Active {
-		where = append(where, "state IN "+activeStates)
-	}
-	q := promotionSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	return q, args
+	where, args := storesql.PromotionWhere(f, before, func(n int) string { return fmt.Sprintf("$%d", n) })
+	return promotionSelect + where, args
 }
 
 // AuditPage lists audit entries newest first, below a sequence number.

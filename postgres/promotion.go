@@ -3,12 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/storesql"
 )
 
 const promotionSelect = `SELECT id, service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, branch, head, revert, created, updated FROM promotions`
@@ -24,18 +24,8 @@ func scanPromotion(r rowScanner) (*slipway.Promotion, error) {
 	return &p, nil
 }
 
-// activeStates is the SQL list of slipway.PromotionState.Active states; the
-// partial unique index promotions_one_active uses the same list (a test
-// keeps them in step).
-var activeStates = func() string {
-	var q []string
-	for _, s := range slipway.States {
-		if s.Active() {
-			q = append(q, "'"+string(s)+"'")
-		}
-	}
-	return "(" + strings.Join(q, ",") + ")"
-}()
+// activeStates: see storesql.ActiveStates.
+var activeStates = storesql.ActiveStates
 
 // createAttempts bounds how often CreatePromotion starts over after losing a
 // race the unique index caught; each retry sees the winner's row.

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/storesql"
 )
 
 // The access-control, webhook and notification services (migration 0006).
@@ -296,38 +296,10 @@ func (s *PageStore) PromotionPage(ctx context.Context, f slipway.PromotionFilter
 }
 
 // promotionQuery selects the promotions matching f (and below seq before,
-// when set) with only the filters given in the SQL, so the (service, env,
-// seq) index serves them: "(? = ” OR service = ?)" would scan every row.
+// when set).
 func promotionQuery(f slipway.PromotionFilter, before int64) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		where = append(where, cond)
-		args = append(args, v)
-	}
-	if f.Service != "" {
-		add("service = ?", f.Service)
-	}
-	if f.Env != "" {
-		add("env = ?", f.Env)
-	}
-	if f.State != "" {
-		add("state = ?", string(f.State))
-	}
-	if f.Digest != "" {
-		add("digest = ?", f.Digest)
-	}
-	if before > 0 {
-		add("seq < ?", before)
-	}
-	if f.Active {
-		where = append(where, "state IN "+activeStates)
-	}
-	q := promotionSelect
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	return q, args
+	where, args := storesql.PromotionWhere(f, before, func(int) string { return "?" })
+	return promotionSelect + where, args
 }
 
 // AuditPage lists audit entries newest first, below a sequence number.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/slipway/slipway"
+	"github.com/slipway/slipway/internal/storesql"
 )
 
 const promotionSelect = `SELECT id, service, env, build_id, digest, release, requester, expedited, state, reason, pin_commit, pr, branch, head, revert, created, updated FROM promotions`
@@ -23,17 +23,8 @@ func scanPromotion(r rowScanner) (*slipway.Promotion, error) {
 	return &p, nil
 }
 
-// activeStates is the SQL list of slipway.PromotionState.Active states; the
-// partial unique index promotions_one_active uses the same list.
-var activeStates = func() string {
-	var q []string
-	for _, s := range slipway.States {
-		if s.Active() {
-			q = append(q, "'"+string(s)+"'")
-		}
-	}
-	return "(" + strings.Join(q, ",") + ")"
-}()
+// activeStates: see storesql.ActiveStates.
+var activeStates = storesql.ActiveStates
 
 // CreatePromotion stores p as the one active promotion of its pin location,
 // superseding the active one when allowed (see slipway.PromotionStore). The
