@@ -25,8 +25,8 @@ var ActiveStates = func() string {
 // selecting the promotions matching f, and below seq before when it is
 // set, and its arguments; placeholder(n) writes the n-th argument's
 // placeholder. Only the filters given are in the SQL, so the indexes on
-// (service, seq) and (service, env, seq) serve them: "(? = ” OR service
-// = ?)" would scan every row.
+// (service, seq) and (service, env, seq) serve them: a filter written for
+// every field, empty or not, would scan every row.
 func PromotionWhere(f slipway.PromotionFilter, before int64, placeholder func(n int) string) (string, []any) {
 	var where []string
 	var args []any
