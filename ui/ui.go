@@ -125,17 +125,26 @@ func (u *UI) session(r *http.Request) (*slipway.Actor, *slipway.Session) {
 	return a, x
 }
 
+// signedIn is the request's person, the request carrying them as the actor
+// and the page's view; nil (and the visitor sent to the login page) when
+// no one is signed in.
+func (u *UI) signedIn(w http.ResponseWriter, r *http.Request) (*http.Request, *slipway.Actor, *view) {
+	a, x := u.session(r)
+	if a == nil {
+		u.toLogin(w, r)
+		return r, nil, nil
+	}
+	return r.WithContext(slipway.WithActor(r.Context(), a)), a, &view{User: a.Name, CSRF: x.CSRF}
+}
+
 // page serves a GET page to a logged-in person with the read permission;
 // anyone else is sent to the login page.
 func (u *UI) page(fn pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, x := u.session(r)
+		r, a, v := u.signedIn(w, r)
 		if a == nil {
-			u.toLogin(w, r)
 			return
 		}
-		r = r.WithContext(slipway.WithActor(r.Context(), a))
-		v := &view{User: a.Name, CSRF: x.CSRF}
 		if err := u.Engine.Cfg.AccessPolicy().Check(a, auth.Read, auth.Scope{}); err != nil {
 			u.fail(w, r, v, err)
 			return
@@ -154,14 +163,11 @@ func (u *UI) page(fn pageFunc) http.Handler {
 func (u *UI) form(fn pageFunc) http.Handler {
 	return u.cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		a, x := u.session(r)
+		r, a, v := u.signedIn(w, r)
 		if a == nil {
-			u.toLogin(w, r)
 			return
 		}
-		r = r.WithContext(slipway.WithActor(r.Context(), a))
-		v := &view{User: a.Name, CSRF: x.CSRF}
-		if !validCSRF(r.PostFormValue("csrf_token"), x.CSRF) {
+		if !validCSRF(r.PostFormValue("csrf_token"), v.CSRF) {
 			u.fail(w, r, v, slipway.Errorf(slipway.EFORBIDDEN, "this form is stale or was not sent from Slipway (its CSRF token does not match your session): reload the page and try again"))
 			return
 		}
